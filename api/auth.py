@@ -1,0 +1,85 @@
+"""Bearer authentication for every kind of token.
+
+The tenant was chosen by ``TenantRoutingMiddleware`` before this runs, and
+the connection is on its schema. On the platform host only platform keys are
+valid; on a tenant host only that tenant's keys (found in its own schema) and
+rep tokens. Any other token is a 401 with the same message, so a caller learns
+nothing about which part failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from api.models import ApiKey
+from tenants.keys import PLATFORM, TENANT_KEY, token_kind, token_matches, token_prefix
+from tenants.models import PlatformKey
+
+# last_used_at is written at most this often per key, to keep reads read-only.
+LAST_USED_GRANULARITY = timedelta(seconds=60)
+MAX_TOKEN_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling. DRF puts it in ``request.user``."""
+
+    kind: str  # "platform" | "key" | "rep"
+    key_id: int
+    role: str | None = None
+    rep_id: int | None = None
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def pk(self) -> str:
+        return f"{self.kind}:{self.key_id}"
+
+
+class BearerAuthentication(BaseAuthentication):
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="ssi"'
+
+    def authenticate(self, request: Request) -> tuple[Principal, object] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise AuthenticationFailed("Use the header 'Authorization: Bearer <token>'.", code="invalid_header")
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise self._invalid()
+
+        tenant = getattr(request._request, "tenant", None)
+        kind = token_kind(token)
+        if tenant is None:
+            if kind != PLATFORM:
+                raise self._invalid()
+            platform_key = self._find(PlatformKey, token)
+            return Principal(kind="platform", key_id=platform_key.pk), platform_key
+        if kind == TENANT_KEY:
+            api_key = self._find(ApiKey, token)
+            return Principal(kind="key", key_id=api_key.pk, role=api_key.role), api_key
+        raise self._invalid()
+
+    @staticmethod
+    def _invalid() -> AuthenticationFailed:
+        return AuthenticationFailed("Invalid or revoked token.", code="invalid_token")
+
+    def _find(self, model: type[ApiKey] | type[PlatformKey], token: str) -> ApiKey | PlatformKey:
+        row = model.objects.filter(prefix=token_prefix(token), revoked_at__isnull=True).first()
+        if row is None or not token_matches(token, row.key_hash):
+            raise self._invalid()
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+            model.objects.filter(pk=row.pk).update(last_used_at=now)
+            row.last_used_at = now
+        return row

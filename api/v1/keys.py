@@ -1,0 +1,84 @@
+"""``/api/v1/api-keys``: a tenant's API keys (admins only)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.models import ApiKey, Role
+from api.permissions import ADMIN, key_roles
+from api.services import api_key_create, api_key_revoke
+from api.v1.serializers import StrictInputSerializer
+
+
+class ApiKeyOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at", "active"]
+
+
+class ApiKeyCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    prefix = serializers.CharField()
+    key = serializers.CharField(help_text="The secret key. Shown only in this answer; store it now.")
+    created_at = serializers.DateTimeField()
+
+
+class ApiKeyCreateInSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=100)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List API keys",
+        parameters=[
+            OpenApiParameter("include_revoked", OpenApiTypes.BOOL, description="Also list revoked keys.")
+        ],
+    ),
+    retrieve=extend_schema(summary="Get an API key (never its secret)"),
+    create=extend_schema(
+        summary="Create an API key",
+        request=ApiKeyCreateInSerializer,
+        responses={201: ApiKeyCreatedSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Revoke an API key",
+        description="Revoked keys stop working at once. The last active admin key cannot be revoked (409).",
+    ),
+)
+@extend_schema(tags=["api-keys"])
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [key_roles(read=ADMIN, write=ADMIN)]
+    serializer_class = ApiKeyOutSerializer
+    queryset = ApiKey.objects.all()
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        queryset = ApiKey.objects.order_by("id")
+        if self.action == "list" and self.request.query_params.get("include_revoked", "").lower() not in (
+            "true",
+            "1",
+        ):
+            queryset = queryset.filter(revoked_at__isnull=True)
+        return queryset
+
+    def create(self, request: Request) -> Response:
+        data = ApiKeyCreateInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = api_key_create(name=data.validated_data["name"], role=data.validated_data["role"])
+        key = created.key
+        body = ApiKeyCreatedSerializer(
+            {"id": key.pk, "name": key.name, "role": key.role, "prefix": key.prefix, "key": created.token,
+             "created_at": key.created_at}
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        api_key_revoke(key_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

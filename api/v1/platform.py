@@ -1,0 +1,109 @@
+"""``/api/v1/platform/tenants``: tenant provisioning, platform host and platform key only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.permissions import IsPlatform
+from api.v1.serializers import StrictInputSerializer
+from tenants.errors import ValidationFailed
+from tenants.models import Tenant
+from tenants.services import tenant_create, tenant_delete, tenant_update
+
+
+class TenantOutSerializer(serializers.ModelSerializer):
+    domains = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name", "timezone", "domains", "created_at", "updated_at"]
+
+    def get_domains(self, tenant: Tenant) -> list[str]:
+        return [d.domain for d in tenant.domains.all()]
+
+
+class TenantCreatedSerializer(TenantOutSerializer):
+    admin_key = serializers.CharField(help_text="The first `admin` API key of the tenant. Shown only here.")
+
+    class Meta(TenantOutSerializer.Meta):
+        fields = [*TenantOutSerializer.Meta.fields, "admin_key"]
+
+
+class TenantCreateInSerializer(StrictInputSerializer):
+    slug = serializers.CharField(
+        max_length=100,
+        help_text="2-40 lowercase letters, digits and hyphens; the host is `<slug>.<base domain>`.",
+    )
+    name = serializers.CharField(max_length=200)
+    timezone = serializers.CharField(max_length=64, default="UTC", help_text="IANA time zone name.")
+
+
+class TenantPatchInSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA time zone name.")
+    ignored_fields = ("slug", "domains", "created_at", "updated_at")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tenants"),
+    retrieve=extend_schema(summary="Get a tenant"),
+    create=extend_schema(
+        summary="Create a tenant",
+        description="Creates the tenant's schema, its domain `<slug>.<base domain>` and a first `admin` "
+        "API key, returned once as `admin_key`.",
+        request=TenantCreateInSerializer,
+        responses={201: TenantCreatedSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Update a tenant's name or time zone",
+        request=TenantPatchInSerializer,
+        responses={200: TenantOutSerializer},
+    ),
+    destroy=extend_schema(summary="Delete a tenant and drop its schema with all its data"),
+)
+@extend_schema(tags=["platform"])
+class TenantViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsPlatform]
+    serializer_class = TenantOutSerializer
+    queryset = Tenant.objects.prefetch_related("domains").order_by("slug")
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request: Request) -> Response:
+        data = TenantCreateInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = tenant_create(
+            slug=data.validated_data["slug"],
+            name=data.validated_data["name"],
+            timezone_name=data.validated_data["timezone"],
+        )
+        tenant = Tenant.objects.prefetch_related("domains").get(pk=created.tenant.pk)
+        body: dict[str, Any] = {**TenantOutSerializer(tenant).data, "admin_key": created.admin_key}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, slug: str) -> Response:
+        tenant = self.get_object()
+        data = TenantPatchInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "slug" in request.data and request.data["slug"] != tenant.slug:
+            raise ValidationFailed("A tenant's slug cannot be changed.", code="immutable", attr="slug")
+        tenant_update(
+            tenant=tenant,
+            name=data.validated_data.get("name"),
+            timezone_name=data.validated_data.get("timezone"),
+        )
+        return Response(TenantOutSerializer(self.get_object()).data)
+
+    def destroy(self, request: Request, slug: str) -> Response:
+        tenant_delete(tenant=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

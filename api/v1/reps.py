@@ -1,0 +1,99 @@
+"""``/api/v1/reps``: sales reps, keyed by the client's ``external_id``."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.v1.serializers import StrictInputSerializer
+from scoring.models import Rep, Team
+from scoring.services import rep_create, rep_delete, rep_update
+
+
+class RepSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Team id, or null.")
+
+    class Meta:
+        model = Rep
+        fields = ["external_id", "name", "email", "team", "active", "created_at", "updated_at"]
+
+
+class RepInSerializer(StrictInputSerializer):
+    external_id = serializers.CharField(
+        max_length=128, help_text="The client's own id for the rep: 1-128 characters, no '/' or whitespace."
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True, help_text="Team id, or null."
+    )
+    active = serializers.BooleanField(required=False, default=True)
+    ignored_fields = ("created_at", "updated_at")
+
+
+class RepUpdateInSerializer(RepInSerializer):
+    external_id = serializers.CharField(max_length=128, required=False, help_text="Cannot change.")
+    active = serializers.BooleanField(required=False)
+
+
+class RepFilter(django_filters.FilterSet):
+    team = django_filters.NumberFilter(field_name="team_id", help_text="Reps of this team id.")
+    active = django_filters.BooleanFilter(help_text="Only active (true) or inactive (false) reps.")
+    search = django_filters.CharFilter(method="filter_search", help_text="Matches external_id, name or email.")
+
+    class Meta:
+        model = Rep
+        fields = ["team", "active"]
+
+    def filter_search(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(external_id__icontains=value) | Q(name__icontains=value) | Q(email__icontains=value)
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List reps"),
+    retrieve=extend_schema(summary="Get a rep"),
+    create=extend_schema(summary="Create a rep", request=RepInSerializer, responses={201: RepSerializer}),
+    update=extend_schema(summary="Replace a rep", request=RepUpdateInSerializer, responses={200: RepSerializer}),
+    partial_update=extend_schema(
+        summary="Update a rep", request=RepUpdateInSerializer(partial=True), responses={200: RepSerializer}
+    ),
+    destroy=extend_schema(
+        summary="Delete a rep",
+        description="Deletes the rep and all its activity and scores. To keep history, PATCH `active` to false.",
+    ),
+)
+@extend_schema(tags=["reps"])
+class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [key_roles(write=ADMIN_OR_INTEGRATION)]
+    serializer_class = RepSerializer
+    queryset = Rep.objects.order_by("id")
+    lookup_field = "external_id"
+    lookup_value_regex = "[^/]+"
+    filterset_class = RepFilter
+
+    def create(self, request: Request) -> Response:
+        data = RepInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rep = rep_create(**data.validated_data)
+        return Response(RepSerializer(rep).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, external_id: str, partial: bool = False) -> Response:
+        rep = self.get_object()
+        data = RepUpdateInSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        return Response(RepSerializer(rep_update(rep=rep, data=data.validated_data)).data)
+
+    def partial_update(self, request: Request, external_id: str) -> Response:
+        return self.update(request, external_id, partial=True)
+
+    def destroy(self, request: Request, external_id: str) -> Response:
+        rep_delete(rep=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

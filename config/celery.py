@@ -1,0 +1,32 @@
+"""The tenant-aware Celery app.
+
+tenant-schemas-celery's ``CeleryApp`` records the current schema in every
+message header and switches the worker's connection to it before the task
+runs: a task enqueued while serving tenant A runs in A's schema. A plain
+``Celery()`` would run every task in ``public`` (TRAPS.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = CeleryApp("ssi")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    accept_content=["json"],
+    result_serializer="json",
+    task_ignore_result=True,
+    task_soft_time_limit=15 * 60,
+    task_time_limit=20 * 60,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    # Re-read the tenant row at most once a minute per worker (tenant-schemas-celery issue 28).
+    task_tenant_cache_seconds=60,
+    timezone="UTC",
+)
+app.autodiscover_tasks()

@@ -1,0 +1,216 @@
+"""Settings shared by every environment.
+
+Everything is configured here from environment variables through one
+``env`` object; ``local``, ``test`` and ``production`` only change defaults.
+Every variable is listed, with its default, in README.md ("Configuration").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import environ
+
+from config.embedded import data_dir
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+# --- Core -------------------------------------------------------------------
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-do-not-use")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Hosts are resolved to tenants by TenantRoutingMiddleware against the Domain
+# table, so Django's own host check is relaxed; unknown hosts get a JSON 404.
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+
+SSI_BASE_DOMAIN = env.str("SSI_BASE_DOMAIN", default="localhost").lower()
+# The bare base domain is the platform host; these are accepted as platform
+# hosts too (a load balancer's health checks call an IP, say).
+SSI_PLATFORM_HOSTS = [SSI_BASE_DOMAIN, *[h.lower() for h in env.list("SSI_PLATFORM_HOSTS", default=["127.0.0.1"])]]
+
+# --- Applications (django-tenants splits them by schema) --------------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served locally, no CDN
+]
+# contenttypes stays public-only: nothing tenant-side uses it, and its rows
+# would otherwise break the "template holds no data" invariant of cloning.
+TENANT_APPS = [
+    "api",
+    "scoring",
+    "gamification",
+]
+INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + [a for a in TENANT_APPS if a not in SHARED_APPS]))
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+# The migrated schema that new tenants are cloned from (see tenants/schema_clone.py).
+SSI_TEMPLATE_SCHEMA = "tenant_template"
+# django-tenants issue 1262: with this on, a savepoint rollback can leave a stale
+# search_path. Keep it off.
+TENANT_LIMIT_SET_CALLS = False
+
+MIDDLEWARE = [
+    "tenants.middleware.TenantRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+ROOT_URLCONF = "config.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+WSGI_APPLICATION = "config.wsgi.application"
+
+
+# --- Database ----------------------------------------------------------------
+def database_config(url: str) -> dict[str, object]:
+    """Parse a PostgreSQL URL, including the Unix-socket form pgserver returns
+    (``postgresql://postgres:@/postgres?host=/path/to/socket/dir``)."""
+    config: dict[str, object] = environ.Env.db_url_config(url)
+    query = parse_qs(urlsplit(url).query)
+    options = dict(config.get("OPTIONS", {}))  # type: ignore[call-overload]
+    if "host" in query:
+        config["HOST"] = query["host"][0]
+        options.pop("host", None)
+    config["OPTIONS"] = options
+    config["ENGINE"] = "django_tenants.postgresql_backend"
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def _database_url() -> str:
+    # Imported lazily: production never starts the embedded server.
+    from config.embedded import database_url
+
+    return database_url()
+
+
+DATABASES = {"default": database_config(_database_url())}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (keys carry the schema: django-tenants issue 1052) ---------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        }
+    }
+
+# --- Celery -----------------------------------------------------------------
+_broker_default = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = data_dir() / "broker"
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(data_dir() / "celerybeat-schedule")
+
+# --- Static files -------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Internationalisation ------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+# --- Security ---------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+# Largest request body the API reads (a full ingestion batch with metadata fits).
+SSI_MAX_BODY_BYTES = env.int("SSI_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SSI_MAX_BODY_BYTES
+
+# --- REST framework -----------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DenyAll"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "PAGE_SIZE": 50,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SSI Cloud API",
+    "DESCRIPTION": (
+        "Multi-tenant Social Selling Index API. Each company is a tenant, reached on its own host "
+        "(`<slug>.<base domain>`) or on the platform host with the `X-Tenant` header. Authenticate with "
+        "`Authorization: Bearer <key>`. Every error has the same JSON shape (`Error`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": [
+        {"name": "platform", "description": "Tenant provisioning. Platform host and platform key only."},
+        {"name": "api-keys", "description": "A tenant's API keys. Admin keys only."},
+        {"name": "teams", "description": "Teams of reps."},
+        {"name": "reps", "description": "Sales reps, keyed by the client's own `external_id`."},
+        {"name": "health", "description": "Liveness and readiness probes."},
+    ],
+}
+
+# --- Logging: one line per record, never secrets (keys are not logged) ------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

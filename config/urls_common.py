@@ -1,0 +1,15 @@
+"""Routes served on every host: health probes and the API documents."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api.v1.health import healthz, readyz
+
+common_patterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("api/v1/schema/", SpectacularAPIView.as_view(urlconf="config.urls_schema"), name="schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]

@@ -1,0 +1,16 @@
+"""URLs of a tenant host (``<slug>.<base domain>``, or the platform host with ``X-Tenant``)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from api.v1 import urls_tenant
+from config.urls_common import common_patterns
+
+urlpatterns = [
+    path("api/v1/", include(urls_tenant)),
+    *common_patterns,
+]
+
+handler404 = "api.errors.handler404"
+handler500 = "api.errors.handler500"

@@ -1,0 +1,3 @@
+"""XP, levels, streaks, badges, goals and webhooks: see gamification.md (next issue)."""
+
+from __future__ import annotations

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tenants.errors import DomainError
+from tenants.services import tenant_create
+
+
+class Command(BaseCommand):
+    help = "Create a tenant (schema, domain, first admin API key), as POST /api/v1/platform/tenants does."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--slug", required=True)
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--timezone", default="UTC", help="IANA time zone (default UTC).")
+        parser.add_argument("--json", action="store_true", help="Print JSON with admin_key.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            created = tenant_create(slug=options["slug"], name=options["name"], timezone_name=options["timezone"])
+        except DomainError as exc:
+            raise CommandError(f"{exc.attr or 'error'}: {exc.detail}") from exc
+        tenant = created.tenant
+        payload = {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "timezone": tenant.timezone,
+            "domains": [d.domain for d in tenant.domains.all()],
+            "admin_key": created.admin_key,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(payload))
+            return
+        self.stdout.write(f"Tenant {tenant.slug} created on {', '.join(payload['domains'])}.")
+        self.stdout.write(f"Admin key (store it now; it is not shown again): {created.admin_key}")
