@@ -30,7 +30,7 @@ lint: $(STAMP)  ## ruff, mypy, and the OpenAPI schema validated with warnings as
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file /dev/null
 	@echo "lint: ok"
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
@@ -38,7 +38,7 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 schema: $(STAMP)  ## Write the OpenAPI document to openapi.yaml
-	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --file openapi.yaml
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file openapi.yaml
 	@echo "wrote openapi.yaml"
 
 clean:  ## Remove the virtualenv and local data (the embedded database too)

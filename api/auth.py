@@ -54,7 +54,9 @@ class BearerAuthentication(BaseAuthentication):
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token or " " in token:
-            raise AuthenticationFailed("Use the header 'Authorization: Bearer <token>'.", code="invalid_header")
+            raise AuthenticationFailed(
+                "Use the header 'Authorization: Bearer <token>'.", code="invalid_header"
+            )
         if len(token) > MAX_TOKEN_LENGTH:
             raise self._invalid()
 
@@ -67,6 +69,7 @@ class BearerAuthentication(BaseAuthentication):
             return Principal(kind="platform", key_id=platform_key.pk), platform_key
         if kind == TENANT_KEY:
             api_key = self._find(ApiKey, token)
+            assert isinstance(api_key, ApiKey)
             return Principal(kind="key", key_id=api_key.pk, role=api_key.role), api_key
         raise self._invalid()
 

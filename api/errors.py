@@ -88,7 +88,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         codes = exc.get_codes()
         errors = [
-            {"code": codes if isinstance(codes, str) else exc.default_code, "detail": str(exc.detail), "attr": None}
+            {
+                "code": codes if isinstance(codes, str) else exc.default_code,
+                "detail": str(exc.detail),
+                "attr": None,
+            }
         ]
     elif isinstance(exc, Http404):
         status_code = 404
@@ -103,7 +107,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         status_code = 503
         headers["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
-        errors = [{"code": "service_unavailable", "detail": "The database is unavailable; retry later.", "attr": None}]
+        errors = [
+            {
+                "code": "service_unavailable",
+                "detail": "The database is unavailable; retry later.",
+                "attr": None,
+            }
+        ]
     else:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         status_code = 500

@@ -15,7 +15,9 @@ from rest_framework import serializers
 
 
 class ErrorItemSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable code, e.g. `required`, `invalid_token`, `not_found`.")
+    code = serializers.CharField(
+        help_text="Machine-readable code, e.g. `required`, `invalid_token`, `not_found`."
+    )
     detail = serializers.CharField(help_text="Human-readable explanation.")
     attr = serializers.CharField(
         allow_null=True,
@@ -25,7 +27,7 @@ class ErrorItemSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["validation_error", "client_error", "server_error"])
-    errors = ErrorItemSerializer(many=True)
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]
 
     class Meta:
         ref_name = "Error"
@@ -52,7 +54,7 @@ class AutoSchema(BaseAutoSchema):
             statuses += ["401", "403", "429"]
         if self.method in ("POST", "PUT", "PATCH"):
             statuses += ["400", "409", "413", "415"]
-        elif self.get_filter_backends() or self.method == "GET" and self._is_list_view():
+        elif self.get_filter_backends() or (self.method == "GET" and self._is_list_view()):
             statuses.append("400")
         statuses += getattr(self.view, "extra_error_statuses", [])
         return sorted(set(statuses))
@@ -62,7 +64,9 @@ class AutoSchema(BaseAutoSchema):
         for code in self._error_statuses():
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]), code, direction=direction
+                    OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]),
+                    code,
+                    direction=direction,
                 )
         return responses
 

@@ -21,7 +21,9 @@ class CreatedApiKey:
 def api_key_create(*, name: str, role: str) -> CreatedApiKey:
     """Mint a key. The token is returned here once; only its hash is kept."""
     if role not in Role.values:
-        raise ValidationFailed(f"Role must be one of {', '.join(Role.values)}.", code="invalid_choice", attr="role")
+        raise ValidationFailed(
+            f"Role must be one of {', '.join(Role.values)}.", code="invalid_choice", attr="role"
+        )
     token = new_token(TENANT_KEY)
     key = ApiKey.objects.create(name=name, role=role, prefix=token.prefix, key_hash=token.hash)
     return CreatedApiKey(key=key, token=token.token)

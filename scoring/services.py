@@ -55,7 +55,9 @@ def rep_create(
     validate_external_id(external_id)
     try:
         with transaction.atomic():
-            return Rep.objects.create(external_id=external_id, name=name, email=email, team=team, active=active)
+            return Rep.objects.create(
+                external_id=external_id, name=name, email=email, team=team, active=active
+            )
     except IntegrityError as exc:
         raise Conflict(
             f"A rep with external_id {external_id!r} exists.", code="already_exists", attr="external_id"

@@ -9,12 +9,12 @@ the tenant is resolved from the public schema before authentication runs.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from api.errors import error_response
+from tenants.db import connection
 from tenants.models import Domain, Tenant
 
 
@@ -29,12 +29,14 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if hostname in settings.SSI_PLATFORM_HOSTS:
             slug = request.headers.get("X-Tenant", "").strip()
             if not slug:
-                request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
-                set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+                request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+                set_urlconf(request.urlconf)
                 return None
             tenant = Tenant.objects.filter(slug=slug).first()
             if tenant is None:
-                return error_response(404, "tenant_not_found", f"No tenant with slug {slug[:64]!r}.", "X-Tenant")
+                return error_response(
+                    404, "tenant_not_found", f"No tenant with slug {slug[:64]!r}.", "X-Tenant"
+                )
         else:
             domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
             if domain is None:
@@ -44,6 +46,6 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
         connection.set_tenant(tenant)
-        request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
-        set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+        request.urlconf = settings.ROOT_URLCONF
+        set_urlconf(request.urlconf)
         return None

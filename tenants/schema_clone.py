@@ -29,10 +29,11 @@ import threading
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
+
+from tenants.db import connection
 
 _template_ready_lock = threading.Lock()
 _template_checked: set[str] = set()
@@ -184,7 +185,8 @@ def clone_schema(*, source: str, target: str) -> None:
             for table in tables
         ]
         statements += [
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(ident(table), ident(name)) + sql.SQL(definition)
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(ident(table), ident(name))
+            + sql.SQL(definition)
             for table, name, definition, _is_fk in constraints
         ]
         statements += [sql.SQL(definition) for definition in indexes]

@@ -11,7 +11,18 @@ from tenants.errors import ValidationFailed
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 # Names that would collide with the platform's own hosts or schemas.
 RESERVED_SLUGS = frozenset(
-    {"public", "www", "api", "admin", "platform", "static", "docs", "template", "tenant-template", "information-schema"}
+    {
+        "public",
+        "www",
+        "api",
+        "admin",
+        "platform",
+        "static",
+        "docs",
+        "template",
+        "tenant-template",
+        "information-schema",
+    }
 )
 
 

@@ -95,21 +95,33 @@ class ApiClient:
             extra["HTTP_" + name.upper().replace("-", "_")] = value
         return extra
 
-    def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Any:
         return self.client.get(path, params or {}, **self._extra(headers))
 
     def _send(self, method: str, path: str, body: Any, headers: dict[str, str] | None, raw: bool) -> Any:
         data = body if raw else json.dumps(body)
-        content_type = (headers or {}).pop("Content-Type", "application/json") if headers else "application/json"
-        return getattr(self.client, method)(path, data=data, content_type=content_type, **self._extra(headers))
+        content_type = (
+            (headers or {}).pop("Content-Type", "application/json") if headers else "application/json"
+        )
+        return getattr(self.client, method)(
+            path, data=data, content_type=content_type, **self._extra(headers)
+        )
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False) -> Any:
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
+    ) -> Any:
         return self._send("post", path, {} if body is None else body, headers, raw)
 
-    def put(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False) -> Any:
+    def put(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
+    ) -> Any:
         return self._send("put", path, {} if body is None else body, headers, raw)
 
-    def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False) -> Any:
+    def patch(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
+    ) -> Any:
         return self._send("patch", path, {} if body is None else body, headers, raw)
 
     def delete(self, path: str, headers: dict[str, str] | None = None) -> Any:
@@ -138,7 +150,9 @@ def acme_tenant(world: World, db: None) -> Tenant:
     return Tenant.objects.get(slug="acme")
 
 
-def assert_error(response: Any, status: int, code: str | None = None, attr: str | None = None) -> dict[str, Any]:
+def assert_error(
+    response: Any, status: int, code: str | None = None, attr: str | None = None
+) -> dict[str, Any]:
     """The response is the documented error shape with this status (and code/attr)."""
     assert response.status_code == status, (response.status_code, response.content[:500])
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]

@@ -56,7 +56,9 @@ def database_ok() -> bool:
 def broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS)
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
+            )
         return True
     except Exception:  # any failure means "not ready"
         logger.warning("readiness: broker unavailable", exc_info=True)
@@ -78,4 +80,6 @@ def readyz(request: Request) -> Response:
         "broker": "ok" if broker_ok() else "unavailable",
     }
     ready = all(value == "ok" for value in checks.values())
-    return Response({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return Response(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )

@@ -74,8 +74,14 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         created = api_key_create(name=data.validated_data["name"], role=data.validated_data["role"])
         key = created.key
         body = ApiKeyCreatedSerializer(
-            {"id": key.pk, "name": key.name, "role": key.role, "prefix": key.prefix, "key": created.token,
-             "created_at": key.created_at}
+            {
+                "id": key.pk,
+                "name": key.name,
+                "role": key.role,
+                "prefix": key.prefix,
+                "key": created.token,
+                "created_at": key.created_at,
+            }
         ).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -46,7 +46,8 @@ class TenantCreateInSerializer(StrictInputSerializer):
 class TenantPatchInSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     timezone = serializers.CharField(max_length=64, required=False, help_text="IANA time zone name.")
-    ignored_fields = ("slug", "domains", "created_at", "updated_at")
+    slug = serializers.CharField(required=False, help_text="Cannot change; accepted only if unchanged.")
+    ignored_fields = ("domains", "created_at", "updated_at")
 
 
 @extend_schema_view(
@@ -95,7 +96,7 @@ class TenantViewSet(
         tenant = self.get_object()
         data = TenantPatchInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if "slug" in request.data and request.data["slug"] != tenant.slug:
+        if data.validated_data.get("slug", tenant.slug) != tenant.slug:
             raise ValidationFailed("A tenant's slug cannot be changed.", code="immutable", attr="slug")
         tenant_update(
             tenant=tenant,

@@ -15,7 +15,9 @@ from scoring.services import rep_create, rep_delete, rep_update
 
 
 class RepSerializer(serializers.ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Team id, or null.")
+    team: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Team id, or null."
+    )
 
     class Meta:
         model = Rep
@@ -43,13 +45,15 @@ class RepUpdateInSerializer(RepInSerializer):
 class RepFilter(django_filters.FilterSet):
     team = django_filters.NumberFilter(field_name="team_id", help_text="Reps of this team id.")
     active = django_filters.BooleanFilter(help_text="Only active (true) or inactive (false) reps.")
-    search = django_filters.CharFilter(method="filter_search", help_text="Matches external_id, name or email.")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Matches external_id, name or email."
+    )
 
     class Meta:
         model = Rep
         fields = ["team", "active"]
 
-    def filter_search(self, queryset, name, value):  # type: ignore[no-untyped-def]
+    def filter_search(self, queryset, name, value):
         from django.db.models import Q
 
         return queryset.filter(
@@ -61,13 +65,17 @@ class RepFilter(django_filters.FilterSet):
     list=extend_schema(summary="List reps"),
     retrieve=extend_schema(summary="Get a rep"),
     create=extend_schema(summary="Create a rep", request=RepInSerializer, responses={201: RepSerializer}),
-    update=extend_schema(summary="Replace a rep", request=RepUpdateInSerializer, responses={200: RepSerializer}),
+    update=extend_schema(
+        summary="Replace a rep", request=RepUpdateInSerializer, responses={200: RepSerializer}
+    ),
     partial_update=extend_schema(
         summary="Update a rep", request=RepUpdateInSerializer(partial=True), responses={200: RepSerializer}
     ),
     destroy=extend_schema(
         summary="Delete a rep",
-        description="Deletes the rep and all its activity and scores. To keep history, PATCH `active` to false.",
+        description=(
+            "Deletes the rep and all its activity and scores. To keep history, PATCH `active` to false."
+        ),
     ),
 )
 @extend_schema(tags=["reps"])

@@ -28,7 +28,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 SSI_BASE_DOMAIN = env.str("SSI_BASE_DOMAIN", default="localhost").lower()
 # The bare base domain is the platform host; these are accepted as platform
 # hosts too (a load balancer's health checks call an IP, say).
-SSI_PLATFORM_HOSTS = [SSI_BASE_DOMAIN, *[h.lower() for h in env.list("SSI_PLATFORM_HOSTS", default=["127.0.0.1"])]]
+SSI_PLATFORM_HOSTS = [
+    SSI_BASE_DOMAIN,
+    *[h.lower() for h in env.list("SSI_PLATFORM_HOSTS", default=["127.0.0.1"])],
+]
 
 # --- Applications (django-tenants splits them by schema) --------------------
 SHARED_APPS = [
@@ -59,8 +62,10 @@ SSI_TEMPLATE_SCHEMA = "tenant_template"
 TENANT_LIMIT_SET_CALLS = False
 
 MIDDLEWARE = [
-    "tenants.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (Swagger UI assets) are answered before tenant routing: no database query.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.TenantRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
 ROOT_URLCONF = "config.urls_tenant"
@@ -149,6 +154,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(data_dir() / "celerybeat-schedule")
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without `collectstatic` (local runs, tests) WhiteNoise finds files where Django's finders do.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -193,7 +201,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"ReadinessStatusEnum": ["ok", "unavailable"]},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "TAGS": [
         {"name": "platform", "description": "Tenant provisioning. Platform host and platform key only."},

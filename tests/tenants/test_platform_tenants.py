@@ -15,7 +15,9 @@ def schema_exists(name: str) -> bool:
 
 
 def test_create_tenant_answers_201_with_domain_and_admin_key(platform: ApiClient) -> None:
-    response = platform.post("/api/v1/platform/tenants", {"slug": "initech", "name": "Initech", "timezone": "Asia/Tokyo"})
+    response = platform.post(
+        "/api/v1/platform/tenants", {"slug": "initech", "name": "Initech", "timezone": "Asia/Tokyo"}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["slug"] == "initech"
@@ -81,7 +83,9 @@ def test_list_get_patch_tenants(platform: ApiClient) -> None:
     assert patched.json()["name"] == "Acme Corporation"
     assert patched.json()["timezone"] == "UTC"
 
-    assert_error(platform.patch("/api/v1/platform/tenants/acme", {"timezone": "Nowhere"}), 400, attr="timezone")
+    assert_error(
+        platform.patch("/api/v1/platform/tenants/acme", {"timezone": "Nowhere"}), 400, attr="timezone"
+    )
     assert_error(platform.patch("/api/v1/platform/tenants/acme", {"slug": "other"}), 400, code="immutable")
     assert_error(platform.get("/api/v1/platform/tenants/nope"), 404)
 
@@ -101,7 +105,9 @@ def test_platform_endpoints_refuse_tenant_keys(world: World, db: None) -> None:
     for token in (world.acme.admin, world.acme.read, world.globex.integration):
         response = ApiClient(PLATFORM_HOST, token).get("/api/v1/platform/tenants")
         assert_error(response, 401, code="invalid_token")
-        response = ApiClient(PLATFORM_HOST, token).post("/api/v1/platform/tenants", {"slug": "x-y", "name": "x"})
+        response = ApiClient(PLATFORM_HOST, token).post(
+            "/api/v1/platform/tenants", {"slug": "x-y", "name": "x"}
+        )
         assert_error(response, 401)
 
 
@@ -118,4 +124,6 @@ def test_platform_endpoints_do_not_exist_on_tenant_hosts(world: World, db: None)
 
 
 def test_platform_key_is_refused_on_tenant_hosts(world: World, db: None) -> None:
-    assert_error(ApiClient(world.acme.host, world.platform_key).get("/api/v1/reps"), 401, code="invalid_token")
+    assert_error(
+        ApiClient(world.acme.host, world.platform_key).get("/api/v1/reps"), 401, code="invalid_token"
+    )

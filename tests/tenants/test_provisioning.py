@@ -23,7 +23,8 @@ def structure(schema: str) -> list[tuple[str, ...]]:
                    coalesce(column_default, '')
               FROM information_schema.columns WHERE table_schema = %(s)s
             UNION ALL
-            SELECT 'con', cl.relname, con.conname, con.contype::text, replace(pg_get_constraintdef(con.oid), %(s)s || '.', ''), '', ''
+            SELECT 'con', cl.relname, con.conname, con.contype::text,
+                   replace(pg_get_constraintdef(con.oid), %(s)s || '.', ''), '', ''
               FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
              WHERE con.connamespace = %(s)s::regnamespace
             UNION ALL
@@ -62,7 +63,7 @@ def test_the_template_holds_no_rows_but_migration_records(world: object, db: Non
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [template_schema()])
         tables = [row[0] for row in cursor.fetchall() if row[0] != "django_migrations"]
         for table in tables:
-            cursor.execute(f'SELECT count(*) FROM "{template_schema()}"."{table}"')  # noqa: S608
+            cursor.execute(f'SELECT count(*) FROM "{template_schema()}"."{table}"')
             assert cursor.fetchone()[0] == 0, table
 
 
@@ -91,7 +92,9 @@ def test_invalid_input_creates_nothing(world: object, db: None) -> None:
 
 def test_create_tenant_account_prints_json_with_admin_key(world: object, db: None) -> None:
     out = StringIO()
-    call_command("create_tenant_account", slug="cli-co", name="CLI Co", timezone="Europe/Paris", json=True, stdout=out)
+    call_command(
+        "create_tenant_account", slug="cli-co", name="CLI Co", timezone="Europe/Paris", json=True, stdout=out
+    )
     body = json.loads(out.getvalue())
     assert body["slug"] == "cli-co"
     assert body["timezone"] == "Europe/Paris"

@@ -18,8 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         created = platform_key_create(name=options["name"])
         if options["json"]:
-            payload = {"id": created.key.pk, "name": created.key.name, "prefix": created.key.prefix,
-                       "key": created.token}
+            payload = {
+                "id": created.key.pk,
+                "name": created.key.name,
+                "prefix": created.key.prefix,
+                "key": created.token,
+            }
             self.stdout.write(json.dumps(payload))
             return
         self.stdout.write(f"Platform key {created.key.name!r} (store it now; it is not shown again):")

@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            created = tenant_create(slug=options["slug"], name=options["name"], timezone_name=options["timezone"])
+            created = tenant_create(
+                slug=options["slug"], name=options["name"], timezone_name=options["timezone"]
+            )
         except DomainError as exc:
             raise CommandError(f"{exc.attr or 'error'}: {exc.detail}") from exc
         tenant = created.tenant
