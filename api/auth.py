@@ -9,6 +9,7 @@ nothing about which part failed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from tenants.models import PlatformKey
 # last_used_at is written at most this often per key, to keep reads read-only.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
 MAX_TOKEN_LENGTH = 256
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+$")  # what secrets.token_urlsafe mints, behind the kind
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class BearerAuthentication(BaseAuthentication):
             raise AuthenticationFailed(
                 "Use the header 'Authorization: Bearer <token>'.", code="invalid_header"
             )
-        if len(token) > MAX_TOKEN_LENGTH:
+        if len(token) > MAX_TOKEN_LENGTH or not TOKEN_RE.match(token):
             raise self._invalid()
 
         tenant = getattr(request._request, "tenant", None)

@@ -13,6 +13,7 @@ out in this shape; so do the URL-level 404 and 500 handlers.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,7 +86,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+            headers["Retry-After"] = str(math.ceil(exc.wait))  # type: ignore[attr-defined]
         codes = exc.get_codes()
         errors = [
             {

@@ -36,3 +36,5 @@ class LimitedJSONParser(JSONParser):
             raise exceptions.ParseError("The body is not UTF-8.", code="parse_error") from exc
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}", code="parse_error") from exc
+        except RecursionError as exc:
+            raise exceptions.ParseError("The JSON is nested too deeply.", code="parse_error") from exc

@@ -9,17 +9,32 @@ the tenant is resolved from the public schema before authentication runs.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from api.errors import error_response
+from api.errors import DB_RETRY_AFTER_SECONDS, error_response
 from tenants.db import connection
 from tenants.models import Domain, Tenant
+from tenants.validation import SLUG_RE
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            return self._route(request)
+        except (OperationalError, InterfaceError):
+            # The tenant tables are unreachable: say so, retryable, in the API's shape.
+            return error_response(
+                503,
+                "service_unavailable",
+                "The database is unavailable; retry later.",
+                None,
+                headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+            )
+
+    def _route(self, request: HttpRequest) -> HttpResponse | None:
         connection.set_schema_to_public()
         hostname = request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
         hostname = hostname.rsplit(":", 1)[0] if not hostname.endswith("]") else hostname
@@ -32,7 +47,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
                 request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
                 set_urlconf(request.urlconf)
                 return None
-            tenant = Tenant.objects.filter(slug=slug).first()
+            tenant = Tenant.objects.filter(slug=slug).first() if SLUG_RE.match(slug) else None
             if tenant is None:
                 return error_response(
                     404, "tenant_not_found", f"No tenant with slug {slug[:64]!r}.", "X-Tenant"

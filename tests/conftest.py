@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from api.services import api_key_create
+from tenants.db import connection
 from tenants.models import Tenant
 from tenants.schema_clone import template_ensure, template_forget
 from tenants.services import platform_key_create, tenant_create, tenant_domain_for
@@ -87,8 +87,8 @@ class ApiClient:
         self.token = token
         self.headers = headers or {}
 
-    def _extra(self, headers: dict[str, str] | None) -> dict[str, str]:
-        extra = {"HTTP_HOST": self.host}
+    def _extra(self, headers: dict[str, str] | None) -> dict[str, Any]:
+        extra: dict[str, Any] = {"HTTP_HOST": self.host}
         if self.token:
             extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
         for name, value in {**self.headers, **(headers or {})}.items():

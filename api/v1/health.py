@@ -35,7 +35,7 @@ _ready = inline_serializer(
 
 
 @extend_schema(tags=["health"], summary="Liveness: the process answers", responses={200: _health})
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 @throttle_classes([])
@@ -70,7 +70,7 @@ def broker_ok() -> bool:
     summary="Readiness: the database and the broker are reachable",
     responses={200: _ready, 503: _ready},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 @throttle_classes([])

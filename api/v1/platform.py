@@ -77,7 +77,7 @@ class TenantViewSet(
     serializer_class = TenantOutSerializer
     queryset = Tenant.objects.prefetch_related("domains").order_by("slug")
     lookup_field = "slug"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = "[a-z0-9-]{1,40}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create(self, request: Request) -> Response:

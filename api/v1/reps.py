@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.v1.filters import IntegerFilter, StrictBooleanFilter
 from api.v1.serializers import StrictInputSerializer
 from scoring.models import Rep, Team
 from scoring.services import rep_create, rep_delete, rep_update
@@ -31,7 +32,11 @@ class RepInSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True, help_text="Team id, or null."
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        pk_field=serializers.IntegerField(),
+        help_text="Team id, or null.",
     )
     active = serializers.BooleanField(required=False, default=True)
     ignored_fields = ("created_at", "updated_at")
@@ -42,9 +47,12 @@ class RepUpdateInSerializer(RepInSerializer):
     active = serializers.BooleanField(required=False)
 
 
+REP_DEFAULTS = {"name": "", "email": "", "team": None, "active": True}
+
+
 class RepFilter(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="team_id", help_text="Reps of this team id.")
-    active = django_filters.BooleanFilter(help_text="Only active (true) or inactive (false) reps.")
+    team = IntegerFilter(field_name="team_id", help_text="Reps of this team id.")
+    active = StrictBooleanFilter(help_text="Only active (true) or inactive (false) reps.")
     search = django_filters.CharFilter(
         method="filter_search", help_text="Matches external_id, name or email."
     )
@@ -84,7 +92,8 @@ class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     serializer_class = RepSerializer
     queryset = Rep.objects.order_by("id")
     lookup_field = "external_id"
-    lookup_value_regex = "[^/]+"
+    # The same characters external_id allows: anything else is a 404 before any query.
+    lookup_value_regex = r"[^/\s\x00-\x1f\x7f?#%\\]{1,128}"
     filterset_class = RepFilter
 
     def create(self, request: Request) -> Response:
@@ -97,7 +106,10 @@ class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         rep = self.get_object()
         data = RepUpdateInSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        return Response(RepSerializer(rep_update(rep=rep, data=data.validated_data)).data)
+        changes = dict(data.validated_data)
+        if not partial:  # PUT replaces: what is left out goes back to its default
+            changes = {**REP_DEFAULTS, **changes}
+        return Response(RepSerializer(rep_update(rep=rep, data=changes)).data)
 
     def partial_update(self, request: Request, external_id: str) -> Response:
         return self.update(request, external_id, partial=True)

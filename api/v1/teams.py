@@ -61,7 +61,10 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         team = self.get_object()
         data = TeamInSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        return Response(TeamSerializer(team_update(team=team, data=data.validated_data)).data)
+        changes = dict(data.validated_data)
+        if not partial:  # PUT replaces: what is left out goes back to its default
+            changes.setdefault("description", "")
+        return Response(TeamSerializer(team_update(team=team, data=changes)).data)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk, partial=True)

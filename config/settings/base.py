@@ -153,7 +153,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(data_dir() / "celerybeat-schedule")
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Filled by `collectstatic` in the Docker image (production settings); locally
+# WhiteNoise serves straight from the apps' static folders.
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
 # Without `collectstatic` (local runs, tests) WhiteNoise finds files where Django's finders do.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
@@ -171,6 +173,8 @@ X_FRAME_OPTIONS = "DENY"
 # Largest request body the API reads (a full ingestion batch with metadata fits).
 SSI_MAX_BODY_BYTES = env.int("SSI_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SSI_MAX_BODY_BYTES
+# Requests per minute per key (platform key, API key or rep token); 0 turns the limit off.
+SSI_RATE_LIMIT_PER_MINUTE = env.int("SSI_RATE_LIMIT_PER_MINUTE", default=6000)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -182,6 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }
