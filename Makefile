@@ -31,6 +31,7 @@ lint: $(STAMP)  ## ruff, mypy, and the OpenAPI schema validated with warnings as
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file /dev/null
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
 	@echo "lint: ok"
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
