@@ -41,6 +41,7 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflicts with the current state (an identifier that exists, the last admin key).",
     "413": "The request body is larger than the limit.",
     "415": "The body is not `application/json`.",
+    "422": "The `Idempotency-Key` was used before with another request body.",
     "429": "Too many requests; retry after `Retry-After` seconds.",
     "500": "An unexpected error; it is logged.",
     "503": "A dependency (the database) is unavailable; retry after `Retry-After` seconds.",

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Team(models.Model):
@@ -35,3 +38,162 @@ class Rep(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class Activity(models.Model):
+    """One event posted by the tenant. ``event_id`` is the client's id: a repeat is a duplicate."""
+
+    event_id = models.CharField(max_length=128, unique=True)
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="activities")
+    type = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    # The tenant-local day of occurred_at, fixed at ingestion (recomputed if the
+    # tenant's time zone changes).
+    local_day = models.DateField()
+    value = models.FloatField(default=1.0)
+    metadata = models.JSONField(null=True, blank=True)
+    ingested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["rep", "-id"], name="activity_rep_id"),
+            models.Index(fields=["occurred_at"], name="activity_occurred_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class ActivityDaily(models.Model):
+    """Daily rollup per (rep, type, local day), kept up to date at ingestion.
+
+    Everything scoring needs comes from here (see scoring.engine.aggregate):
+    ``n`` and ``total`` feed count, ratio and active_days signals, decayed per
+    day; ``last_*`` is the day's latest event (by occurred_at, then id) for
+    state signals.
+    """
+
+    pk = models.CompositePrimaryKey("rep_id", "type", "day")
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=64)
+    day = models.DateField()
+    n = models.IntegerField()
+    total = models.FloatField()
+    last_at = models.DateTimeField()
+    last_id = models.BigIntegerField()
+    last_value = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="activitydaily_day")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.type} {self.day}"
+
+
+class ScoringConfig(models.Model):
+    """An immutable, numbered version of the tenant's scoring config."""
+
+    version = models.PositiveIntegerField(unique=True)
+    config = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class ScoreSnapshot(models.Model):
+    """A rep's scores on a day. Recomputing a day replaces that day's snapshots."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="snapshots")
+    day = models.DateField()
+    ssi = models.FloatField()
+    brand = models.FloatField()
+    find = models.FloatField()
+    engage = models.FloatField()
+    relationships = models.FloatField()
+    config_version = models.PositiveIntegerField()
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tenant_rank = models.PositiveIntegerField()
+    tenant_of = models.PositiveIntegerField()
+    tenant_top_percent = models.PositiveSmallIntegerField()
+    team_rank = models.PositiveIntegerField(null=True, blank=True)
+    team_of = models.PositiveIntegerField(null=True, blank=True)
+    team_top_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day", "tenant_rank", "rep_id"]
+        constraints = [models.UniqueConstraint(fields=["rep", "day"], name="snapshot_rep_day")]
+        indexes = [models.Index(fields=["day", "tenant_rank"], name="snapshot_day_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.day} {self.ssi:.2f}"
+
+
+class ScoredDay(models.Model):
+    """A day whose snapshots are complete, with that day's averages."""
+
+    day = models.DateField(primary_key=True)
+    config_version = models.PositiveIntegerField()
+    reps = models.PositiveIntegerField()
+    # {"tenant": {"ssi": .., "brand": ..}, "teams": {"<team id>": {...}}}
+    averages = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class Job(models.Model):
+    """A recompute, on demand or nightly, with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, default="recompute")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    params = models.JSONField(default=dict)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} {self.status}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request with an ``Idempotency-Key``, replayed for 24 h."""
+
+    api_key_id = models.BigIntegerField()
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key_id", "key"], name="idempotency_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return self.key

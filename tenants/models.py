@@ -15,6 +15,12 @@ class Tenant(TenantMixin):
     settings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The nightly dispatcher's claim: the local day it last enqueued a
+    # recompute for, and when (a conditional UPDATE makes it once per day).
+    nightly_claim_day = models.DateField(null=True, blank=True)
+    nightly_claim_at = models.DateTimeField(null=True, blank=True)
+    # The latest day whose scores are complete (mirrors the tenant's ScoredDay).
+    scored_through = models.DateField(null=True, blank=True)
 
     # Schemas are made by tenants.services.tenant_create (clone of a template),
     # never implicitly on save(), and dropped explicitly by tenant_delete.

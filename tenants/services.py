@@ -33,7 +33,8 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
     """Create a tenant: its row, its schema (a clone of the template), its
     domain, its seed data and a first ``admin`` API key, all in one
     transaction: a failure leaves nothing behind. The key is returned once."""
-    from api.services import api_key_create  # tenant-side app; imported lazily
+    from api.services import api_key_create  # tenant-side apps; imported lazily
+    from scoring.services.config import scoring_config_seed
 
     slug = validate_slug(slug)
     name = validate_name(name)
@@ -53,6 +54,7 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
             raise Conflict(f"A tenant with slug {slug!r} exists.", code="slug_taken", attr="slug") from exc
         clone_schema(source=template_schema(), target=tenant.schema_name)
         with tenant_context(tenant):
+            scoring_config_seed()
             key = api_key_create(name="admin (created with the tenant)", role="admin")
     logger.info("tenant created slug=%s schema=%s", slug, tenant.schema_name)
     return CreatedTenant(tenant=tenant, admin_key=key.token)

@@ -12,7 +12,7 @@ from api.permissions import ADMIN_OR_INTEGRATION, key_roles
 from api.v1.filters import IntegerFilter, StrictBooleanFilter
 from api.v1.serializers import StrictInputSerializer
 from scoring.models import Rep, Team
-from scoring.services import rep_create, rep_delete, rep_update
+from scoring.services.people import rep_create, rep_delete, rep_update
 
 
 class RepSerializer(serializers.ModelSerializer):

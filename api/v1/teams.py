@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
 from api.v1.serializers import StrictInputSerializer
 from scoring.models import Team
-from scoring.services import team_create, team_delete, team_update
+from scoring.services.people import team_create, team_delete, team_update
 
 
 class TeamSerializer(serializers.ModelSerializer):

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from api.v1.activities import ActivityViewSet
 from api.v1.keys import ApiKeyViewSet
 from api.v1.reps import RepViewSet
+from api.v1.scores import JobView, RecomputeView, RepSsiExplainView, RepSsiHistoryView, RepSsiView, ScoresView
+from api.v1.scoring_config import EventTypesViewSet, ScoringConfigViewSet, SettingsViewSet
 from api.v1.teams import TeamViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("teams", TeamViewSet, basename="team")
 router.register("reps", RepViewSet, basename="rep")
+router.register("activities", ActivityViewSet, basename="activity")
 
-urlpatterns = router.urls
+REP = "reps/<str:external_id>"
+config = ScoringConfigViewSet
+
+urlpatterns = [
+    path("scoring-config", config.as_view({"get": "retrieve", "put": "update"}), name="scoring-config"),
+    path("scoring-config/versions", config.as_view({"get": "versions"}), name="scoring-config-versions"),
+    path("scoring-config/preview", config.as_view({"post": "preview"}), name="scoring-config-preview"),
+    path("event-types", EventTypesViewSet.as_view({"get": "list"}), name="event-types"),
+    path(
+        "settings", SettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}), name="settings"
+    ),
+    path("scores/recompute", RecomputeView.as_view(), name="scores-recompute"),
+    path("scores", ScoresView.as_view(), name="scores"),
+    path("jobs/<uuid:job_id>", JobView.as_view(), name="job"),
+    path(f"{REP}/ssi", RepSsiView.as_view(), name="rep-ssi"),
+    path(f"{REP}/ssi/history", RepSsiHistoryView.as_view(), name="rep-ssi-history"),
+    path(f"{REP}/ssi/explain", RepSsiExplainView.as_view(), name="rep-ssi-explain"),
+    *router.urls,
+]

@@ -150,6 +150,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(data_dir() / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Finds tenants whose local recompute hour has passed and enqueues their missing days.
+    "dispatch-nightly": {"task": "scoring.tasks.dispatch_nightly", "schedule": 15 * 60},
+    "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
+}
+# Nightly recompute: days caught up at most (oldest first), and the spread of start times.
+SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)
+SSI_DISPATCH_JITTER_SECONDS = env.int("SSI_DISPATCH_JITTER_SECONDS", default=300)
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -1,0 +1,179 @@
+"""``/api/v1/activities``: ingestion (batches of up to 1000 events) and the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+import psycopg.errors
+from django.db import OperationalError, transaction
+from django.db.models import F, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.idempotency import HEADER, fingerprint, idempotency_begin, idempotency_save, validate_key
+from api.pagination import FeedPagination
+from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from scoring.models import Activity
+from scoring.services.ingest import EVENT_FIELDS, MAX_BATCH, activities_ingest
+from tenants.errors import ValidationFailed
+
+DEADLOCK_RETRIES = 3
+
+
+class EventInSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        max_length=128, help_text="Your unique id for the event: a repeat is a duplicate."
+    )
+    rep = serializers.CharField(max_length=128, help_text="The rep's external_id.")
+    type = serializers.CharField(help_text="A catalog type (GET /api/v1/event-types) or a custom one.")
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone; at most 5 minutes ahead.")
+    value = serializers.FloatField(required=False, min_value=0, help_text="A number >= 0 (default 1).")
+    metadata = serializers.DictField(required=False, help_text="Any JSON object up to 4 KB.")
+
+
+class BatchInSerializer(serializers.Serializer):
+    events = EventInSerializer(many=True, help_text=f"At most {MAX_BATCH} events.")
+
+
+class RejectedSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the event in the batch.")
+    id = serializers.CharField(allow_null=True)
+    errors = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.DictField(), help_text="Each {code, detail, attr}."
+    )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Events stored now.")
+    duplicates = serializers.IntegerField(
+        help_text="Events whose id was already stored (or repeated in the batch)."
+    )
+    rejected = RejectedSerializer(many=True)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="event_id")
+    rep = serializers.CharField(source="rep_external_id")
+
+    class Meta:
+        model = Activity
+        fields = ["id", "rep", "type", "occurred_at", "local_day", "value", "metadata", "ingested_at"]
+
+
+class ActivityFilter(django_filters.FilterSet):
+    rep = django_filters.CharFilter(field_name="rep__external_id", help_text="A rep's external_id.")
+    type = django_filters.CharFilter(help_text="An event type.")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="gte", help_text="occurred_at >= this."
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="lt", help_text="occurred_at < this."
+    )
+
+    class Meta:
+        model = Activity
+        fields = ["rep", "type", "since", "until"]
+
+
+def _events_of(data: Any) -> list[Any]:
+    """The envelope: an object with an ``events`` list of at most MAX_BATCH. Else 400, nothing stored."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed('The body must be an object: {"events": [...]}.', code="invalid_envelope")
+    unknown = [name for name in data if name != "events"]
+    if unknown:
+        raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(unknown[0]))
+    events = data.get("events")
+    if not isinstance(events, list):
+        raise ValidationFailed("A list of events is required.", code="required", attr="events")
+    if len(events) > MAX_BATCH:
+        raise ValidationFailed(
+            f"At most {MAX_BATCH} events per request ({len(events)} sent).",
+            code="batch_too_large",
+            attr="events",
+        )
+    return events
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return isinstance(exc.__cause__, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Ingest a batch of events",
+        description=(
+            "Up to 1000 events. Each is validated on its own: valid events are stored (durably, before the "
+            "answer), invalid ones are listed in `rejected` with their errors. An event whose `id` was "
+            "seen before is a duplicate: stored once, counted in `duplicates`. A malformed envelope is a 400 "
+            "and stores nothing. With an `Idempotency-Key` header the first answer is replayed for 24 h "
+            "(same key, other body: 422; same key still running: 409)."
+        ),
+        request=BatchInSerializer,
+        responses={200: IngestResultSerializer},
+        parameters=[
+            OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, description="Optional.")
+        ],
+    ),
+    list=extend_schema(summary="List events, newest first (cursor pagination)"),
+)
+@extend_schema(tags=["activities"])
+class ActivityViewSet(viewsets.GenericViewSet):
+    permission_classes = [key_roles(write=ADMIN_OR_INTEGRATION)]
+    serializer_class = ActivitySerializer
+    pagination_class = FeedPagination
+    filterset_class = ActivityFilter
+    extra_error_statuses = ["422"]
+
+    def get_queryset(self) -> QuerySet[Activity]:
+        return Activity.objects.annotate(rep_external_id=F("rep__external_id")).order_by("-id")
+
+    def list(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ActivitySerializer(page, many=True).data)
+
+    def create(self, request: Request) -> Response:
+        events = _events_of(request.data)
+        key = request.headers.get(HEADER)
+        api_key_id = int(request.user.key_id)  # type: ignore[union-attr]
+        body_fingerprint = fingerprint(request.data) if key is not None else ""
+        if key is not None:
+            validate_key(key)
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                with transaction.atomic():
+                    if key is not None:
+                        replay = idempotency_begin(
+                            api_key_id=api_key_id, key=key, body_fingerprint=body_fingerprint
+                        )
+                        if replay is not None:
+                            return Response(
+                                replay.body,
+                                status=replay.status_code,
+                                headers={"Idempotent-Replayed": "true"},
+                            )
+                    result = activities_ingest(tenant=request.tenant, events=events)  # type: ignore[attr-defined]
+                    body = result.as_dict()
+                    if key is not None:
+                        idempotency_save(
+                            api_key_id=api_key_id,
+                            key=key,
+                            body_fingerprint=body_fingerprint,
+                            status_code=200,
+                            body=body,
+                        )
+                return Response(body)
+            except OperationalError as exc:
+                # Two batches sharing event ids in different orders can deadlock; PostgreSQL
+                # aborts one, and a retry of the whole batch is safe (duplicates are skipped).
+                if not _is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+assert set(EventInSerializer().fields) == EVENT_FIELDS

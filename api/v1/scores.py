@@ -1,0 +1,354 @@
+"""Scores: on-demand recompute and jobs, a rep's SSI/history/explanation, a day's scores (JSON or CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from django.db.models import F
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import renderers, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.pagination import PagePagination
+from api.permissions import ADMIN, KEY_ROLES, key_roles
+from scoring.engine import PILLARS, round2
+from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
+from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi, snapshot_body
+from scoring.selectors import local_today, local_yesterday, reps_by_external_id
+from scoring.services.jobs import job_create
+from tenants.errors import NotFound, ValidationFailed
+
+READ = key_roles(read=KEY_ROLES, write=ADMIN)
+
+
+class RankSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(
+        help_text="1 + the number of reps with a strictly higher SSI (2 decimals)."
+    )
+    of = serializers.IntegerField(help_text="Active reps ranked.")
+    top_percent = serializers.IntegerField(help_text="ceil(100 * rank / of).")
+
+
+class PillarsSerializer(serializers.Serializer):
+    brand = serializers.FloatField()
+    find = serializers.FloatField()
+    engage = serializers.FloatField()
+    relationships = serializers.FloatField()
+
+
+class AveragesSerializer(PillarsSerializer):
+    ssi = serializers.FloatField()
+
+
+class SsiRanksSerializer(serializers.Serializer):
+    tenant = RankSerializer()
+    team = RankSerializer(allow_null=True, help_text="Among the rep's team; null without a team.")
+
+
+class SsiAveragesSerializer(serializers.Serializer):
+    tenant = AveragesSerializer()
+    team = AveragesSerializer(allow_null=True)
+
+
+class SsiSerializer(serializers.Serializer):
+    rep = serializers.CharField(help_text="The rep's external_id.")
+    date = serializers.DateField()
+    ssi = serializers.FloatField(help_text="0-100, rounded to 2 decimals.")
+    pillars = PillarsSerializer()
+    rank = SsiRanksSerializer()
+    config_version = serializers.IntegerField()
+    averages = SsiAveragesSerializer(help_text="Averages over the tenant's (and the team's) reps that day.")
+
+
+class SignalExplanationSerializer(serializers.Serializer):
+    pillar = serializers.CharField()
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    x = serializers.FloatField(help_text="Raw value; for ratio signals num/den.")
+    num = serializers.FloatField(required=False, help_text="Ratio signals only.")
+    den = serializers.FloatField(required=False, help_text="Ratio signals only.")
+    n = serializers.FloatField(help_text="Normalized value in [0, 1].")
+    weight = serializers.FloatField()
+    points = serializers.FloatField(help_text="max_points * weight * n / the pillar's weight sum.")
+
+
+class RecommendationSerializer(serializers.Serializer):
+    pillar = serializers.CharField()
+    key = serializers.CharField()
+    gain = serializers.FloatField(help_text="Points the SSI would gain with this signal at its target.")
+    tip = serializers.CharField()
+
+
+class SsiExplanationSerializer(SsiSerializer):
+    signals = SignalExplanationSerializer(many=True)
+    recommendations = RecommendationSerializer(many=True)
+
+
+JobOut = inline_serializer(
+    "Job",
+    {
+        "id": serializers.UUIDField(),
+        "kind": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=Job.Status.values),
+        "days": serializers.ListField(child=serializers.DateField()),
+        "progress": inline_serializer(
+            "JobProgress", {"done": serializers.IntegerField(), "total": serializers.IntegerField()}
+        ),
+        "created_at": serializers.DateTimeField(),
+        "started_at": serializers.DateTimeField(allow_null=True),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+        "duration_seconds": serializers.FloatField(allow_null=True),
+        "attempts": serializers.IntegerField(),
+        "error": serializers.CharField(allow_blank=True),
+        "result": serializers.DictField(),
+    },
+)
+DATE_PARAM = OpenApiParameter(
+    "date", OpenApiTypes.DATE, description="YYYY-MM-DD; default: the latest scored day."
+)
+
+
+def parse_date(value: str | None, attr: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr) from exc
+
+
+def job_body(job: Job) -> dict[str, Any]:
+    duration = (
+        (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else None
+    )
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "days": job.params.get("days", []),
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "duration_seconds": duration,
+        "attempts": job.attempts,
+        "error": job.error,
+        "result": job.result,
+    }
+
+
+def get_rep(external_id: str) -> Rep:
+    rep = Rep.objects.filter(external_id=external_id).first()
+    if rep is None:
+        raise NotFound("No rep with this external_id.")
+    return rep
+
+
+class RecomputeView(APIView):
+    permission_classes = [key_roles(read=ADMIN, write=ADMIN)]
+
+    @extend_schema(
+        tags=["scores"],
+        summary="Recompute a day's scores (asynchronously)",
+        description=(
+            "Queues a job that recomputes every active rep's snapshot for `date` (default: the tenant's "
+            "local yesterday) with the current config. Ranks depend on every rep, so the whole day is "
+            "recomputed; `reps`, if given, must name existing reps. Poll `GET /api/v1/jobs/{id}`."
+        ),
+        request=inline_serializer(
+            "RecomputeInput",
+            {
+                "date": serializers.DateField(required=False),
+                "reps": serializers.ListField(child=serializers.CharField(), required=False),
+            },
+        ),
+        responses={
+            202: inline_serializer(
+                "RecomputeAccepted",
+                {
+                    "job": inline_serializer(
+                        "JobRef", {"id": serializers.UUIDField(), "status": serializers.CharField()}
+                    )
+                },
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else None
+        if data is None:
+            raise ValidationFailed("The body must be an object.", code="invalid_type")
+        unknown = [k for k in data if k not in ("date", "reps")]
+        if unknown:
+            raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(unknown[0]))
+        tenant = request.tenant  # type: ignore[attr-defined]
+        day = parse_date(data.get("date"), "date") or local_yesterday(tenant.timezone)
+        if day > local_today(tenant.timezone):
+            raise ValidationFailed(
+                "A day that has not started cannot be scored.", code="in_future", attr="date"
+            )
+        if data.get("reps") is not None:
+            if not isinstance(data["reps"], list) or not all(isinstance(r, str) for r in data["reps"]):
+                raise ValidationFailed("A list of rep external_ids.", code="invalid_type", attr="reps")
+            reps_by_external_id(data["reps"], attr="reps")
+        job = job_create(kind="recompute", days=[day])
+        return Response({"job": {"id": job.id, "status": job.status}}, status=status.HTTP_202_ACCEPTED)
+
+
+class JobView(APIView):
+    permission_classes = [READ]
+
+    @extend_schema(
+        tags=["scores"], summary="A recompute job's status, progress and timings", responses={200: JobOut}
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = Job.objects.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound("No job with this id.")
+        return Response(job_body(job))
+
+
+class RepSsiView(APIView):
+    permission_classes = [READ]
+
+    @extend_schema(
+        tags=["scores"],
+        summary="A rep's SSI on a day",
+        parameters=[DATE_PARAM],
+        responses={200: SsiSerializer},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        body = rep_ssi(get_rep(external_id), parse_date(request.query_params.get("date"), "date"))
+        if body is None:
+            raise NotFound("No scores for this rep on that day.", code="no_snapshot")
+        return Response(body)
+
+
+class RepSsiHistoryView(APIView):
+    permission_classes = [READ]
+
+    @extend_schema(
+        tags=["scores"],
+        summary="A rep's SSI day by day (at most 400 days)",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (inclusive)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (inclusive)."),
+        ],
+        responses={200: SsiSerializer(many=True)},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        start = parse_date(request.query_params.get("from"), "from")
+        end = parse_date(request.query_params.get("to"), "to")
+        if start and end and start > end:
+            raise ValidationFailed("'from' is after 'to'.", code="invalid_range", attr="from")
+        return Response(rep_history(get_rep(external_id), start, end))
+
+
+class RepSsiExplainView(APIView):
+    permission_classes = [READ]
+
+    @extend_schema(
+        tags=["scores"],
+        summary="Why a rep has this SSI: every signal, and the three best recommendations",
+        parameters=[DATE_PARAM],
+        responses={200: SsiExplanationSerializer},
+    )
+    def get(self, request: Request, external_id: str) -> Response:
+        body = rep_explain(get_rep(external_id), parse_date(request.query_params.get("date"), "date"))
+        if body is None:
+            raise NotFound("No scores for this rep on that day.", code="no_snapshot")
+        return Response(body)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
+CSV_COLUMNS = [
+    "rep",
+    "date",
+    "ssi",
+    *PILLARS,
+    "tenant_rank",
+    "tenant_of",
+    "tenant_top_percent",
+    "team",
+    "team_rank",
+    "team_of",
+    "team_top_percent",
+    "config_version",
+]
+
+
+class ScoresView(APIView):
+    permission_classes = [READ]
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are JSON even when CSV was asked for.
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
+
+    @extend_schema(
+        tags=["scores"],
+        summary="Every rep's snapshot on a day, by rank (JSON pages, or the whole day as CSV)",
+        description="`Accept: text/csv` (or `?format=csv`) answers the whole day as CSV.",
+        parameters=[DATE_PARAM],
+        responses={
+            (200, "application/json"): SsiSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
+        },
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        day = parse_date(request.query_params.get("date"), "date")
+        if day is None:
+            day = ScoredDay.objects.order_by("-day").values_list("day", flat=True).first()
+            if day is None:
+                raise NotFound("No day has been scored yet.", code="no_snapshot")
+        queryset = (
+            ScoreSnapshot.objects.filter(day=day)
+            .annotate(external_id=F("rep__external_id"))
+            .order_by("tenant_rank", "rep_id")
+        )
+        averages = averages_by_day([day]).get(day)
+        if request.accepted_renderer.format == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(CSV_COLUMNS)
+            for s in queryset.iterator(chunk_size=2000):
+                writer.writerow(
+                    [
+                        s.external_id,
+                        s.day,
+                        f"{round2(s.ssi):.2f}",
+                        *(f"{round2(getattr(s, p)):.2f}" for p in PILLARS),
+                        s.tenant_rank,
+                        s.tenant_of,
+                        s.tenant_top_percent,
+                        s.team_id or "",
+                        s.team_rank or "",
+                        s.team_of or "",
+                        s.team_top_percent or "",
+                        s.config_version,
+                    ]
+                )
+            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="scores-{day}.csv"'
+            return response
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(queryset, request, view=self) or []
+        return paginator.get_paginated_response([snapshot_body(s, s.external_id, averages) for s in page])

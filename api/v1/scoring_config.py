@@ -1,0 +1,252 @@
+"""``/api/v1/scoring-config``, ``/api/v1/event-types`` and ``/api/v1/settings``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.viewsets import ViewSet
+
+from api.pagination import PagePagination
+from api.permissions import ADMIN, KEY_ROLES, key_roles
+from scoring.engine import EVENT_TYPES
+from scoring.models import ScoringConfig
+from scoring.selectors import reps_by_external_id
+from scoring.services.config import config_parse_or_400, scoring_config_current, scoring_config_save
+from scoring.services.preview import scores_preview
+from scoring.tasks import relocalize_activities
+from tenants.errors import ValidationFailed
+from tenants.tenant_settings import DEFAULTS, settings_get, settings_update
+
+
+class ScoringConfigSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    window_days = serializers.IntegerField()
+    half_life_days = serializers.FloatField(allow_null=True)
+    custom_event_types = serializers.ListField(child=serializers.DictField())
+    pillars = serializers.DictField(help_text="brand, find, engage, relationships: {max_points, signals}.")
+    created_at = serializers.DateTimeField()
+
+
+ConfigIn = inline_serializer(
+    "ScoringConfigInput",
+    {
+        "window_days": serializers.IntegerField(min_value=7, max_value=365),
+        "half_life_days": serializers.FloatField(allow_null=True, min_value=1, max_value=365),
+        "custom_event_types": serializers.ListField(child=serializers.DictField(), required=False),
+        "pillars": serializers.DictField(),
+    },
+)
+
+
+def config_body(row: ScoringConfig) -> dict[str, Any]:
+    return {"version": row.version, **row.config, "created_at": row.created_at}
+
+
+class ScoringConfigViewSet(ViewSet):
+    """The tenant's scoring model (ssi-model.md): read by every key, replaced by admins."""
+
+    permission_classes = [key_roles(write=ADMIN)]
+    pagination_class = PagePagination
+
+    def get_permissions(self) -> Any:
+        if self.action == "preview":
+            return [key_roles(read=ADMIN, write=ADMIN)()]
+        return super().get_permissions()
+
+    @extend_schema(
+        tags=["scoring"], summary="The current scoring config", responses={200: ScoringConfigSerializer}
+    )
+    def retrieve(self, request: Request) -> Response:
+        scoring_config_current()  # seeds version 1 if the tenant has none
+        return Response(config_body(ScoringConfig.objects.order_by("-version").first()))  # type: ignore[arg-type]
+
+    @extend_schema(
+        tags=["scoring"],
+        summary="Replace the scoring config (a new version)",
+        description="Validated as a whole: an invalid config is a 400 naming the field, and nothing changes. "
+        "Every save is a new immutable version; snapshots record the version they were computed with.",
+        request=ConfigIn,
+        responses={200: ScoringConfigSerializer},
+    )
+    def update(self, request: Request) -> Response:
+        principal = request.user
+        saved = scoring_config_save(data=request.data, created_by=f"key:{principal.key_id}")  # type: ignore[union-attr]
+        return Response(config_body(ScoringConfig.objects.get(version=saved.version)))
+
+    @extend_schema(
+        tags=["scoring"],
+        summary="Every saved version, newest first",
+        responses={200: ScoringConfigSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def versions(self, request: Request) -> Response:
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(ScoringConfig.objects.order_by("-version"), request, view=self)
+        return paginator.get_paginated_response([config_body(row) for row in page or []])
+
+    @extend_schema(
+        tags=["scoring"],
+        summary="Scores under a draft config (nothing saved)",
+        request=inline_serializer(
+            "PreviewInput",
+            {
+                "config": serializers.DictField(help_text="A whole config, as for PUT."),
+                "date": serializers.DateField(
+                    required=False, help_text="Default: the tenant's local yesterday."
+                ),
+                "reps": serializers.ListField(
+                    child=serializers.CharField(),
+                    required=False,
+                    help_text="external_ids; default: every active rep.",
+                ),
+            },
+        ),
+        responses={
+            200: inline_serializer(
+                "PreviewResult",
+                {
+                    "date": serializers.DateField(),
+                    "results": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def preview(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, dict):
+            raise ValidationFailed("The body must be an object.", code="invalid_type")
+        unknown = [k for k in data if k not in ("config", "date", "reps")]
+        if unknown:
+            raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(unknown[0]))
+        if "config" not in data:
+            raise ValidationFailed("This field is required.", code="required", attr="config")
+        config = config_parse_or_400(data["config"], attr_prefix="config.")
+        day = _date_or_none(data.get("date"), "date")
+        rep_ids = None
+        if data.get("reps") is not None:
+            if not isinstance(data["reps"], list) or not all(isinstance(r, str) for r in data["reps"]):
+                raise ValidationFailed("A list of rep external_ids.", code="invalid_type", attr="reps")
+            rep_ids = reps_by_external_id(data["reps"], attr="reps")
+        result = scores_preview(tenant=request.tenant, config=config, day=day, rep_ids=rep_ids)  # type: ignore[attr-defined]
+        return Response(result)
+
+
+def _date_or_none(value: Any, attr: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else _fail(attr)
+    except ValueError:
+        return _fail(attr)
+
+
+def _fail(attr: str) -> date:
+    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)
+
+
+class EventTypesViewSet(ViewSet):
+    permission_classes = [key_roles(write=ADMIN, read=KEY_ROLES)]
+
+    @extend_schema(
+        tags=["scoring"],
+        summary="The event types this tenant accepts, with their XP",
+        responses={
+            200: inline_serializer(
+                "EventType",
+                {
+                    "name": serializers.CharField(),
+                    "description": serializers.CharField(),
+                    "xp": serializers.IntegerField(),
+                    "custom": serializers.BooleanField(),
+                },
+                many=True,
+            )
+        },
+    )
+    def list(self, request: Request) -> Response:
+        config = scoring_config_current().config
+        overrides = settings_get(request.tenant)["xp_per_type"]  # type: ignore[attr-defined]
+        rows = [
+            {"name": name, "description": meaning, "xp": overrides.get(name, xp), "custom": False}
+            for name, (meaning, xp) in EVENT_TYPES.items()
+        ]
+        rows += [
+            {
+                "name": c.name,
+                "description": "Custom event type",
+                "xp": overrides.get(c.name, c.xp),
+                "custom": True,
+            }
+            for c in config.custom_event_types
+        ]
+        return Response(rows)
+
+
+SettingsOut = inline_serializer(
+    "TenantSettings",
+    {
+        "timezone": serializers.CharField(),
+        "auto_create_reps": serializers.BooleanField(),
+        "recompute_hour": serializers.IntegerField(min_value=0, max_value=23),
+        "streak_mode": serializers.ChoiceField(choices=["weekdays", "daily"]),
+        "leaderboard_names": serializers.ChoiceField(choices=["full", "anonymous"]),
+        "xp_per_type": serializers.DictField(child=serializers.IntegerField(min_value=0)),
+        "level_thresholds": serializers.ListField(child=serializers.IntegerField(min_value=0)),
+    },
+)
+SettingsIn = inline_serializer(
+    "TenantSettingsPatch",
+    {
+        "timezone": serializers.CharField(required=False),
+        "auto_create_reps": serializers.BooleanField(required=False),
+        "recompute_hour": serializers.IntegerField(min_value=0, max_value=23, required=False),
+        "streak_mode": serializers.ChoiceField(choices=["weekdays", "daily"], required=False),
+        "leaderboard_names": serializers.ChoiceField(choices=["full", "anonymous"], required=False),
+        "xp_per_type": serializers.DictField(child=serializers.IntegerField(min_value=0), required=False),
+        "level_thresholds": serializers.ListField(
+            child=serializers.IntegerField(min_value=0), required=False
+        ),
+    },
+)
+assert set(SettingsOut.fields) == {"timezone", *DEFAULTS}
+
+
+class SettingsViewSet(ViewSet):
+    permission_classes = [key_roles(read=ADMIN, write=ADMIN)]
+
+    @extend_schema(tags=["settings"], summary="The tenant's settings", responses={200: SettingsOut})
+    def retrieve(self, request: Request) -> Response:
+        return Response(settings_get(request.tenant))  # type: ignore[attr-defined]
+
+    @extend_schema(
+        tags=["settings"],
+        summary="Change some settings",
+        description="A time zone change re-dates stored events to the new local days (in the background); "
+        "scores already computed are not changed.",
+        request=SettingsIn,
+        responses={200: SettingsOut},
+    )
+    def partial_update(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The body must be an object.", code="invalid_type")
+        tenant = request.tenant  # type: ignore[attr-defined]
+        old_timezone = tenant.timezone
+        with transaction.atomic():
+            result = settings_update(
+                tenant, request.data, known_types=scoring_config_current().config.event_types
+            )
+            if tenant.timezone != old_timezone:
+                transaction.on_commit(lambda: relocalize_activities.delay())
+        return Response(result, status=status.HTTP_200_OK)
+
+
+_ = OpenApiTypes

@@ -1,0 +1,95 @@
+"""Read models of scores for the API: snapshots with ranks and averages, explanations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from scoring.engine import PILLARS, recommendations, round2, score_rep
+from scoring.engine.aggregate import EMPTY
+from scoring.models import Rep, ScoredDay, ScoreSnapshot
+from scoring.selectors import aggregates_for_day
+from scoring.services.config import scoring_config_version
+
+
+def _rank(rank: int | None, of: int | None, top: int | None) -> dict[str, int] | None:
+    if rank is None or of is None or top is None:
+        return None
+    return {"rank": rank, "of": of, "top_percent": top}
+
+
+def snapshot_body(
+    snapshot: ScoreSnapshot, external_id: str, averages: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The API's SSI object (api.md): every score rounded to 2 decimals."""
+    team_averages = None
+    if averages and snapshot.team_id is not None:
+        team_averages = (averages.get("teams") or {}).get(str(snapshot.team_id))
+    return {
+        "rep": external_id,
+        "date": snapshot.day,
+        "ssi": round2(snapshot.ssi),
+        "pillars": {p: round2(getattr(snapshot, p)) for p in PILLARS},
+        "rank": {
+            "tenant": _rank(snapshot.tenant_rank, snapshot.tenant_of, snapshot.tenant_top_percent),
+            "team": _rank(snapshot.team_rank, snapshot.team_of, snapshot.team_top_percent),
+        },
+        "config_version": snapshot.config_version,
+        "averages": {"tenant": (averages or {}).get("tenant"), "team": team_averages},
+    }
+
+
+def averages_by_day(days: list[date]) -> dict[date, dict[str, Any]]:
+    return dict(ScoredDay.objects.filter(day__in=days).values_list("day", "averages"))
+
+
+def rep_ssi(rep: Rep, day: date | None) -> dict[str, Any] | None:
+    """The rep's snapshot on ``day`` (None: the latest), or None."""
+    queryset = ScoreSnapshot.objects.filter(rep=rep)
+    snapshot = queryset.filter(day=day).first() if day else queryset.order_by("-day").first()
+    if snapshot is None:
+        return None
+    return snapshot_body(snapshot, rep.external_id, averages_by_day([snapshot.day]).get(snapshot.day))
+
+
+def rep_history(rep: Rep, start: date | None, end: date | None) -> list[dict[str, Any]]:
+    queryset = ScoreSnapshot.objects.filter(rep=rep).order_by("day")
+    if start:
+        queryset = queryset.filter(day__gte=start)
+    if end:
+        queryset = queryset.filter(day__lte=end)
+    snapshots = list(queryset[:400])
+    averages = averages_by_day([s.day for s in snapshots])
+    return [snapshot_body(s, rep.external_id, averages.get(s.day)) for s in snapshots]
+
+
+def rep_explain(rep: Rep, day: date | None) -> dict[str, Any] | None:
+    """Signals and recommendations behind a snapshot, under the config version it used."""
+    body = rep_ssi(rep, day)
+    if body is None:
+        return None
+    config = scoring_config_version(body["config_version"]).config
+    aggregates = aggregates_for_day(config=config, day=body["date"], rep_ids=[rep.pk]).get(rep.pk, EMPTY)
+    score = score_rep(config, aggregates)
+    body["signals"] = [
+        {
+            "pillar": s.pillar,
+            "key": s.key,
+            "kind": s.kind,
+            "x": round(s.x, 4),
+            **(
+                {"num": round(s.num, 4), "den": round(s.den, 4)}
+                if s.num is not None and s.den is not None
+                else {}
+            ),
+            "n": round(s.n, 4),
+            "weight": s.weight,
+            "points": round2(s.points),
+        }
+        for s in score.signals
+    ]
+    body["recommendations"] = [
+        {"pillar": r.pillar, "key": r.key, "gain": round2(r.gain), "tip": r.tip}
+        for r in recommendations(config, score)
+    ]
+    return body

@@ -1,0 +1,284 @@
+"""Activity ingestion: the hottest path of the product.
+
+Validation is plain Python (no serializer per event). Accepted events and
+their daily rollup are written by ONE statement: an ``INSERT … SELECT FROM
+unnest(…) ON CONFLICT (event_id) DO NOTHING`` whose ``RETURNING`` rows feed
+an upsert of the rollup, so only events stored now count, and a duplicate
+(same event id, in this batch or before) is stored once and counted.
+The caller's transaction commits before the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from scoring.models import Rep
+from scoring.services.config import scoring_config_current
+from scoring.services.people import EXTERNAL_ID_RE
+from tenants.db import connection
+from tenants.models import Tenant
+from tenants.tenant_settings import settings_get
+
+MAX_BATCH = 1000
+MAX_EVENT_ID = 128
+MAX_METADATA_BYTES = 4096
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EVENT_FIELDS = frozenset({"id", "rep", "type", "occurred_at", "value", "metadata"})
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    # rep id -> number of events stored now, by type (for XP and badge hooks)
+    stored_by_rep: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+@dataclass(frozen=True)
+class _Valid:
+    index: int
+    event_id: str
+    rep: str
+    type: str
+    occurred_at: datetime
+    local_day: date
+    value: float
+    metadata: str | None  # JSON text
+
+
+def _error(code: str, detail: str, attr: str) -> dict[str, Any]:
+    return {"code": code, "detail": detail, "attr": attr}
+
+
+def _parse_time(raw: Any) -> datetime | dict[str, Any]:
+    if not isinstance(raw, str):
+        return _error("invalid_type", "Must be an ISO 8601 timestamp with a time zone.", "occurred_at")
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return _error("invalid_timestamp", "Not an ISO 8601 timestamp.", "occurred_at")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return _error(
+            "naive_timestamp",
+            "The timestamp has no time zone (add 'Z' or an offset like +02:00).",
+            "occurred_at",
+        )
+    return parsed
+
+
+def validate_event(
+    raw: Any, *, known_types: frozenset[str], tz: ZoneInfo, now: datetime
+) -> _Valid | list[dict[str, Any]]:
+    """One event: the clean row, or its list of errors (every problem at once)."""
+    if not isinstance(raw, Mapping):
+        return [_error("invalid_type", "An event must be an object.", "")]
+    errors: list[dict[str, Any]] = []
+    for name in raw:
+        if name not in EVENT_FIELDS:
+            errors.append(_error("unknown_field", "Unknown field.", str(name)[:64]))
+
+    event_id = raw.get("id")
+    if isinstance(event_id, int) and not isinstance(event_id, bool):
+        event_id = str(event_id)
+    if event_id is None:
+        errors.append(_error("required", "This field is required.", "id"))
+    elif not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_EVENT_ID or "\x00" in event_id:
+        errors.append(_error("invalid", f"A string of 1 to {MAX_EVENT_ID} characters.", "id"))
+
+    rep = raw.get("rep")
+    if rep is None:
+        errors.append(_error("required", "This field is required.", "rep"))
+    elif not isinstance(rep, str) or not EXTERNAL_ID_RE.match(rep):
+        errors.append(_error("invalid", "A rep external_id: 1-128 characters, no '/' or whitespace.", "rep"))
+
+    type_name = raw.get("type")
+    if type_name is None:
+        errors.append(_error("required", "This field is required.", "type"))
+    elif not isinstance(type_name, str) or type_name not in known_types:
+        shown = type_name if isinstance(type_name, str) else type(type_name).__name__
+        errors.append(_error("unknown_type", f"Unknown event type {str(shown)[:64]!r}.", "type"))
+
+    occurred_at: datetime | None = None
+    day: date | None = None
+    if "occurred_at" not in raw:
+        errors.append(_error("required", "This field is required.", "occurred_at"))
+    else:
+        parsed = _parse_time(raw["occurred_at"])
+        if isinstance(parsed, dict):
+            errors.append(parsed)
+        elif parsed - now > FUTURE_TOLERANCE:
+            errors.append(_error("in_future", "More than 5 minutes in the future.", "occurred_at"))
+        else:
+            try:
+                occurred_at = parsed.astimezone(UTC)
+                day = parsed.astimezone(tz).date()
+            except (OverflowError, ValueError):
+                errors.append(_error("invalid_timestamp", "Out of range.", "occurred_at"))
+
+    value = raw.get("value", 1)
+    if value is None:
+        value = 1
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.append(_error("invalid_type", "Must be a number.", "value"))
+    elif not math.isfinite(value) or value < 0:
+        errors.append(_error("invalid_value", "Must be a finite number >= 0.", "value"))
+
+    metadata_text: str | None = None
+    metadata = raw.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, Mapping):
+            errors.append(_error("invalid_type", "Must be an object.", "metadata"))
+        else:
+            metadata_text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+            if len(metadata_text.encode()) > MAX_METADATA_BYTES:
+                errors.append(
+                    _error("metadata_too_large", f"At most {MAX_METADATA_BYTES} bytes as JSON.", "metadata")
+                )
+            elif "\\u0000" in metadata_text:
+                errors.append(
+                    _error("invalid", "Text in metadata cannot contain NUL characters.", "metadata")
+                )
+
+    if errors:
+        return errors
+    assert occurred_at is not None and day is not None
+    return _Valid(0, str(event_id), str(rep), str(type_name), occurred_at, day, float(value), metadata_text)
+
+
+_INSERT_SQL = """
+WITH input AS (
+    SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::timestamptz[], %s::date[],
+                         %s::float8[], %s::jsonb[], %s::int[])
+        AS t(event_id, rep_id, type, occurred_at, local_day, value, metadata, ord)
+),
+ins AS (
+    INSERT INTO scoring_activity
+        (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
+    SELECT event_id, rep_id, type, occurred_at, local_day, value, metadata, now()
+      FROM input ORDER BY ord
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, rep_id, type, local_day, occurred_at, value
+),
+roll AS (
+    INSERT INTO scoring_activitydaily AS d (rep_id, type, day, n, total, last_at, last_id, last_value)
+    SELECT rep_id, type, local_day, count(*), sum(value), max(occurred_at),
+           (array_agg(id ORDER BY occurred_at DESC, id DESC))[1],
+           (array_agg(value ORDER BY occurred_at DESC, id DESC))[1]
+      FROM ins GROUP BY rep_id, type, local_day
+     ORDER BY rep_id, type, local_day
+    ON CONFLICT (rep_id, type, day) DO UPDATE SET
+        n = d.n + excluded.n,
+        total = d.total + excluded.total,
+        last_value = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
+                          THEN excluded.last_value ELSE d.last_value END,
+        last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
+                       THEN excluded.last_id ELSE d.last_id END,
+        last_at = GREATEST(d.last_at, excluded.last_at)
+)
+SELECT rep_id, type, count(*) FROM ins GROUP BY rep_id, type
+"""
+
+
+def _rep_ids(external_ids: Sequence[str], *, create: bool) -> dict[str, int]:
+    """external_id -> rep id, creating missing reps in one statement when allowed."""
+    found = dict(Rep.objects.filter(external_id__in=external_ids).values_list("external_id", "id"))
+    missing = [e for e in external_ids if e not in found]
+    if missing and create:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO scoring_rep (external_id, name, email, active, created_at, updated_at)
+                SELECT e, '', '', true, now(), now() FROM unnest(%s::varchar[]) AS e
+                ON CONFLICT (external_id) DO NOTHING
+                """,
+                [missing],
+            )
+        # Another request may have created some of them a moment ago: read them all back.
+        found.update(Rep.objects.filter(external_id__in=missing).values_list("external_id", "id"))
+    return found
+
+
+def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | None = None) -> IngestResult:
+    """Validate and store a batch. Runs in the caller's transaction (or its own)."""
+    now = now or timezone.now()
+    config = scoring_config_current().config
+    known_types = config.event_types
+    tz = ZoneInfo(tenant.timezone)
+    result = IngestResult()
+
+    valid: list[_Valid] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(events):
+        checked = validate_event(raw, known_types=known_types, tz=tz, now=now)
+        if isinstance(checked, list):
+            result.rejected.append({"index": index, "id": _id_of(raw), "errors": checked})
+            continue
+        if checked.event_id in seen:  # repeated inside the batch: the first one counts
+            result.duplicates += 1
+            continue
+        seen.add(checked.event_id)
+        valid.append(replace(checked, index=index))
+
+    if not valid:
+        return result
+
+    with transaction.atomic():
+        auto_create = bool(settings_get(tenant)["auto_create_reps"])
+        reps = _rep_ids(sorted({v.rep for v in valid}), create=auto_create)
+        rows: list[_Valid] = []
+        for v in valid:
+            if v.rep in reps:
+                rows.append(v)
+            else:
+                result.rejected.append(
+                    {
+                        "index": v.index,
+                        "id": v.event_id,
+                        "errors": [_error("unknown_rep", f"No rep with external_id {v.rep!r}.", "rep")],
+                    }
+                )
+        result.rejected.sort(key=lambda r: r["index"])
+        if not rows:
+            return result
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_SQL,
+                [
+                    [r.event_id for r in rows],
+                    [reps[r.rep] for r in rows],
+                    [r.type for r in rows],
+                    [r.occurred_at for r in rows],
+                    [r.local_day for r in rows],
+                    [r.value for r in rows],
+                    [r.metadata for r in rows],
+                    list(range(len(rows))),
+                ],
+            )
+            stored = 0
+            for rep_id, type_name, count in cursor.fetchall():
+                result.stored_by_rep.setdefault(rep_id, {})[type_name] = count
+                stored += count
+    result.accepted = stored
+    result.duplicates += len(rows) - stored
+    return result
+
+
+def _id_of(raw: Any) -> Any:
+    if isinstance(raw, Mapping):
+        value = raw.get("id")
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return value if isinstance(value, int) else value[:MAX_EVENT_ID]
+    return None

@@ -1,0 +1,156 @@
+"""Recomputing a day's scores: every active rep, ranks, averages, snapshots.
+
+Compute and write are separate phases. Reads and scoring run chunk by chunk
+outside a transaction, so memory stays bounded and progress is visible while
+it runs; the write is one short transaction that replaces the day's snapshots
+(``DELETE`` + one ``INSERT … SELECT FROM unnest``) and records the day as
+scored. A session-level advisory lock on (schema, day) is the claim: a second
+run of the same day, concurrent or not, waits and then recomputes the same
+numbers, so running twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from scoring import hooks
+from scoring.engine import PILLARS, RepScore, competition_ranks, round2, score_reps
+from scoring.models import Rep, ScoredDay, ScoreSnapshot
+from scoring.selectors import aggregates_for_day
+from scoring.services.config import scoring_config_current
+from tenants.db import connection
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 2000
+
+Progress = Callable[[int, int], None]  # (reps done, reps total)
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: date
+    reps: int
+    config_version: int
+
+
+@contextmanager
+def day_claim(day: date) -> Iterator[None]:
+    """Hold the (schema, day) recompute lock for the duration."""
+    key = f"ssi-recompute:{connection.schema_name}:{day.isoformat()}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def scores_compute_day(*, tenant: Tenant, day: date, progress: Progress | None = None) -> DayResult:
+    """Score every active rep of the tenant for ``day`` and replace that day's snapshots."""
+    versioned = scoring_config_current()
+    config = versioned.config
+    with day_claim(day):
+        reps = list(Rep.objects.filter(active=True).order_by("id").values_list("id", "team_id"))
+        rep_ids = [r[0] for r in reps]
+        team_of = dict(reps)
+        scores: dict[int, RepScore] = {}
+        done = 0
+        if progress:
+            progress(0, len(rep_ids))
+        for chunk in _chunks(rep_ids, CHUNK_SIZE):
+            aggregates = aggregates_for_day(config=config, day=day, rep_ids=chunk)
+            scores.update(score_reps(config, aggregates, list(chunk)))
+            done += len(chunk)
+            if progress:
+                progress(done, len(rep_ids))
+
+        tenant_ranks = competition_ranks({rep: s.ssi for rep, s in scores.items()})
+        by_team: dict[int, dict[int, float]] = defaultdict(dict)
+        for rep, s in scores.items():
+            if team_of[rep] is not None:
+                by_team[team_of[rep]][rep] = s.ssi
+        team_ranks = {
+            rep: rank for members in by_team.values() for rep, rank in competition_ranks(members).items()
+        }
+        averages = _averages(scores, by_team)
+
+        now = timezone.now()
+        with transaction.atomic():
+            ScoreSnapshot.objects.filter(day=day).delete()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    INSERT INTO scoring_scoresnapshot
+                        (rep_id, day, ssi, brand, find, engage, relationships, config_version, team_id,
+                         tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of, team_top_percent,
+                         computed_at)
+                    SELECT rep_id, %s, ssi, brand, find, engage, relationships, %s, team_id,
+                           tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of,
+                           team_top_percent, %s
+                      FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
+                                  %s::float8[], %s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[],
+                                  %s::int[], %s::int[])
+                        AS t(rep_id, ssi, brand, find, engage, relationships, team_id, tenant_rank, tenant_of,
+                             tenant_top_percent, team_rank, team_of, team_top_percent)
+                    """,
+                    [
+                        day,
+                        versioned.version,
+                        now,
+                        rep_ids,
+                        [scores[r].ssi for r in rep_ids],
+                        *([scores[r].pillars[p] for r in rep_ids] for p in PILLARS),
+                        [team_of[r] for r in rep_ids],
+                        [tenant_ranks[r].rank for r in rep_ids],
+                        [tenant_ranks[r].of for r in rep_ids],
+                        [tenant_ranks[r].top_percent for r in rep_ids],
+                        [team_ranks[r].rank if r in team_ranks else None for r in rep_ids],
+                        [team_ranks[r].of if r in team_ranks else None for r in rep_ids],
+                        [team_ranks[r].top_percent if r in team_ranks else None for r in rep_ids],
+                    ],
+                )
+            ScoredDay.objects.update_or_create(
+                day=day,
+                defaults={
+                    "config_version": versioned.version,
+                    "reps": len(rep_ids),
+                    "averages": averages,
+                    "computed_at": now,
+                },
+            )
+            Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(scored_through=day)
+            transaction.on_commit(lambda: hooks.day_scored(tenant=tenant, day=day))
+    logger.info("scored schema=%s day=%s reps=%d", connection.schema_name, day, len(rep_ids))
+    return DayResult(day=day, reps=len(rep_ids), config_version=versioned.version)
+
+
+def _averages(scores: dict[int, RepScore], by_team: dict[int, dict[int, float]]) -> dict[str, object]:
+    def average(reps: Sequence[int]) -> dict[str, float] | None:
+        if not reps:
+            return None
+        out = {"ssi": round2(math.fsum(scores[r].ssi for r in reps) / len(reps))}
+        for p in PILLARS:
+            out[p] = round2(math.fsum(scores[r].pillars[p] for r in reps) / len(reps))
+        return out
+
+    return {
+        "tenant": average(list(scores)),
+        "teams": {str(team): average(list(members)) for team, members in by_team.items()},
+    }

@@ -1,0 +1,34 @@
+"""A tenant's time zone changed: its events' local days, and the rollup, follow."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from tenants.db import connection
+
+
+def activities_relocalize(*, tz_name: str) -> None:
+    """Re-date events to local days in ``tz_name`` and rebuild the daily rollup from them.
+
+    One transaction; ingestion waits on the table lock meanwhile, so no event
+    is counted in the old rollup and missed by the new one.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE scoring_activity IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            """
+            UPDATE scoring_activity SET local_day = (occurred_at AT TIME ZONE %s)::date
+             WHERE local_day <> (occurred_at AT TIME ZONE %s)::date
+            """,
+            [tz_name, tz_name],
+        )
+        cursor.execute("DELETE FROM scoring_activitydaily")
+        cursor.execute(
+            """
+            INSERT INTO scoring_activitydaily (rep_id, type, day, n, total, last_at, last_id, last_value)
+            SELECT rep_id, type, local_day, count(*), sum(value), max(occurred_at),
+                   (array_agg(id ORDER BY occurred_at DESC, id DESC))[1],
+                   (array_agg(value ORDER BY occurred_at DESC, id DESC))[1]
+              FROM scoring_activity GROUP BY rep_id, type, local_day
+            """
+        )

@@ -1,0 +1,109 @@
+"""Celery tasks of scoring. Each takes ids and dates, loads, calls a service, returns.
+
+Tenant tasks run in the schema they were sent from (tenant-schemas-celery
+puts it in the message headers). The dispatcher runs in ``public`` and fans
+out one task per due tenant, inside that tenant's context, with jitter.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from config.celery import app
+from scoring.models import IdempotencyRecord
+from tenants.db import connection
+from tenants.models import Tenant
+from tenants.tenant_settings import settings_get
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
+def run_job(self, job_id: str) -> None:
+    """Run a recompute job (idempotent: the claim makes repeats no-ops)."""
+    from scoring.services.jobs import job_run
+
+    job_run(tenant=connection.tenant, job_id=job_id)
+
+
+@app.task(acks_late=True)
+def recompute_days(days: list[str]) -> None:
+    """The nightly recompute of one tenant: one job for its missing days, run here."""
+    from scoring.models import Job
+    from scoring.services.jobs import job_run
+
+    job = Job.objects.create(kind="nightly", params={"days": days})
+    job_run(tenant=connection.tenant, job_id=str(job.id))
+
+
+def due_days(*, tenant: Tenant, now: datetime, catchup_days: int) -> list[date]:
+    """The days a tenant should have scored by ``now`` and has not, oldest first."""
+    local_now = now.astimezone(ZoneInfo(tenant.timezone))
+    if local_now.hour < int(settings_get(tenant)["recompute_hour"]):
+        return []
+    yesterday = local_now.date() - timedelta(days=1)
+    if tenant.scored_through is not None and tenant.scored_through >= yesterday:
+        return []
+    first = yesterday - timedelta(days=catchup_days - 1)
+    if tenant.scored_through is not None:
+        first = max(first, tenant.scored_through + timedelta(days=1))
+    return [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
+
+
+@app.task
+def dispatch_nightly() -> int:
+    """Enqueue the recompute of every tenant that is due. Runs from beat every few minutes."""
+    now = timezone.now()
+    catchup = int(settings.SSI_CATCHUP_DAYS)
+    jitter = int(settings.SSI_DISPATCH_JITTER_SECONDS)
+    enqueued = 0
+    for tenant in Tenant.objects.order_by("id"):
+        days = due_days(tenant=tenant, now=now, catchup_days=catchup)
+        if not days:
+            continue
+        # The claim: once per tenant and day, unless the last claim is old
+        # (its worker died); "another dispatcher got there first" otherwise.
+        claimed = (
+            Tenant.objects.filter(pk=tenant.pk)
+            .filter(
+                Q(nightly_claim_day__isnull=True)
+                | ~Q(nightly_claim_day=days[-1])
+                | Q(nightly_claim_at__lt=now - timedelta(hours=3))
+            )
+            .update(nightly_claim_day=days[-1], nightly_claim_at=now)
+        )
+        if not claimed:
+            continue
+        with tenant_context(tenant):
+            recompute_days.apply_async(
+                args=[[d.isoformat() for d in days]],
+                countdown=random.randint(0, jitter) if jitter else 0,  # noqa: S311 (spreading load)
+            )
+        enqueued += 1
+        logger.info("nightly: enqueued %s days=%s..%s", tenant.slug, days[0], days[-1])
+    return enqueued
+
+
+@app.task
+def purge_idempotency_records() -> None:
+    """Forget Idempotency-Key answers older than 24 h, in every tenant."""
+    cutoff = timezone.now() - timedelta(hours=24)
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+
+
+@app.task(acks_late=True)
+def relocalize_activities() -> None:
+    """After a time zone change: re-date every event to its new local day and rebuild the rollup."""
+    from scoring.services.relocalize import activities_relocalize
+
+    activities_relocalize(tz_name=connection.tenant.timezone)

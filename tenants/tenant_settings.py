@@ -1,0 +1,127 @@
+"""A tenant's settings: defaults, reading and validated updates.
+
+Stored in ``Tenant.settings`` (public schema) as overrides of the defaults
+below; ``timezone`` is a column of its own. ``xp_per_type`` and
+``level_thresholds`` are gamification's (gamification.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tenants.errors import ValidationFailed
+from tenants.models import Tenant
+from tenants.validation import validate_timezone
+
+DEFAULT_LEVEL_THRESHOLDS = [0, 100, 300, 600, 1000, 1500, 2500, 4000, 6000, 10000]
+
+DEFAULTS: dict[str, Any] = {
+    "auto_create_reps": True,
+    "recompute_hour": 2,
+    "streak_mode": "weekdays",
+    "leaderboard_names": "full",
+    "xp_per_type": {},
+    "level_thresholds": DEFAULT_LEVEL_THRESHOLDS,
+}
+MAX_XP = 100_000
+MAX_LEVELS = 100
+
+
+def settings_get(tenant: Tenant) -> dict[str, Any]:
+    """Every setting, the tenant's value or the default."""
+    stored = tenant.settings or {}
+    out: dict[str, Any] = {"timezone": tenant.timezone}
+    for name, default in DEFAULTS.items():
+        value = stored.get(name, default)
+        out[name] = (
+            dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
+        )
+    return out
+
+
+def _bool(value: Any, attr: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailed("Must be true or false.", code="invalid_type", attr=attr)
+    return value
+
+
+def _int(value: Any, attr: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed("Must be a whole number.", code="invalid_type", attr=attr)
+    if not low <= value <= high:
+        raise ValidationFailed(f"Must be between {low} and {high}.", code="out_of_range", attr=attr)
+    return value
+
+
+def _choice(value: Any, attr: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValidationFailed(f"Must be one of {', '.join(choices)}.", code="invalid_choice", attr=attr)
+    return str(value)
+
+
+def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]) -> dict[str, Any]:
+    """Validate a partial update; unknown names and bad values name the field."""
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "timezone":
+            clean[name] = validate_timezone(value)
+        elif name == "auto_create_reps":
+            clean[name] = _bool(value, name)
+        elif name == "recompute_hour":
+            clean[name] = _int(value, name, 0, 23)
+        elif name == "streak_mode":
+            clean[name] = _choice(value, name, ("weekdays", "daily"))
+        elif name == "leaderboard_names":
+            clean[name] = _choice(value, name, ("full", "anonymous"))
+        elif name == "xp_per_type":
+            if not isinstance(value, Mapping):
+                raise ValidationFailed(
+                    "Must be an object of event type -> XP.", code="invalid_type", attr=name
+                )
+            xp: dict[str, int] = {}
+            for type_name, amount in value.items():
+                attr = f"{name}.{type_name}"
+                if type_name not in known_types:
+                    raise ValidationFailed(
+                        f"Unknown event type {type_name!r}.", code="unknown_event_type", attr=attr
+                    )
+                xp[type_name] = _int(amount, attr, 0, MAX_XP)
+            clean[name] = xp
+        elif name == "level_thresholds":
+            if not isinstance(value, list) or not value:
+                raise ValidationFailed(
+                    "Must be a non-empty list of XP amounts.", code="invalid_type", attr=name
+                )
+            if len(value) > MAX_LEVELS:
+                raise ValidationFailed(f"At most {MAX_LEVELS} levels.", code="too_many", attr=name)
+            levels = [_int(v, f"{name}.{i}", 0, 10**9) for i, v in enumerate(value)]
+            if levels[0] != 0:
+                raise ValidationFailed(
+                    "The first threshold must be 0 (level 1).", code="invalid", attr=f"{name}.0"
+                )
+            for i in range(1, len(levels)):
+                if levels[i] <= levels[i - 1]:
+                    raise ValidationFailed("Thresholds must increase.", code="invalid", attr=f"{name}.{i}")
+            clean[name] = levels
+        else:
+            raise ValidationFailed("Unknown setting.", code="unknown_field", attr=str(name))
+    return clean
+
+
+def settings_update(
+    tenant: Tenant, changes: Mapping[str, Any], *, known_types: frozenset[str]
+) -> dict[str, Any]:
+    """Apply a validated partial update; nothing changes if any field is invalid."""
+    clean = validate_settings(changes, known_types=known_types)
+    stored = dict(tenant.settings or {})
+    fields = ["settings", "updated_at"]
+    for name, value in clean.items():
+        if name == "timezone":
+            tenant.timezone = value
+            fields.append("timezone")
+        else:
+            stored[name] = value
+    tenant.settings = stored
+    tenant.save(update_fields=fields)
+    return settings_get(tenant)
