@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +39,17 @@ LAST = ("Okafor", "Nguyen", "Schmidt", "Rossi", "Kowalski", "Haddad", "Silva", "
 DEMO_REPS = 25
 
 
+DEMO_DAYS = 90
+# Expected events per rep and working day for an average rep (weekends are quieter).
+RATES = {
+    "post_published": 0.3, "article_published": 0.03, "endorsement_received": 0.15,
+    "recommendation_received": 0.02, "follower_gained": 0.5, "people_search": 1.2, "profile_viewed": 2.0,
+    "lead_saved": 0.4, "post_liked": 2.0, "post_commented": 0.5, "post_shared": 0.2, "message_sent": 1.0,
+    "message_received": 0.8, "group_joined": 0.02, "connection_request_sent": 0.8,
+    "decision_maker_connected": 0.15,
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DemoKeys:
     platform_key: str
@@ -61,7 +74,85 @@ def demo_ensure() -> DemoKeys:
         admin = api_key_create(name=DEMO_KEY_NAME, role="admin")
         if not Rep.objects.exists():
             _seed_people()
+    demo_activity_refresh(tenant)
     return DemoKeys(platform_key=platform.token, demo_admin_key=admin.token, created_tenant=created)
+
+
+def demo_activity_refresh(tenant: Tenant) -> int:
+    """Give the demo reps activity up to yesterday and score the days that lack scores.
+
+    The first run fills 90 days; later runs fill only the days since the last
+    one, so the demo always shows recent numbers. Deterministic per (rep, day).
+    """
+    from scoring.selectors import local_yesterday
+    from scoring.services.ingest import activities_ingest
+    from scoring.services.recompute import scores_compute_day
+
+    tenant.refresh_from_db()
+    yesterday = local_yesterday(tenant.timezone)
+    first = yesterday - timedelta(days=DEMO_DAYS - 1)
+    if tenant.scored_through is not None:
+        first = max(first, tenant.scored_through + timedelta(days=1))
+    if first > yesterday:
+        return 0
+    days = [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
+    tz = ZoneInfo(tenant.timezone)
+    first_fill = yesterday - timedelta(days=DEMO_DAYS - 1)  # everyone's profile is set up on the first day
+    with tenant_context(tenant):
+        reps = list(Rep.objects.filter(active=True).order_by("id").values_list("external_id", flat=True))
+        events: list[dict[str, object]] = []
+        for day in days:
+            for index, external_id in enumerate(reps):
+                events.extend(
+                    _rep_day_events(
+                        external_id,
+                        index,
+                        day,
+                        tz,
+                        first_fill=day == first_fill,
+                    )
+                )
+        for start in range(0, len(events), 1000):
+            activities_ingest(tenant=tenant, events=events[start : start + 1000])
+        for day in days:
+            scores_compute_day(tenant=tenant, day=day)
+    return len(days)
+
+
+def _rep_day_events(
+    external_id: str, index: int, day: date, tz: ZoneInfo, *, first_fill: bool
+) -> list[dict[str, object]]:
+    rng = random.Random(f"{external_id}:{day.isoformat()}")  # noqa: S311 (sample data)
+    level = 0.3 + (index * 37 % 25) / 20  # 0.3 .. 1.5: some reps are far busier than others
+    weekend = day.weekday() >= 5
+    events: list[dict[str, object]] = []
+
+    def add(type_name: str, value: float = 1) -> None:
+        at = datetime.combine(day, time(8), tzinfo=tz) + timedelta(minutes=rng.randint(0, 600))
+        events.append(
+            {
+                "id": f"demo-{external_id}-{day.isoformat()}-{len(events)}",
+                "rep": external_id,
+                "type": type_name,
+                "occurred_at": at.isoformat(),
+                "value": value,
+            }
+        )
+
+    for type_name, rate in RATES.items():
+        expected = rate * level * (0.15 if weekend else 1.0)
+        count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+        for _ in range(count):
+            add(type_name, rng.randint(1, 6) if type_name == "follower_gained" else 1)
+            if type_name == "message_received" and rng.random() < min(0.95, 0.4 + 0.4 * level):
+                add("message_replied")
+            if type_name == "connection_request_sent" and rng.random() < 0.55:
+                add("connection_request_accepted")
+    if first_fill or rng.random() < 0.03:
+        add("profile_updated", min(100, 40 + int(level * 40) + rng.randint(0, 20)))
+    if day.weekday() == 0:
+        add("connections_synced", int(120 + level * 300 + (day.toordinal() % 365)))
+    return events
 
 
 def _seed_people() -> None:

@@ -58,6 +58,36 @@ def _make_tenant(slug: str, name: str, tz: str) -> TenantKeys:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_keepdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """Always set up the default database.
+
+    pytest-django sets it up only when a collected test asks for ``db``; tests
+    that need committed data (``committed_tenant``) deliberately do not, and
+    must still find a migrated test database when run on their own.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            keepdb=django_db_keepdb,
+            aliases={"default"},  # type: ignore[arg-type]
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=verbosity)
+
+
+@pytest.fixture(scope="session")
 def world(django_db_setup: None, django_db_blocker: Any) -> World:
     with django_db_blocker.unblock():
         template_forget()
@@ -166,3 +196,27 @@ def assert_error(
     if attr is not None:
         assert attr in [e["attr"] for e in body["errors"]], body
     return body
+
+
+@pytest.fixture
+def committed_tenant(
+    world: World, django_db_blocker: Any, request: pytest.FixtureRequest
+) -> Iterator[TenantKeys]:
+    """A fresh tenant whose writes really commit (for threads, subprocesses and workers).
+
+    Tests using it run in autocommit, outside the per-test transaction; the
+    tenant and its schema are dropped afterwards.
+    """
+    from tenants.services import tenant_delete
+
+    slug = "c-" + request.node.name.lower().replace("_", "-")[:30].strip("-") + f"-{id(request) % 10000}"
+    with django_db_blocker.unblock():
+        keys = _make_tenant(slug, "Committed", "Europe/Berlin")
+        connection.set_schema_to_public()
+        try:
+            yield keys
+        finally:
+            connection.set_schema_to_public()
+            tenant = Tenant.objects.filter(slug=slug).first()
+            if tenant is not None:
+                tenant_delete(tenant=tenant)

@@ -1,0 +1,99 @@
+"""A real Celery worker process for tests, on the test database and a private broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.db import connection
+
+from config.celery import app
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, for another process."""
+    s = connection.settings_dict
+    user = quote(str(s.get("USER") or ""))
+    password = quote(str(s.get("PASSWORD") or ""))
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    host = str(s.get("HOST") or "")
+    port = str(s.get("PORT") or "")
+    if host.startswith("/"):
+        return f"postgresql://{auth}/{s['NAME']}?host={quote(host)}"
+    return f"postgresql://{auth}{host or '127.0.0.1'}:{port or 5432}/{s['NAME']}"
+
+
+@contextmanager
+def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``celery -A config worker`` on a filesystem broker under ``data_dir``;
+    point this process's producer at the same broker, eager mode off."""
+    broker = data_dir / "broker"
+    options = {
+        "data_folder_in": str(broker / "queue"),
+        "data_folder_out": str(broker / "queue"),
+        "processed_folder": str(broker / "processed"),
+        "control_folder": str(broker / "control"),
+        "store_processed": False,
+    }
+    for folder in ("queue", "processed", "control"):
+        (broker / folder).mkdir(parents=True, exist_ok=True)
+    saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
+    app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    _reset_pools()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": test_database_url(),
+        "SSI_DATA_DIR": str(data_dir),
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", "solo",
+         "--without-mingle", "--without-gossip", "--without-heartbeat"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        app.conf.update(saved)
+        _reset_pools()
+
+
+def _reset_pools() -> None:
+    """Drop Celery's cached connection and producer pools, so the next send uses the current conf."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+def wait_for(
+    check: Callable[[], Any], *, timeout: float = 60, what: str = "", log: Path | None = None
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.25)
+    tail = log.read_text()[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{tail}")
