@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from config.celery import app
-from scoring.models import IdempotencyRecord
+from scoring.models import IdempotencyRecord, Job
 from tenants.db import connection
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -34,14 +34,6 @@ def run_job(self, job_id: str) -> None:
     job_run(tenant=connection.tenant, job_id=job_id)
 
 
-@app.task(acks_late=True)
-def recompute_days(days: list[str]) -> None:
-    """The nightly recompute of one tenant: one job for its missing days, run here."""
-    from scoring.models import Job
-    from scoring.services.jobs import job_run
-
-    job = Job.objects.create(kind="nightly", params={"days": days})
-    job_run(tenant=connection.tenant, job_id=str(job.id))
 
 
 def due_days(*, tenant: Tenant, now: datetime, catchup_days: int) -> list[date]:
@@ -83,8 +75,11 @@ def dispatch_nightly() -> int:
         if not claimed:
             continue
         with tenant_context(tenant):
-            recompute_days.apply_async(
-                args=[[d.isoformat() for d in days]],
+            # The job row first: it shows as queued at once, and a redelivered
+            # message finds (and claims) this same job rather than a new one.
+            job = Job.objects.create(kind="nightly", params={"days": [d.isoformat() for d in days]})
+            run_job.apply_async(
+                args=[str(job.id)],
                 countdown=random.randint(0, jitter) if jitter else 0,  # noqa: S311 (spreading load)
             )
         enqueued += 1

@@ -14,7 +14,8 @@ from django_tenants.utils import schema_context
 
 from scoring.models import Job, ScoredDay, ScoreSnapshot
 from scoring.selectors import local_yesterday
-from scoring.tasks import dispatch_nightly
+from scoring.services.jobs import job_create
+from scoring.tasks import dispatch_nightly, run_job
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys
 from tests.worker import celery_worker, wait_for
@@ -83,13 +84,15 @@ def test_nightly_dispatch_scores_due_tenants_in_their_own_schema_once(
 
             # Due no more: the dispatcher enqueues nothing.
             assert dispatch_nightly() == 0
-            # A duplicate delivery of the same work changes nothing.
-            from scoring.tasks import recompute_days
-
+            # A redelivered message for the finished job does nothing; a second
+            # job over the same days recomputes the very same snapshots.
             with schema_context(schema):
-                Tenant.objects.filter(pk=due.pk).update(nightly_claim_day=None)
-                recompute_days.delay([yesterday.isoformat()])
+                nightly = Job.objects.get()
+                run_job.delay(str(nightly.id))
+                job_create(kind="recompute", days=[yesterday])  # enqueued on commit (autocommit here)
             wait_for(lambda: _jobs_done(schema) == 2, what="the second run", log=tmp_path / "worker.log")
+            with schema_context(schema):
+                assert Job.objects.get(pk=nightly.pk).attempts == 1
             assert snapshots(schema) == first
     finally:
         for pk, value in saved.items():
