@@ -4,7 +4,7 @@
      "errors": [{"code": "required", "detail": "This field is required.", "attr": "name"}]}
 
 ``attr`` names the field a problem concerns, as a dotted path into the
-request body (``events.3.occurred_at``), or ``null``. DRF exceptions, domain
+request body (``pillars.engage.signals.4.target``), or ``null``. DRF exceptions, domain
 errors (``tenants.errors.DomainError``), Django's 404/403, a database that is
 down (503 with ``Retry-After``) and anything unexpected (500, logged) all come
 out in this shape; so do the URL-level 404 and 500 handlers.

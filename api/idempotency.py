@@ -39,7 +39,7 @@ class IdempotencyKeyReused(DomainError):
 @dataclass(frozen=True)
 class Replay:
     status_code: int
-    body: Any
+    body: bytes
 
 
 def fingerprint(data: Any) -> str:
@@ -76,12 +76,16 @@ def idempotency_begin(*, api_key_id: int, key: str, body_fingerprint: str) -> Re
         return None
     if record.fingerprint != body_fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was used with another request body.", attr=HEADER)
-    return Replay(status_code=record.status_code, body=record.body)
+    return Replay(status_code=record.status_code, body=record.body.encode())
 
 
 def idempotency_save(
-    *, api_key_id: int, key: str, body_fingerprint: str, status_code: int, body: Any
+    *, api_key_id: int, key: str, body_fingerprint: str, status_code: int, body: bytes
 ) -> None:
     IdempotencyRecord.objects.create(
-        api_key_id=api_key_id, key=key, fingerprint=body_fingerprint, status_code=status_code, body=body
+        api_key_id=api_key_id,
+        key=key,
+        fingerprint=body_fingerprint,
+        status_code=status_code,
+        body=body.decode(),
     )

@@ -188,7 +188,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    # The answer exactly as sent (text, not jsonb, which would reorder keys).
+    body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from scoring.engine import PILLARS, recommendations, round2, score_rep
-from scoring.engine.aggregate import EMPTY
-from scoring.models import Rep, ScoredDay, ScoreSnapshot
-from scoring.selectors import aggregates_for_day
+from scoring.engine import PILLARS, Event, aggregate_events, recommendations, round2, score_rep
+from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot
 from scoring.services.config import scoring_config_version
+
+
+def _events_as_of(
+    rep: Rep, day: date, window_days: int, state_types: frozenset[str], as_of: datetime
+) -> list[Event]:
+    """What scoring ``day`` could see at ``as_of``: the window's events, each state type's latest."""
+    seen = Activity.objects.filter(rep=rep, ingested_at__lte=as_of, local_day__lte=day)
+    rows = {
+        row[0]: row
+        for row in seen.filter(local_day__gt=day - timedelta(days=window_days)).values_list(
+            "id", "type", "occurred_at", "value"
+        )
+    }
+    for type_name in state_types:
+        latest = (
+            seen.filter(type=type_name)
+            .order_by("-occurred_at", "-id")
+            .values_list("id", "type", "occurred_at", "value")
+        ).first()
+        if latest is not None:
+            rows[latest[0]] = latest
+    return [Event(type=t, occurred_at=at, value=v, seq=i) for i, t, at, v in rows.values()]
 
 
 def _rank(rank: int | None, of: int | None, top: int | None) -> dict[str, int] | None:
@@ -63,14 +84,19 @@ def rep_history(rep: Rep, start: date | None, end: date | None) -> list[dict[str
     return [snapshot_body(s, rep.external_id, averages.get(s.day)) for s in snapshots]
 
 
-def rep_explain(rep: Rep, day: date | None) -> dict[str, Any] | None:
-    """Signals and recommendations behind a snapshot, under the config version it used."""
-    body = rep_ssi(rep, day)
-    if body is None:
+def rep_explain(rep: Rep, day: date | None, tz_name: str) -> dict[str, Any] | None:
+    """Signals and recommendations behind a snapshot, under the config version it used,
+    from the rep's events as they stood when the snapshot was computed: an event
+    ingested later (for that day or before) does not make the explanation
+    disagree with the scores it explains."""
+    queryset = ScoreSnapshot.objects.filter(rep=rep)
+    snapshot = queryset.filter(day=day).first() if day else queryset.order_by("-day").first()
+    if snapshot is None:
         return None
-    config = scoring_config_version(body["config_version"]).config
-    aggregates = aggregates_for_day(config=config, day=body["date"], rep_ids=[rep.pk]).get(rep.pk, EMPTY)
-    score = score_rep(config, aggregates)
+    body = snapshot_body(snapshot, rep.external_id, averages_by_day([snapshot.day]).get(snapshot.day))
+    config = scoring_config_version(snapshot.config_version).config
+    events = _events_as_of(rep, snapshot.day, config.window_days, config.state_types, snapshot.computed_at)
+    score = score_rep(config, aggregate_events(events, day=snapshot.day, config=config, tz=ZoneInfo(tz_name)))
     body["signals"] = [
         {
             "pillar": s.pillar,

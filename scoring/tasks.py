@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -26,14 +27,19 @@ from tenants.tenant_settings import settings_get
 logger = logging.getLogger(__name__)
 
 
-@app.task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
+@app.task(bind=True, acks_late=True, max_retries=6)
 def run_job(self, job_id: str) -> None:
-    """Run a recompute job (idempotent: the claim makes repeats no-ops)."""
+    """Run a recompute job (idempotent: the claim makes repeats no-ops).
+
+    A database outage is retried with exponential backoff (30 s, 1 min, … 10 min);
+    any other failure marks the job failed with its error.
+    """
     from scoring.services.jobs import job_run
 
-    job_run(tenant=connection.tenant, job_id=job_id)
-
-
+    try:
+        job_run(tenant=connection.tenant, job_id=job_id)
+    except (OperationalError, InterfaceError) as exc:
+        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
 
 
 def due_days(*, tenant: Tenant, now: datetime, catchup_days: int) -> list[date]:

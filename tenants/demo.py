@@ -115,7 +115,7 @@ def demo_activity_refresh(tenant: Tenant) -> int:
         for start in range(0, len(events), 1000):
             activities_ingest(tenant=tenant, events=events[start : start + 1000])
         for day in days:
-            scores_compute_day(tenant=tenant, day=day)
+            scores_compute_day(tenant=tenant, day=day, nightly=True)  # stands in for the nightly runs
     return len(days)
 
 

@@ -65,10 +65,18 @@ def tenant_update(*, tenant: Tenant, name: str | None = None, timezone_name: str
     if name is not None:
         tenant.name = validate_name(name)
         fields.append("name")
+    relocalize = False
     if timezone_name is not None:
-        tenant.timezone = validate_timezone(timezone_name)
+        new_timezone = validate_timezone(timezone_name)
+        relocalize = new_timezone != tenant.timezone
+        tenant.timezone = new_timezone
         fields.append("timezone")
-    tenant.save(update_fields=fields)
+    with transaction.atomic():
+        tenant.save(update_fields=fields)
+        if relocalize:  # events' local days follow the new time zone
+            from scoring.services.relocalize import activities_relocalize_later
+
+            activities_relocalize_later(tenant)
     return tenant
 
 

@@ -9,9 +9,11 @@ import django_filters
 import psycopg.errors
 from django.db import OperationalError, transaction
 from django.db.models import F, QuerySet
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -137,7 +139,7 @@ class ActivityViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(ActivitySerializer(page, many=True).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request) -> HttpResponse:
         events = _events_of(request.data)
         key = request.headers.get(HEADER)
         api_key_id = int(request.user.key_id)  # type: ignore[union-attr]
@@ -152,13 +154,14 @@ class ActivityViewSet(viewsets.GenericViewSet):
                             api_key_id=api_key_id, key=key, body_fingerprint=body_fingerprint
                         )
                         if replay is not None:
-                            return Response(
-                                replay.body,
-                                status=replay.status_code,
-                                headers={"Idempotent-Replayed": "true"},
+                            replayed = HttpResponse(
+                                replay.body, status=replay.status_code, content_type="application/json"
                             )
+                            replayed["Idempotent-Replayed"] = "true"
+                            return replayed
                     result = activities_ingest(tenant=request.tenant, events=events)  # type: ignore[attr-defined]
-                    body = result.as_dict()
+                    # Rendered once: the bytes sent now are the bytes a replay sends.
+                    body = JSONRenderer().render(result.as_dict())
                     if key is not None:
                         idempotency_save(
                             api_key_id=api_key_id,
@@ -167,7 +170,7 @@ class ActivityViewSet(viewsets.GenericViewSet):
                             status_code=200,
                             body=body,
                         )
-                return Response(body)
+                return HttpResponse(body, content_type="application/json")
             except OperationalError as exc:
                 # Two batches sharing event ids in different orders can deadlock; PostgreSQL
                 # aborts one, and a retry of the whole batch is safe (duplicates are skipped).

@@ -260,7 +260,11 @@ class RepSsiExplainView(APIView):
         responses={200: SsiExplanationSerializer},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        body = rep_explain(get_rep(external_id), parse_date(request.query_params.get("date"), "date"))
+        body = rep_explain(
+            get_rep(external_id),
+            parse_date(request.query_params.get("date"), "date"),
+            request.tenant.timezone,  # type: ignore[attr-defined]
+        )
         if body is None:
             raise NotFound("No scores for this rep on that day.", code="no_snapshot")
         return Response(body)

@@ -19,9 +19,14 @@ from api.permissions import ADMIN, KEY_ROLES, key_roles
 from scoring.engine import EVENT_TYPES
 from scoring.models import ScoringConfig
 from scoring.selectors import reps_by_external_id
-from scoring.services.config import config_parse_or_400, scoring_config_current, scoring_config_save
+from scoring.services.config import (
+    config_parse_or_400,
+    scoring_config_current,
+    scoring_config_save,
+    scoring_config_version,
+)
 from scoring.services.preview import scores_preview
-from scoring.tasks import relocalize_activities
+from scoring.services.relocalize import activities_relocalize_later
 from tenants.errors import ValidationFailed
 from tenants.tenant_settings import DEFAULTS, settings_get, settings_update
 
@@ -47,7 +52,10 @@ ConfigIn = inline_serializer(
 
 
 def config_body(row: ScoringConfig) -> dict[str, Any]:
-    return {"version": row.version, **row.config, "created_at": row.created_at}
+    # From the parsed config, not the stored JSON: jsonb does not keep key order,
+    # and the pillars read best in the model's order.
+    config = scoring_config_version(row.version).config
+    return {"version": row.version, **config.to_dict(), "created_at": row.created_at}
 
 
 class ScoringConfigViewSet(ViewSet):
@@ -245,7 +253,7 @@ class SettingsViewSet(ViewSet):
                 tenant, request.data, known_types=scoring_config_current().config.event_types
             )
             if tenant.timezone != old_timezone:
-                transaction.on_commit(lambda: relocalize_activities.delay())
+                activities_relocalize_later(tenant)
         return Response(result, status=status.HTTP_200_OK)
 
 

@@ -248,7 +248,8 @@ def parse_config(data: Any) -> Config:
     root = _object(
         data,
         "",
-        allowed={"window_days", "half_life_days", "custom_event_types", "pillars", "version"},
+        # version and created_at are what GET returns: a client may PUT it back unchanged.
+        allowed={"window_days", "half_life_days", "custom_event_types", "pillars", "version", "created_at"},
         required={"window_days", "half_life_days", "pillars"},
     )
     window = _integer(root["window_days"], "window_days", low=7, high=365)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -10,11 +12,11 @@ from django.db import IntegrityError, transaction
 
 from scoring.engine import DEFAULT_CONFIG, Config, ConfigError, parse_config
 from scoring.models import ScoringConfig
-from tenants.db import connection
 from tenants.errors import ValidationFailed
 
-# Parsed configs by (schema, version): versions are immutable, so this never goes stale.
-_parsed: dict[tuple[str, int], Config] = {}
+# Parsed configs by their content: whatever the tenant or version, the same
+# JSON parses to the same Config, so entries can never go stale.
+_parsed: dict[str, Config] = {}
 _parsed_lock = threading.Lock()
 
 
@@ -25,7 +27,7 @@ class VersionedConfig:
 
 
 def _parse_cached(version: int, data: Any) -> Config:
-    key = (connection.schema_name, version)
+    key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     config = _parsed.get(key)
     if config is None:
         config = parse_config(data)
@@ -50,9 +52,6 @@ def scoring_config_current() -> VersionedConfig:
 
 
 def scoring_config_version(version: int) -> VersionedConfig:
-    key = (connection.schema_name, version)
-    if key in _parsed:
-        return VersionedConfig(version, _parsed[key])
     data = ScoringConfig.objects.filter(version=version).values_list("config", flat=True).first()
     if data is None:
         return scoring_config_current()

@@ -59,7 +59,7 @@ class _Valid:
     metadata: str | None  # JSON text
 
 
-def _error(code: str, detail: str, attr: str) -> dict[str, Any]:
+def _error(code: str, detail: str, attr: str | None) -> dict[str, Any]:
     return {"code": code, "detail": detail, "attr": attr}
 
 
@@ -84,7 +84,7 @@ def validate_event(
 ) -> _Valid | list[dict[str, Any]]:
     """One event: the clean row, or its list of errors (every problem at once)."""
     if not isinstance(raw, Mapping):
-        return [_error("invalid_type", "An event must be an object.", "")]
+        return [_error("invalid_type", "An event must be an object.", None)]
     errors: list[dict[str, Any]] = []
     for name in raw:
         if name not in EVENT_FIELDS:
@@ -167,7 +167,7 @@ WITH input AS (
 ins AS (
     INSERT INTO scoring_activity
         (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
-    SELECT event_id, rep_id, type, occurred_at, local_day, value, metadata, now()
+    SELECT event_id, rep_id, type, occurred_at, local_day, value, metadata, clock_timestamp()
       FROM input ORDER BY ord
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, rep_id, type, local_day, occurred_at, value
@@ -219,12 +219,17 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
     tz = ZoneInfo(tenant.timezone)
     result = IngestResult()
 
+    auto_create = bool(settings_get(tenant)["auto_create_reps"])
     valid: list[_Valid] = []
     seen: set[str] = set()
+    rejected_reps: dict[int, str] = {}  # index -> the rep named by an already rejected event
     for index, raw in enumerate(events):
         checked = validate_event(raw, known_types=known_types, tz=tz, now=now)
         if isinstance(checked, list):
             result.rejected.append({"index": index, "id": _id_of(raw), "errors": checked})
+            rep = raw.get("rep") if isinstance(raw, Mapping) else None
+            if isinstance(rep, str) and EXTERNAL_ID_RE.match(rep):
+                rejected_reps[index] = rep
             continue
         if checked.event_id in seen:  # repeated inside the batch: the first one counts
             result.duplicates += 1
@@ -232,11 +237,22 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
         seen.add(checked.event_id)
         valid.append(replace(checked, index=index))
 
+    if not auto_create and rejected_reps:
+        # Every problem at once: an event rejected for another reason is also told its rep is unknown.
+        known = set(
+            Rep.objects.filter(external_id__in=set(rejected_reps.values())).values_list(
+                "external_id", flat=True
+            )
+        )
+        for item in result.rejected:
+            rep = rejected_reps.get(item["index"])
+            if rep is not None and rep not in known:
+                item["errors"].append(_error("unknown_rep", f"No rep with external_id {rep!r}.", "rep"))
+
     if not valid:
         return result
 
     with transaction.atomic():
-        auto_create = bool(settings_get(tenant)["auto_create_reps"])
         reps = _rep_ids(sorted({v.rep for v in valid}), create=auto_create)
         rows: list[_Valid] = []
         for v in valid:
@@ -280,5 +296,5 @@ def _id_of(raw: Any) -> Any:
     if isinstance(raw, Mapping):
         value = raw.get("id")
         if isinstance(value, str | int) and not isinstance(value, bool):
-            return value if isinstance(value, int) else value[:MAX_EVENT_ID]
+            return str(value)[:MAX_EVENT_ID]
     return None

@@ -7,11 +7,12 @@ job at once, and a redelivered message for a finished job does nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -63,8 +64,18 @@ def job_run(*, tenant: Tenant, job_id: str) -> Job | None:
 
     try:
         for i, day in enumerate(days):
-            result = scores_compute_day(tenant=tenant, day=day, progress=progress_of_day(i))
+            result = scores_compute_day(
+                tenant=tenant, day=day, progress=progress_of_day(i), nightly=job.kind == "nightly"
+            )
             per_day[day.isoformat()] = result.reps
+    except (OperationalError, InterfaceError):
+        # The database went away: transient. Put the job back so the task's
+        # retry can claim it (best effort: the database may still be down, and
+        # then the claim's staleness rule takes over).
+        logger.warning("job %s: database unavailable, will retry", job_id)
+        with contextlib.suppress(DatabaseError):
+            Job.objects.filter(pk=job_id).update(status=Job.Status.QUEUED)
+        raise
     except Exception as exc:
         logger.exception("job %s failed", job_id)
         Job.objects.filter(pk=job_id).update(

@@ -62,11 +62,21 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start : start + size]
 
 
-def scores_compute_day(*, tenant: Tenant, day: date, progress: Progress | None = None) -> DayResult:
-    """Score every active rep of the tenant for ``day`` and replace that day's snapshots."""
+def scores_compute_day(
+    *, tenant: Tenant, day: date, progress: Progress | None = None, nightly: bool = False
+) -> DayResult:
+    """Score every active rep of the tenant for ``day`` and replace that day's snapshots.
+
+    Only nightly runs move the tenant's ``scored_through`` watermark: an
+    on-demand recompute of today (a day still going on) or of a day past a gap
+    must not make the nightly run skip days.
+    """
     versioned = scoring_config_current()
     config = versioned.config
     with day_claim(day):
+        # Snapshots say when their reads began: /ssi/explain replays exactly the
+        # events that were visible then.
+        as_of = timezone.now()
         reps = list(Rep.objects.filter(active=True).order_by("id").values_list("id", "team_id"))
         rep_ids = [r[0] for r in reps]
         team_of = dict(reps)
@@ -91,7 +101,7 @@ def scores_compute_day(*, tenant: Tenant, day: date, progress: Progress | None =
         }
         averages = _averages(scores, by_team)
 
-        now = timezone.now()
+        now = as_of
         with transaction.atomic():
             ScoreSnapshot.objects.filter(day=day).delete()
             with connection.cursor() as cursor:
@@ -135,7 +145,10 @@ def scores_compute_day(*, tenant: Tenant, day: date, progress: Progress | None =
                     "computed_at": now,
                 },
             )
-            Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(scored_through=day)
+            if nightly:
+                Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(
+                    scored_through=day
+                )
             transaction.on_commit(lambda: hooks.day_scored(tenant=tenant, day=day))
     logger.info("scored schema=%s day=%s reps=%d", connection.schema_name, day, len(rep_ids))
     return DayResult(day=day, reps=len(rep_ids), config_version=versioned.version)

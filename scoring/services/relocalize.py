@@ -32,3 +32,16 @@ def activities_relocalize(*, tz_name: str) -> None:
               FROM scoring_activity GROUP BY rep_id, type, local_day
             """
         )
+
+
+def activities_relocalize_later(tenant: object) -> None:
+    """After the current transaction commits, re-date the tenant's events in the background."""
+    from django_tenants.utils import tenant_context
+
+    from scoring.tasks import relocalize_activities
+
+    def enqueue() -> None:
+        with tenant_context(tenant):
+            relocalize_activities.delay()
+
+    transaction.on_commit(enqueue)

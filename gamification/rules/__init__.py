@@ -1,0 +1,3 @@
+"""Gamification rules: pure Python (no Django). gamification.md, exactly."""
+
+from __future__ import annotations
