@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import django_filters
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from api.idempotency import HEADER, fingerprint, idempotency_begin, idempotency_save, validate_key
 from api.pagination import FeedPagination
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.v1.serializers import body_object
 from scoring.models import Activity
 from scoring.services.ingest import EVENT_FIELDS, MAX_BATCH, activities_ingest
 from tenants.errors import ValidationFailed
@@ -84,11 +84,12 @@ class ActivityFilter(django_filters.FilterSet):
 
 def _events_of(data: Any) -> list[Any]:
     """The envelope: an object with an ``events`` list of at most MAX_BATCH. Else 400, nothing stored."""
-    if not isinstance(data, Mapping):
-        raise ValidationFailed('The body must be an object: {"events": [...]}.', code="invalid_envelope")
-    unknown = [name for name in data if name != "events"]
-    if unknown:
-        raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(unknown[0]))
+    data = body_object(
+        data,
+        allowed=("events",),
+        message='The body must be an object: {"events": [...]}.',
+        code="invalid_envelope",
+    )
     events = data.get("events")
     if not isinstance(events, list):
         raise ValidationFailed("A list of events is required.", code="required", attr="events")

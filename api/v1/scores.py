@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 from django.db.models import F
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles
+from api.v1.serializers import body_object, external_id_list, parse_date
 from scoring.engine import PILLARS, round2
 from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
 from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi, snapshot_body
@@ -115,15 +115,6 @@ DATE_PARAM = OpenApiParameter(
 )
 
 
-def parse_date(value: str | None, attr: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr) from exc
-
-
 def job_body(job: Job) -> dict[str, Any]:
     duration = (
         (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else None
@@ -181,12 +172,7 @@ class RecomputeView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = request.data if isinstance(request.data, dict) else None
-        if data is None:
-            raise ValidationFailed("The body must be an object.", code="invalid_type")
-        unknown = [k for k in data if k not in ("date", "reps")]
-        if unknown:
-            raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(unknown[0]))
+        data = body_object(request.data, allowed=("date", "reps"))
         tenant = request.tenant  # type: ignore[attr-defined]
         day = parse_date(data.get("date"), "date") or local_yesterday(tenant.timezone)
         if day > local_today(tenant.timezone):
@@ -194,9 +180,7 @@ class RecomputeView(APIView):
                 "A day that has not started cannot be scored.", code="in_future", attr="date"
             )
         if data.get("reps") is not None:
-            if not isinstance(data["reps"], list) or not all(isinstance(r, str) for r in data["reps"]):
-                raise ValidationFailed("A list of rep external_ids.", code="invalid_type", attr="reps")
-            reps_by_external_id(data["reps"], attr="reps")
+            reps_by_external_id(external_id_list(data["reps"], attr="reps"), attr="reps")
         job = job_create(kind="recompute", days=[day])
         return Response({"job": {"id": job.id, "status": job.status}}, status=status.HTTP_202_ACCEPTED)
 

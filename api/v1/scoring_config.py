@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +15,7 @@ from rest_framework.viewsets import ViewSet
 
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles
+from api.v1.serializers import body_object, external_id_list, parse_date
 from scoring.engine import EVENT_TYPES
 from scoring.models import ScoringConfig
 from scoring.selectors import reps_by_external_id
@@ -129,36 +129,16 @@ class ScoringConfigViewSet(ViewSet):
     )
     @action(detail=False, methods=["post"])
     def preview(self, request: Request) -> Response:
-        data = request.data
-        if not isinstance(data, dict):
-            raise ValidationFailed("The body must be an object.", code="invalid_type")
-        unknown = [k for k in data if k not in ("config", "date", "reps")]
-        if unknown:
-            raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(unknown[0]))
+        data = body_object(request.data, allowed=("config", "date", "reps"))
         if "config" not in data:
             raise ValidationFailed("This field is required.", code="required", attr="config")
         config = config_parse_or_400(data["config"], attr_prefix="config.")
-        day = _date_or_none(data.get("date"), "date")
+        day = parse_date(data.get("date"), "date")
         rep_ids = None
         if data.get("reps") is not None:
-            if not isinstance(data["reps"], list) or not all(isinstance(r, str) for r in data["reps"]):
-                raise ValidationFailed("A list of rep external_ids.", code="invalid_type", attr="reps")
-            rep_ids = reps_by_external_id(data["reps"], attr="reps")
+            rep_ids = reps_by_external_id(external_id_list(data["reps"], attr="reps"), attr="reps")
         result = scores_preview(tenant=request.tenant, config=config, day=day, rep_ids=rep_ids)  # type: ignore[attr-defined]
         return Response(result)
-
-
-def _date_or_none(value: Any, attr: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else _fail(attr)
-    except ValueError:
-        return _fail(attr)
-
-
-def _fail(attr: str) -> date:
-    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)
 
 
 class EventTypesViewSet(ViewSet):
@@ -244,14 +224,11 @@ class SettingsViewSet(ViewSet):
         responses={200: SettingsOut},
     )
     def partial_update(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise ValidationFailed("The body must be an object.", code="invalid_type")
+        changes = body_object(request.data)
         tenant = request.tenant  # type: ignore[attr-defined]
         old_timezone = tenant.timezone
         with transaction.atomic():
-            result = settings_update(
-                tenant, request.data, known_types=scoring_config_current().config.event_types
-            )
+            result = settings_update(tenant, changes, known_types=scoring_config_current().config.event_types)
             if tenant.timezone != old_timezone:
                 activities_relocalize_later(tenant)
         return Response(result, status=status.HTTP_200_OK)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
+
+from tenants.errors import ValidationFailed
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -27,3 +30,42 @@ class StrictInputSerializer(serializers.Serializer):
                     {str(key): [ErrorDetail("Unknown field.", code="unknown_field")] for key in unknown}
                 )
         return super().to_internal_value(data)
+
+
+def body_object(
+    data: Any,
+    *,
+    allowed: Iterable[str] | None = None,
+    message: str = "The body must be an object.",
+    code: str = "invalid_type",
+) -> Mapping[str, Any]:
+    """A JSON object body, refusing fields outside ``allowed`` (for hand-parsed endpoints)."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed(message, code=code)
+    if allowed is not None:
+        permitted = set(allowed)
+        for name in data:
+            if name not in permitted:
+                raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(name))
+    return data
+
+
+def external_id_list(value: Any, *, attr: str) -> list[str]:
+    """A list of rep external_ids (as given; existence is checked by the caller)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationFailed("A list of rep external_ids.", code="invalid_type", attr=attr)
+    return value
+
+
+def parse_date(value: Any, attr: str) -> date | None:
+    """An optional YYYY-MM-DD (query parameter or body field); anything else is a 400 naming it."""
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else _bad_date(attr)
+    except ValueError:
+        return _bad_date(attr)
+
+
+def _bad_date(attr: str) -> date:
+    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)

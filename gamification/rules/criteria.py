@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scoring.engine.errors import PathError
+
 MAX_DEPTH = 5
 MAX_WINDOW_DAYS = 3660
 MAX_CHILDREN = 50
@@ -39,12 +41,8 @@ INGEST_TIME_PREFIXES = ("events.", "sum.", "state.", "xp", "level", "streak.")
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-class CriteriaError(ValueError):
-    def __init__(self, path: str, message: str, code: str = "invalid") -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
-        self.code = code
+class CriteriaError(PathError):
+    """An invalid criteria tree or metric."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scoring.engine.catalog import EVENT_TYPES, PILLARS
+from scoring.engine.errors import PathError
 
 KINDS = ("count", "state", "ratio", "active_days")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -23,12 +24,8 @@ MAX_CUSTOM_TYPES = 200
 MAX_XP = 100_000
 
 
-class ConfigError(ValueError):
-    def __init__(self, path: str, message: str, code: str = "invalid") -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
-        self.code = code
+class ConfigError(PathError):
+    """An invalid scoring config."""
 
 
 @dataclass(frozen=True)
