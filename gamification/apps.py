@@ -6,3 +6,9 @@ from django.apps import AppConfig
 class GamificationConfig(AppConfig):
     name = "gamification"
     verbose_name = "Gamification"
+
+    def ready(self) -> None:
+        from gamification.services.xp import xp_credit_events
+        from scoring import hooks
+
+        hooks.on_events_stored(xp_credit_events)

@@ -1,3 +1,238 @@
-"""XP, levels, streaks, badges, goals and webhooks: see gamification.md (next issue)."""
+"""XP, badges, goals, rep tokens and webhooks (gamification.md). Tenant schema."""
 
 from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from scoring.models import Rep, Team
+
+
+class XpDaily(models.Model):
+    """XP a rep earned per local day (events by their day, badge rewards on the award day).
+
+    ``Rep.xp`` is the running total; this ledger answers "XP earned within a period".
+    """
+
+    pk = models.CompositePrimaryKey("rep_id", "day")
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    xp = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="xpdaily_day")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.day} {self.xp}"
+
+
+class Badge(models.Model):
+    class Repeat(models.TextChoices):
+        ONCE = "once"
+        DAILY = "daily"
+        WEEKLY = "weekly"
+        MONTHLY = "monthly"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    image_url = models.URLField(max_length=500, blank=True, default="")
+    criteria = models.JSONField()
+    repeat = models.CharField(max_length=8, choices=Repeat.choices, default=Repeat.ONCE)
+    xp_reward = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    # True when every metric of the criteria changes at ingestion: evaluated
+    # within seconds of an ingest, not only after the nightly recompute.
+    ingest_time = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class BadgeAward(models.Model):
+    """A badge earned by a rep; unique per (rep, badge, period): the database says so."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="awards")
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="awards")
+    # "" for once, YYYY-MM-DD daily, YYYY-Www weekly (ISO), YYYY-MM monthly.
+    period = models.CharField(max_length=10, default="")
+    awarded_at = models.DateTimeField(default=timezone.now)
+    xp_reward = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "badge", "period"], name="award_once_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.badge_id} {self.period}"
+
+
+class PendingEvaluation(models.Model):
+    """Reps whose ingest-time badges and goals need evaluating: written in the
+    ingest transaction (so nothing is lost if the broker is down), drained by
+    a worker task; one row per rep coalesces many ingests."""
+
+    rep = models.OneToOneField(Rep, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.rep_id)
+
+
+class Goal(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        ACHIEVED = "achieved"
+        MISSED = "missed"
+
+    class Aggregate(models.TextChoices):
+        AVG = "avg"
+        SUM = "sum"
+        MIN = "min"
+
+    title = models.CharField(max_length=200)
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="goals")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="goals")
+    metric = models.CharField(max_length=100)
+    target = models.FloatField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+    aggregate = models.CharField(max_length=3, choices=Aggregate.choices, blank=True, default="")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rep__isnull=False, team__isnull=True)
+                | models.Q(rep__isnull=True, team__isnull=False),
+                name="goal_rep_xor_team",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")), name="goal_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RepToken(models.Model):
+    """A short-lived token for a client app showing one rep its own data. Only its hash is stored."""
+
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="tokens")
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    created_by_key_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="reptoken_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.prefix}…"
+
+
+class WebhookSubscription(models.Model):
+    url = models.URLField(max_length=1000)
+    events = models.JSONField(default=list)  # event names, or ["*"]
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100)  # needed in clear to sign; shown once
+    description = models.CharField(max_length=200, blank=True, default="")
+    consecutive_failures = models.PositiveIntegerField(default=0)  # failed deliveries in a row
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class OutboxEvent(models.Model):
+    """An event for webhooks, written in the same transaction as what it reports
+    (an award, a level, a goal, a scored day): nothing is lost if the broker is down."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=40)
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set once the event has been fanned out into deliveries.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="outbox_pending", condition=models.Q(dispatched_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription; tried until it succeeds or runs out of tries."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="delivery_once_per_event"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.subscription_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery: what was sent back, how long it took."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

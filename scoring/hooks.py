@@ -14,7 +14,25 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 DayScoredHook = Callable[..., Any]
+EventsStoredHook = Callable[..., Any]
 _day_scored: list[DayScoredHook] = []
+_events_stored: list[EventsStoredHook] = []
+
+
+def on_events_stored(hook: EventsStoredHook) -> EventsStoredHook:
+    """Register ``hook(tenant=..., stored=..., external_ids=...)``, called inside the
+    ingest transaction with ``stored``: (rep id, type, local day, count) of the
+    events stored now (duplicates excluded)."""
+    if hook not in _events_stored:
+        _events_stored.append(hook)
+    return hook
+
+
+def events_stored(
+    *, tenant: Any, stored: list[tuple[int, str, date, int]], external_ids: dict[int, str]
+) -> None:
+    for hook in _events_stored:
+        hook(tenant=tenant, stored=stored, external_ids=external_ids)
 
 
 def on_day_scored(hook: DayScoredHook) -> DayScoredHook:

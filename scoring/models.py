@@ -29,6 +29,10 @@ class Rep(models.Model):
     email = models.EmailField(max_length=254, blank=True, default="")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="reps")
     active = models.BooleanField(default=True)
+    # Total XP: credited at ingestion (once per event) and by badge rewards.
+    # The level is derived from it and the tenant's thresholds. A database
+    # default too: ingestion creates reps with plain SQL.
+    xp = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from scoring import hooks
 from scoring.models import Rep
 from scoring.services.config import scoring_config_current
 from scoring.services.people import EXTERNAL_ID_RE
@@ -188,7 +189,7 @@ roll AS (
                        THEN excluded.last_id ELSE d.last_id END,
         last_at = GREATEST(d.last_at, excluded.last_at)
 )
-SELECT rep_id, type, count(*) FROM ins GROUP BY rep_id, type
+SELECT rep_id, type, local_day, count(*) FROM ins GROUP BY rep_id, type, local_day
 """
 
 
@@ -283,10 +284,17 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
                     list(range(len(rows))),
                 ],
             )
-            stored = 0
-            for rep_id, type_name, count in cursor.fetchall():
-                result.stored_by_rep.setdefault(rep_id, {})[type_name] = count
-                stored += count
+            stored_rows = cursor.fetchall()
+        stored = 0
+        for rep_id, type_name, _day, count in stored_rows:
+            by_type = result.stored_by_rep.setdefault(rep_id, {})
+            by_type[type_name] = by_type.get(type_name, 0) + count
+            stored += count
+        if stored_rows:
+            # XP, levels and badge evaluation (gamification) in this same transaction.
+            hooks.events_stored(
+                tenant=tenant, stored=stored_rows, external_ids={rep_id: ext for ext, rep_id in reps.items()}
+            )
     result.accepted = stored
     result.duplicates += len(rows) - stored
     return result

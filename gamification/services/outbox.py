@@ -1,0 +1,45 @@
+"""Events for webhooks, written in the caller's transaction (the outbox pattern).
+
+``event_emit`` stores an ``OutboxEvent`` next to the change it reports; only
+after the transaction commits is a task enqueued to fan it out into
+deliveries. If the broker is down at that moment, the row is still there:
+the periodic ``dispatch_outbox`` sweep picks it up later. Nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from gamification.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = ("badge.awarded", "goal.achieved", "goal.missed", "level.up", "scores.computed")
+
+
+def event_emit(*, type: str, data: dict[str, Any]) -> OutboxEvent:
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    event = OutboxEvent.objects.create(type=type, data=data)
+    transaction.on_commit(_kick_dispatch)
+    return event
+
+
+def events_emit(events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Several events in one INSERT."""
+    if not events:
+        return
+    OutboxEvent.objects.bulk_create([OutboxEvent(type=t, data=d) for t, d in events])
+    transaction.on_commit(_kick_dispatch)
+
+
+def _kick_dispatch() -> None:
+    from gamification.webhooks.tasks import dispatch_outbox
+
+    try:
+        dispatch_outbox.delay()
+    except Exception:  # the broker is down: the periodic sweep will dispatch it
+        logger.warning("could not enqueue webhook dispatch; the outbox sweep will", exc_info=True)

@@ -1,0 +1,92 @@
+"""XP and levels: credited at ingestion, once per stored event (gamification.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from gamification.rules.levels import levels_gained
+from gamification.services.outbox import events_emit
+from scoring.engine import DEFAULT_XP, Config
+from scoring.services.config import scoring_config_current
+from tenants.db import connection
+from tenants.models import Tenant
+from tenants.tenant_settings import settings_get
+
+
+def xp_table(config: Config, overrides: Mapping[str, int]) -> dict[str, int]:
+    """XP per event type: the tenant's override, else the custom type's, else the catalog's."""
+    table = dict(DEFAULT_XP)
+    table.update({c.name: c.xp for c in config.custom_event_types})
+    table.update(overrides)
+    return table
+
+
+def thresholds_of(tenant: Tenant) -> list[int]:
+    return list(settings_get(tenant)["level_thresholds"])
+
+
+def xp_credit_events(
+    *, tenant: Tenant, stored: list[tuple[int, str, date, int]], external_ids: Mapping[int, str]
+) -> None:
+    """The ingest hook: XP for the events stored now, level-ups, and reps to evaluate.
+
+    One statement adds to the daily XP ledger and the reps' totals and queues
+    the reps for badge evaluation; the level-ups it reveals become outbox
+    events in the same transaction.
+    """
+    settings = settings_get(tenant)
+    table = xp_table(scoring_config_current().config, settings["xp_per_type"])
+    per_day: dict[tuple[int, date], int] = defaultdict(int)
+    for rep_id, type_name, day, count in stored:
+        per_day[(rep_id, day)] += table.get(type_name, 0) * count
+    rows = sorted((rep, day, xp) for (rep, day), xp in per_day.items() if xp)
+    reps = sorted({rep_id for rep_id, *_ in stored})
+    changes = _apply(rows, reps)
+    _emit_level_ups(changes, settings["level_thresholds"], external_ids)
+
+
+def xp_credit_reward(*, rep_id: int, day: date, xp: int) -> tuple[int, int] | None:
+    """A badge's ``xp_reward``: (old total, new total), or None for no XP."""
+    if xp <= 0:
+        return None
+    changes = _apply([(rep_id, day, xp)], [])
+    return changes[0][1], changes[0][2]
+
+
+def _apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
+    """(rep id, old xp, new xp) for every rep credited."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH x AS (SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS t(rep_id, day, xp)),
+            ledger AS (
+                INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
+                SELECT rep_id, day, xp FROM x ORDER BY rep_id, day
+                ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
+            ),
+            pending AS (
+                INSERT INTO gamification_pendingevaluation (rep_id, queued_at)
+                SELECT rep_id, now() FROM unnest(%s::bigint[]) AS p(rep_id)
+                ON CONFLICT (rep_id) DO NOTHING
+            )
+            UPDATE scoring_rep r SET xp = r.xp + t.xp
+              FROM (SELECT rep_id, sum(xp) AS xp FROM x GROUP BY rep_id) t
+             WHERE r.id = t.rep_id
+            RETURNING r.id, r.xp - t.xp, r.xp
+            """,
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], pending_reps],
+        )
+        return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
+
+
+def _emit_level_ups(
+    changes: list[tuple[int, int, int]], thresholds: list[int], external_ids: Mapping[int, str]
+) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    for rep_id, old, new in changes:
+        for level in levels_gained(old, new, thresholds):
+            events.append(("level.up", {"rep": external_ids.get(rep_id), "level": level, "xp": new}))
+    events_emit(events)
