@@ -8,7 +8,9 @@ class GamificationConfig(AppConfig):
     verbose_name = "Gamification"
 
     def ready(self) -> None:
+        from gamification.services.evaluation import day_scored_evaluate
         from gamification.services.xp import xp_credit_events
         from scoring import hooks
 
         hooks.on_events_stored(xp_credit_events)
+        hooks.on_day_scored(day_scored_evaluate)

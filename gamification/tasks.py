@@ -2,4 +2,39 @@
 
 from __future__ import annotations
 
+import logging
+
+from django_tenants.utils import tenant_context
+
+from config.celery import app
+from gamification.models import PendingEvaluation
 from gamification.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks)
+from tenants.db import connection
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(acks_late=True)
+def evaluate_pending() -> int:
+    """Ingest-time badges (and goals) for the reps ingestion queued, in this tenant."""
+    from gamification.services.evaluation import pending_evaluate
+
+    return pending_evaluate(tenant=connection.tenant)
+
+
+@app.task
+def sweep_pending_evaluations() -> None:
+    """Beat, every minute: evaluations an ingest could not enqueue (broker down) still run."""
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            if PendingEvaluation.objects.exists():
+                evaluate_pending.delay()
+
+
+def enqueue_evaluation() -> None:
+    """On commit of an ingestion. A broker outage loses nothing: the rows wait for the sweep."""
+    try:
+        evaluate_pending.delay()
+    except Exception:
+        logger.warning("could not enqueue badge evaluation; the sweep will", exc_info=True)

@@ -34,6 +34,7 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
     domain, its seed data and a first ``admin`` API key, all in one
     transaction: a failure leaves nothing behind. The key is returned once."""
     from api.services import api_key_create  # tenant-side apps; imported lazily
+    from gamification.services.badges import badges_seed
     from scoring.services.config import scoring_config_seed
 
     slug = validate_slug(slug)
@@ -47,7 +48,11 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
         try:
             with transaction.atomic():
                 tenant = Tenant.objects.create(
-                    slug=slug, name=name, timezone=timezone_name, schema_name=schema_name_for(slug)
+                    slug=slug,
+                    name=name,
+                    timezone=timezone_name,
+                    schema_name=schema_name_for(slug),
+                    settings={"_seeded": ["badges"]},
                 )
                 Domain.objects.create(domain=tenant_domain_for(slug), tenant=tenant, is_primary=True)
         except IntegrityError as exc:  # another request created it a moment ago
@@ -55,6 +60,7 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
         clone_schema(source=template_schema(), target=tenant.schema_name)
         with tenant_context(tenant):
             scoring_config_seed()
+            badges_seed()
             key = api_key_create(name="admin (created with the tenant)", role="admin")
     logger.info("tenant created slug=%s schema=%s", slug, tenant.schema_name)
     return CreatedTenant(tenant=tenant, admin_key=key.token)

@@ -6,6 +6,8 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from api.v1.activities import ActivityViewSet
+from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
+from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
 from api.v1.reps import RepViewSet
 from api.v1.scores import JobView, RecomputeView, RepSsiExplainView, RepSsiHistoryView, RepSsiView, ScoresView
@@ -17,6 +19,9 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("teams", TeamViewSet, basename="team")
 router.register("reps", RepViewSet, basename="rep")
 router.register("activities", ActivityViewSet, basename="activity")
+router.register("badges", BadgeViewSet, basename="badge")
+router.register("awards", AwardViewSet, basename="award")
+router.register("goals", GoalViewSet, basename="goal")
 
 REP = "reps/<str:external_id>"
 config = ScoringConfigViewSet
@@ -33,6 +38,7 @@ urlpatterns = [
     path("scores", ScoresView.as_view(), name="scores"),
     path("jobs/<uuid:job_id>", JobView.as_view(), name="job"),
     path(f"{REP}/ssi", RepSsiView.as_view(), name="rep-ssi"),
+    path(f"{REP}/badges", RepBadgesView.as_view(), name="rep-badges"),
     path(f"{REP}/ssi/history", RepSsiHistoryView.as_view(), name="rep-ssi-history"),
     path(f"{REP}/ssi/explain", RepSsiExplainView.as_view(), name="rep-ssi-explain"),
     *router.urls,

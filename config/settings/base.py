@@ -154,6 +154,8 @@ CELERY_BEAT_SCHEDULE = {
     # Finds tenants whose local recompute hour has passed and enqueues their missing days.
     "dispatch-nightly": {"task": "scoring.tasks.dispatch_nightly", "schedule": 15 * 60},
     "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
+    # Badge evaluations an ingest queued but could not enqueue (broker down).
+    "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
 }
 # Nightly recompute: days caught up at most (oldest first), and the spread of start times.
 SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)

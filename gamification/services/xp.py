@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.db import transaction
+
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from scoring.engine import DEFAULT_XP, Config
@@ -44,19 +46,22 @@ def xp_credit_events(
         per_day[(rep_id, day)] += table.get(type_name, 0) * count
     rows = sorted((rep, day, xp) for (rep, day), xp in per_day.items() if xp)
     reps = sorted({rep_id for rep_id, *_ in stored})
-    changes = _apply(rows, reps)
-    _emit_level_ups(changes, settings["level_thresholds"], external_ids)
+    changes = xp_apply(rows, reps)
+    level_ups_emit(changes, settings["level_thresholds"], external_ids)
+    from gamification.tasks import enqueue_evaluation
+
+    transaction.on_commit(enqueue_evaluation)
 
 
 def xp_credit_reward(*, rep_id: int, day: date, xp: int) -> tuple[int, int] | None:
     """A badge's ``xp_reward``: (old total, new total), or None for no XP."""
     if xp <= 0:
         return None
-    changes = _apply([(rep_id, day, xp)], [])
+    changes = xp_apply([(rep_id, day, xp)], [])
     return changes[0][1], changes[0][2]
 
 
-def _apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
+def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
     """(rep id, old xp, new xp) for every rep credited."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -82,7 +87,7 @@ def _apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[t
         return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
 
 
-def _emit_level_ups(
+def level_ups_emit(
     changes: list[tuple[int, int, int]], thresholds: list[int], external_ids: Mapping[int, str]
 ) -> None:
     events: list[tuple[str, dict[str, Any]]] = []

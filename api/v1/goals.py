@@ -1,0 +1,132 @@
+"""``/api/v1/goals``: rep and team goals, with progress and status in every answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.pagination import PagePagination
+from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.v1.serializers import body_object
+from gamification.models import Goal
+from gamification.services.goals import FIELDS, GoalView, goal_create, goal_update, goals_view
+
+READ_ONLY_ECHO = ("id", "status", "progress", "current", "created_at", "updated_at", "status_changed_at")
+
+
+class GoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    rep = serializers.CharField(allow_null=True, help_text="The rep's external_id (rep goals).")
+    team = serializers.IntegerField(allow_null=True, help_text="The team id (team goals).")
+    metric = serializers.CharField(
+        help_text="A metric of the metric language, e.g. `ssi`, `events.post_published`."
+    )
+    target = serializers.FloatField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    aggregate = serializers.CharField(
+        allow_blank=True, help_text="Team goals: avg, sum or min over active reps."
+    )
+    status = serializers.ChoiceField(choices=Goal.Status.values)
+    current = serializers.FloatField(allow_null=True, help_text="The metric's value now (or at end_date).")
+    progress = serializers.FloatField(help_text="min(1, current / target).")
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+GoalIn = inline_serializer(
+    "GoalInput",
+    {
+        "title": serializers.CharField(max_length=200),
+        "rep": serializers.CharField(required=False, help_text="Exactly one of rep or team."),
+        "team": serializers.IntegerField(required=False),
+        "metric": serializers.CharField(),
+        "target": serializers.FloatField(),
+        "start_date": serializers.DateField(),
+        "end_date": serializers.DateField(),
+        "aggregate": serializers.ChoiceField(choices=["avg", "sum", "min"], required=False),
+    },
+)
+
+
+def goal_body(view: GoalView) -> dict[str, Any]:
+    goal = view.goal
+    return {
+        "id": goal.pk,
+        "title": goal.title,
+        "rep": goal.rep.external_id if goal.rep_id and goal.rep else None,
+        "team": goal.team_id,
+        "metric": goal.metric,
+        "target": goal.target,
+        "start_date": goal.start_date,
+        "end_date": goal.end_date,
+        "aggregate": goal.aggregate,
+        "status": goal.status,
+        "current": None if view.current is None else round(view.current, 2),
+        "progress": round(view.progress, 4),
+        "status_changed_at": goal.status_changed_at,
+        "created_at": goal.created_at,
+        "updated_at": goal.updated_at,
+    }
+
+
+class GoalFilter(django_filters.FilterSet):
+    rep = django_filters.CharFilter(field_name="rep__external_id", help_text="Goals of this rep.")
+    team = django_filters.NumberFilter(field_name="team_id", help_text="Goals of this team.")
+    status = django_filters.ChoiceFilter(choices=Goal.Status.choices)
+
+    class Meta:
+        model = Goal
+        fields = ["rep", "team", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List goals, with progress and status"),
+    retrieve=extend_schema(summary="Get a goal"),
+    create=extend_schema(summary="Create a goal", request=GoalIn, responses={201: GoalSerializer}),
+    partial_update=extend_schema(summary="Update a goal", request=GoalIn, responses={200: GoalSerializer}),
+    destroy=extend_schema(summary="Delete a goal"),
+)
+@extend_schema(tags=["goals"])
+class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [key_roles(write=ADMIN_OR_INTEGRATION)]
+    serializer_class = GoalSerializer
+    pagination_class = PagePagination
+    filterset_class = GoalFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Goal]:
+        return Goal.objects.select_related("rep", "team").order_by("id")
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        views = goals_view(tenant=request.tenant, goals=page)  # type: ignore[attr-defined]
+        return self.get_paginated_response([goal_body(v) for v in views])
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        (view,) = goals_view(tenant=request.tenant, goals=[self.get_object()])  # type: ignore[attr-defined]
+        return Response(goal_body(view))
+
+    def create(self, request: Request) -> Response:
+        data = body_object(request.data, allowed=(*FIELDS, *READ_ONLY_ECHO))
+        goal = goal_create(data={k: v for k, v in data.items() if k in FIELDS})
+        (view,) = goals_view(tenant=request.tenant, goals=[goal])  # type: ignore[attr-defined]
+        return Response(goal_body(view), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = body_object(request.data, allowed=(*FIELDS, *READ_ONLY_ECHO))
+        goal = goal_update(goal=self.get_object(), data={k: v for k, v in data.items() if k in FIELDS})
+        (view,) = goals_view(tenant=request.tenant, goals=[goal])  # type: ignore[attr-defined]
+        return Response(goal_body(view))
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

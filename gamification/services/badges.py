@@ -1,0 +1,230 @@
+"""Badges: definitions, defaults, and awarding (gamification.md, "Badges").
+
+Awards are unique per (rep, badge, period) in the database: evaluation
+inserts candidates with ``ON CONFLICT DO NOTHING`` and only the rows it
+actually inserted grant ``xp_reward`` and emit ``badge.awarded``. Evaluating
+twice, concurrently or not, never awards twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gamification.models import Badge, BadgeAward
+from gamification.rules.criteria import (
+    Criteria,
+    CriteriaError,
+    evaluate,
+    is_ingest_time,
+    metrics_needed,
+    parse_criteria,
+)
+from gamification.services.metrics import metrics_load
+from gamification.services.outbox import events_emit
+from gamification.services.xp import level_ups_emit, xp_apply
+from scoring.models import Rep
+from scoring.services.config import scoring_config_current
+from tenants.db import connection
+from tenants.errors import Conflict, ValidationFailed
+from tenants.models import Tenant
+from tenants.tenant_settings import settings_get
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+FIELDS = ("slug", "name", "description", "image_url", "criteria", "repeat", "xp_reward", "active")
+
+DEFAULT_BADGES: tuple[dict[str, Any], ...] = (
+    {"slug": "first-post", "name": "First post", "description": "Published a first post.",
+     "criteria": {"metric": "events.post_published", "op": ">=", "value": 1}, "repeat": "once"},
+    {"slug": "all-star-profile", "name": "All-star profile", "description": "Profile 100% complete.",
+     "criteria": {"metric": "state.profile_updated", "op": ">=", "value": 100}, "repeat": "once"},
+    {"slug": "social-seller", "name": "Social seller", "description": "Reached an SSI of 70.",
+     "criteria": {"metric": "ssi", "op": ">=", "value": 70}, "repeat": "once"},
+    {"slug": "elite-seller", "name": "Elite seller", "description": "Reached an SSI of 85.",
+     "criteria": {"metric": "ssi", "op": ">=", "value": 85}, "repeat": "once"},
+    {"slug": "on-fire", "name": "On fire", "description": "A 5-day streak.",
+     "criteria": {"metric": "streak.current", "op": ">=", "value": 5}, "repeat": "once"},
+    {"slug": "unstoppable", "name": "Unstoppable", "description": "A 20-day streak.",
+     "criteria": {"metric": "streak.current", "op": ">=", "value": 20}, "repeat": "once"},
+    {"slug": "thought-leader", "name": "Thought leader", "description": "8 posts in 30 days.",
+     "criteria": {"metric": "events.post_published", "op": ">=", "value": 8, "window_days": 30},
+     "repeat": "monthly"},
+    {"slug": "top-10", "name": "Top 10%", "description": "In the top 10% of the company by SSI.",
+     "criteria": {"metric": "rank.top_percent", "op": "<=", "value": 10}, "repeat": "weekly"},
+    {"slug": "networker", "name": "Networker", "description": "20 decision makers in 90 days.",
+     "criteria": {"metric": "events.decision_maker_connected", "op": ">=", "value": 20, "window_days": 90},
+     "repeat": "once"},
+)  # fmt: skip
+
+
+def period_key(repeat: str, day: date) -> str:
+    """The period an award belongs to: once per ever, local day, ISO week or month."""
+    if repeat == Badge.Repeat.DAILY:
+        return day.isoformat()
+    if repeat == Badge.Repeat.WEEKLY:
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if repeat == Badge.Repeat.MONTHLY:
+        return f"{day.year}-{day.month:02d}"
+    return ""
+
+
+def known_types() -> frozenset[str]:
+    return scoring_config_current().config.event_types
+
+
+def criteria_parse_or_400(data: Any) -> Criteria:
+    try:
+        return parse_criteria(data, known_types=known_types())
+    except CriteriaError as exc:
+        raise ValidationFailed(exc.message, code=exc.code, attr=exc.path) from exc
+
+
+def _clean(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in FIELDS:
+            raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(name))
+        if name == "slug":
+            if not isinstance(value, str) or not SLUG_RE.match(value):
+                raise ValidationFailed(
+                    "Lowercase letters, digits and hyphens (1-64).", code="invalid", attr="slug"
+                )
+        elif name == "criteria":
+            criteria = criteria_parse_or_400(value)
+            clean["ingest_time"] = is_ingest_time(criteria)
+        elif name == "repeat":
+            if value not in Badge.Repeat.values:
+                raise ValidationFailed(
+                    f"One of {', '.join(Badge.Repeat.values)}.", code="invalid_choice", attr="repeat"
+                )
+        elif name == "xp_reward":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+                raise ValidationFailed("A whole number from 0 to 100000.", code="invalid", attr="xp_reward")
+        elif name == "active":
+            if not isinstance(value, bool):
+                raise ValidationFailed("Must be true or false.", code="invalid_type", attr="active")
+        elif name in ("name", "description", "image_url"):
+            if not isinstance(value, str) or (name == "name" and not value.strip()):
+                raise ValidationFailed("Must be a text.", code="invalid_type", attr=name)
+            limit = {"name": 200, "description": 2000, "image_url": 500}[name]
+            if len(value) > limit:
+                raise ValidationFailed(f"At most {limit} characters.", code="max_length", attr=name)
+            if name == "image_url" and value and not value.startswith(("https://", "http://")):
+                raise ValidationFailed("An http(s) URL.", code="invalid", attr="image_url")
+        clean[name] = value
+    if not partial:
+        for name in ("slug", "name", "criteria"):
+            if name not in clean:
+                raise ValidationFailed("This field is required.", code="required", attr=name)
+    return clean
+
+
+def badge_create(*, data: Mapping[str, Any]) -> Badge:
+    clean = _clean(data, partial=False)
+    try:
+        with transaction.atomic():
+            return Badge.objects.create(**clean)
+    except IntegrityError as exc:
+        raise Conflict(f"A badge {clean['slug']!r} exists.", code="already_exists", attr="slug") from exc
+
+
+def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Badge:
+    clean = _clean(data, partial=partial)
+    if clean.get("slug", badge.slug) != badge.slug:
+        raise ValidationFailed("A badge's slug cannot change.", code="immutable", attr="slug")
+    for name, value in clean.items():
+        setattr(badge, name, value)
+    badge.save()
+    return badge
+
+
+def badges_seed() -> None:
+    """The default badges (run once per tenant)."""
+    types = known_types()
+    for spec in DEFAULT_BADGES:
+        criteria = parse_criteria(spec["criteria"], known_types=types)
+        Badge.objects.get_or_create(
+            slug=spec["slug"], defaults={**spec, "ingest_time": is_ingest_time(criteria)}
+        )
+
+
+def badges_evaluate(
+    *, tenant: Tenant, rep_ids: Sequence[int], day: date, ingest_time_only: bool
+) -> list[BadgeAward]:
+    """Award every earned badge to ``rep_ids`` as of local ``day``. Returns the new awards."""
+    queryset = Badge.objects.filter(active=True)
+    if ingest_time_only:
+        queryset = queryset.filter(ingest_time=True)
+    badges = list(queryset)
+    reps = list(Rep.objects.filter(id__in=rep_ids, active=True).values_list("id", flat=True))
+    if not badges or not reps:
+        return []
+    types = known_types()
+    parsed: list[tuple[Badge, Criteria]] = []
+    for badge in badges:
+        try:
+            parsed.append((badge, parse_criteria(badge.criteria, known_types=types)))
+        except CriteriaError:  # e.g. a custom type removed from the config since: skip, never crash
+            continue
+    refs = set().union(*(metrics_needed(c) for _, c in parsed))
+    values = metrics_load(tenant=tenant, rep_ids=reps, refs=refs, day=day)
+    candidates = [
+        (rep, badge.pk, period_key(badge.repeat, day), badge.xp_reward)
+        for badge, criteria in parsed
+        for rep in reps
+        if evaluate(criteria, values[rep].get)
+    ]
+    if not candidates:
+        return []
+    return _award(candidates, day)
+
+
+def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[BadgeAward]:
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO gamification_badgeaward (rep_id, badge_id, period, xp_reward, awarded_at)
+                SELECT rep_id, badge_id, period, xp_reward, %s
+                  FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::int[])
+                    AS t(rep_id, badge_id, period, xp_reward)
+                 ORDER BY rep_id, badge_id
+                ON CONFLICT (rep_id, badge_id, period) DO NOTHING
+                RETURNING id
+                """,
+                [now, *(list(column) for column in zip(*candidates, strict=True))],
+            )
+            new_ids = [row[0] for row in cursor.fetchall()]
+        if not new_ids:
+            return []
+        awards = list(BadgeAward.objects.filter(id__in=new_ids).select_related("badge", "rep"))
+        rewards: dict[int, int] = defaultdict(int)
+        for award in awards:
+            rewards[award.rep_id] += award.xp_reward
+        rows = sorted((rep, day, xp) for rep, xp in rewards.items() if xp)
+        external_ids = {a.rep_id: a.rep.external_id for a in awards}
+        if rows:
+            tenant_settings = settings_get(connection.tenant)
+            level_ups_emit(xp_apply(rows, []), tenant_settings["level_thresholds"], external_ids)
+        events_emit([("badge.awarded", award_payload(award)) for award in awards])
+    return awards
+
+
+def award_payload(award: BadgeAward) -> dict[str, Any]:
+    return {
+        "id": award.pk,
+        "rep": award.rep.external_id,
+        "badge": award.badge.slug,
+        "name": award.badge.name,
+        "period": award.period,
+        "xp_reward": award.xp_reward,
+        "awarded_at": award.awarded_at.isoformat(),
+    }

@@ -1,0 +1,73 @@
+"""When rules run: within seconds of an ingestion, and after every nightly recompute."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.db import transaction
+
+from gamification.services.badges import badges_evaluate
+from gamification.services.outbox import event_emit
+from scoring.models import Rep, ScoredDay
+from scoring.selectors import local_today
+from tenants.db import connection
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+DRAIN_BATCH = 5000
+
+
+def pending_evaluate(*, tenant: Tenant) -> int:
+    """Evaluate ingest-time rules for the reps queued by ingestion. Returns how many reps.
+
+    The queue rows are taken with SKIP LOCKED and deleted in the same
+    transaction as the awards: two workers never take the same rep, and a
+    crash puts the reps back.
+    """
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                DELETE FROM gamification_pendingevaluation WHERE rep_id IN (
+                    SELECT rep_id FROM gamification_pendingevaluation ORDER BY queued_at
+                     LIMIT %s FOR UPDATE SKIP LOCKED)
+                RETURNING rep_id
+                """,
+                [DRAIN_BATCH],
+            )
+            rep_ids = [row[0] for row in cursor.fetchall()]
+            if not rep_ids:
+                return total
+            today = local_today(tenant.timezone)
+            badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=today, ingest_time_only=True)
+            _goals_hook(tenant=tenant, rep_ids=rep_ids, day=today)
+        total += len(rep_ids)
+
+
+def day_scored_evaluate(*, tenant: Tenant, day: date) -> None:
+    """After a day's scores commit: every badge for every active rep, goals, and scores.computed."""
+    rep_ids = list(Rep.objects.filter(active=True).values_list("id", flat=True))
+    with transaction.atomic():
+        badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=day, ingest_time_only=False)
+        _goals_hook(tenant=tenant, rep_ids=rep_ids, day=day, nightly=True)
+        scored = ScoredDay.objects.filter(day=day).first()
+        event_emit(
+            type="scores.computed",
+            data={
+                "date": day.isoformat(),
+                "reps": scored.reps if scored else len(rep_ids),
+                "config_version": scored.config_version if scored else None,
+            },
+        )
+
+
+def _goals_hook(*, tenant: Tenant, rep_ids: list[int], day: date, nightly: bool = False) -> None:
+    """Goal status transitions (see gamification.services.goals), when goals are in place."""
+    try:
+        from gamification.services.goals import goals_evaluate
+    except ImportError:  # goals not built yet
+        return
+    goals_evaluate(tenant=tenant, rep_ids=rep_ids, day=day, nightly=nightly)

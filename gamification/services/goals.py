@@ -1,0 +1,225 @@
+"""Goals: rep or team targets on a metric over a period (gamification.md, "Goals").
+
+``current`` is computed when asked (every answer carries it), for events.* and
+sum.* over the goal's own period. Status moves once, by a conditional UPDATE
+(``WHERE status = 'active'``), so ``goal.achieved``/``goal.missed`` is
+emitted exactly once however many evaluations race.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from gamification.models import Goal
+from gamification.rules.criteria import CriteriaError, MetricRef, validate_metric
+from gamification.rules.goals import ACTIVE, AGGREGATES, aggregate, goal_state, progress
+from gamification.services.badges import known_types
+from gamification.services.metrics import metrics_load
+from gamification.services.outbox import events_emit
+from scoring.models import Rep, Team
+from scoring.selectors import local_today
+from tenants.errors import ValidationFailed
+from tenants.models import Tenant
+
+FIELDS = ("title", "rep", "team", "metric", "target", "start_date", "end_date", "aggregate")
+
+
+@dataclass(frozen=True)
+class GoalView:
+    goal: Goal
+    current: float | None
+    progress: float
+
+
+def _date(value: Any, attr: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else _bad(attr)
+    except ValueError:
+        return _bad(attr)
+
+
+def _bad(attr: str) -> date:
+    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)
+
+
+def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
+    for name in data:
+        if name not in FIELDS:
+            raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(name))
+    merged: dict[str, Any] = {}
+    if current is not None:
+        merged = {
+            "title": current.title, "metric": current.metric, "target": current.target,
+            "start_date": current.start_date, "end_date": current.end_date, "aggregate": current.aggregate,
+            "rep": current.rep, "team": current.team,
+        }  # fmt: skip
+    clean: dict[str, Any] = {}
+    if "title" in data:
+        if not isinstance(data["title"], str) or not data["title"].strip() or len(data["title"]) > 200:
+            raise ValidationFailed("A title of 1 to 200 characters.", code="invalid", attr="title")
+        clean["title"] = data["title"].strip()
+    if "rep" in data or "team" in data:
+        if current is not None:
+            raise ValidationFailed(
+                "A goal's rep or team cannot change.",
+                code="immutable",
+                attr="rep" if "rep" in data else "team",
+            )
+        rep, team = data.get("rep"), data.get("team")
+        if (rep is None) == (team is None):
+            raise ValidationFailed("Give exactly one of rep or team.", code="invalid", attr="rep")
+        if rep is not None:
+            found = Rep.objects.filter(external_id=rep).first() if isinstance(rep, str) else None
+            if found is None:
+                raise ValidationFailed("No rep with this external_id.", code="unknown_rep", attr="rep")
+            clean["rep"], clean["team"] = found, None
+        else:
+            found_team = (
+                Team.objects.filter(pk=team).first()
+                if isinstance(team, int) and not isinstance(team, bool)
+                else None
+            )
+            if found_team is None:
+                raise ValidationFailed("No team with this id.", code="unknown_team", attr="team")
+            clean["rep"], clean["team"] = None, found_team
+    if "metric" in data:
+        try:
+            validate_metric(data["metric"], None, known_types=known_types(), path="goal")
+        except CriteriaError as exc:
+            raise ValidationFailed(exc.message, code=exc.code, attr="metric") from exc
+        clean["metric"] = data["metric"]
+    if "target" in data:
+        target = data["target"]
+        if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
+            raise ValidationFailed("A number greater than 0.", code="invalid", attr="target")
+        clean["target"] = float(target)
+    for name in ("start_date", "end_date"):
+        if name in data:
+            clean[name] = _date(data[name], name)
+    if "aggregate" in data:
+        if data["aggregate"] not in (*AGGREGATES, "", None):
+            raise ValidationFailed(
+                f"One of {', '.join(AGGREGATES)}.", code="invalid_choice", attr="aggregate"
+            )
+        clean["aggregate"] = data["aggregate"] or ""
+    final = {**merged, **clean}
+    for name in ("title", "metric", "target", "start_date", "end_date"):
+        if final.get(name) in (None, ""):
+            raise ValidationFailed("This field is required.", code="required", attr=name)
+    if current is None and final.get("rep") is None and final.get("team") is None:
+        raise ValidationFailed("Give exactly one of rep or team.", code="required", attr="rep")
+    if final["end_date"] < final["start_date"]:
+        raise ValidationFailed("end_date is before start_date.", code="invalid", attr="end_date")
+    if final.get("team") is not None and not final.get("aggregate"):
+        raise ValidationFailed(
+            "A team goal needs an aggregate: avg, sum or min.", code="required", attr="aggregate"
+        )
+    if final.get("rep") is not None and final.get("aggregate"):
+        raise ValidationFailed("Only team goals take an aggregate.", code="invalid", attr="aggregate")
+    return clean
+
+
+def goal_create(*, data: Mapping[str, Any]) -> Goal:
+    return Goal.objects.create(**_clean(data, None))
+
+
+def goal_update(*, goal: Goal, data: Mapping[str, Any]) -> Goal:
+    for name, value in _clean(data, goal).items():
+        setattr(goal, name, value)
+    goal.save()
+    return goal
+
+
+def goals_current(*, tenant: Tenant, goals: Sequence[Goal], today: date) -> dict[int, float | None]:
+    """Each goal's current value as of ``today`` (capped at its end date)."""
+    out: dict[int, float | None] = {}
+    team_members: dict[int, list[int]] = defaultdict(list)
+    team_ids = {g.team_id for g in goals if g.team_id}
+    if team_ids:
+        for rep_id, team_id in Rep.objects.filter(team_id__in=team_ids, active=True).values_list(
+            "id", "team_id"
+        ):
+            team_members[team_id].append(rep_id)
+    for goal in goals:
+        day = min(today, goal.end_date)
+        if day < goal.start_date:
+            out[goal.pk] = None
+            continue
+        reps = [goal.rep_id] if goal.rep_id else team_members.get(goal.team_id or 0, [])
+        ref = MetricRef(goal.metric)
+        values = metrics_load(tenant=tenant, rep_ids=reps, refs=[ref], day=day, period_start=goal.start_date)
+        numbers = [v for rep in reps if (v := values[rep].get(ref)) is not None]
+        out[goal.pk] = (
+            numbers[0]
+            if goal.rep_id and numbers
+            else aggregate(numbers, goal.aggregate or "avg")
+            if goal.team_id
+            else None
+        )
+    return out
+
+
+def goals_view(*, tenant: Tenant, goals: Iterable[Goal], today: date | None = None) -> list[GoalView]:
+    """Goals with current value and progress, applying any status change that is due."""
+    goals = list(goals)
+    today = today or local_today(tenant.timezone)
+    currents = goals_current(tenant=tenant, goals=goals, today=today)
+    _transition(goals, currents, today)
+    return [
+        GoalView(goal=g, current=currents.get(g.pk), progress=progress(currents.get(g.pk), g.target))
+        for g in goals
+    ]
+
+
+def goals_evaluate(*, tenant: Tenant, rep_ids: Sequence[int], day: date, nightly: bool = False) -> None:
+    """Status transitions for the goals of these reps and their teams (nightly: every active goal)."""
+    queryset = Goal.objects.filter(status=ACTIVE)
+    if not nightly:
+        teams = Rep.objects.filter(id__in=rep_ids, team_id__isnull=False).values_list("team_id", flat=True)
+        queryset = queryset.filter(Q(rep_id__in=rep_ids) | Q(team_id__in=teams))
+    goals = list(queryset.select_related("rep", "team"))
+    if goals:
+        _transition(goals, goals_current(tenant=tenant, goals=goals, today=day), day)
+
+
+def _transition(goals: Sequence[Goal], currents: Mapping[int, float | None], today: date) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+    with transaction.atomic():
+        for goal in goals:
+            state = goal_state(
+                status=goal.status, current=currents.get(goal.pk), target=goal.target,
+                start=goal.start_date, end=goal.end_date, today=today,
+            )  # fmt: skip
+            if state.transition is None:
+                continue
+            now = timezone.now()
+            # Another evaluation may have moved it first: only one UPDATE wins.
+            if Goal.objects.filter(pk=goal.pk, status=ACTIVE).update(
+                status=state.status, status_changed_at=now
+            ):
+                goal.status, goal.status_changed_at = state.status, now
+                events.append((state.transition, goal_payload(goal, currents.get(goal.pk))))
+        events_emit(events)
+
+
+def goal_payload(goal: Goal, current: float | None) -> dict[str, Any]:
+    return {
+        "id": goal.pk,
+        "title": goal.title,
+        "rep": goal.rep.external_id if goal.rep_id and goal.rep else None,
+        "team": goal.team_id,
+        "metric": goal.metric,
+        "target": goal.target,
+        "current": current,
+        "status": goal.status,
+    }
