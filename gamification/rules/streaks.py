@@ -35,29 +35,46 @@ def previous_counted(day: date, mode: str) -> date:
     return day
 
 
+def day_index(day: date, mode: str) -> int:
+    """Counted days numbered so that consecutive counted days differ by exactly 1.
+
+    Daily: the ordinal. Weekdays: five numbers per week (date(1, 1, 1) was a
+    Monday); a Saturday or Sunday gets its Friday's number.
+    """
+    ordinal = day.toordinal()
+    if mode == "daily":
+        return ordinal
+    weeks, weekday = divmod(ordinal - 1, 7)
+    return weeks * 5 + min(weekday, 4)
+
+
 def streak(active_days: Iterable[date], *, today: date, mode: str = "weekdays") -> Streak:
-    """Current and longest streaks from the set of active days (future days ignored)."""
+    """Current and longest streaks from the set of active days (future days ignored).
+
+    Runs are found on day indices (``day_index``), one pass over the sorted
+    days, so ten thousand reps with a year of history take milliseconds.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown streak mode {mode!r}")
-    days = sorted({d for d in active_days if d <= today and counted(d, mode)})
     all_active = {d for d in active_days if d <= today}
     last_active = max(all_active) if all_active else None
-    longest = 0
-    run = 0
-    previous: date | None = None
-    for day in days:
-        run = run + 1 if previous is not None and previous_counted(day, mode) == previous else 1
+    indices = sorted({day_index(d, mode) for d in all_active if counted(d, mode)})
+    longest = run = 0
+    previous = None
+    run_ending: dict[int, int] = {}
+    for index in indices:
+        run = run + 1 if previous is not None and index == previous + 1 else 1
+        run_ending[index] = run
         longest = max(longest, run)
-        previous = day
-    # The run that is still alive ends today (if today counts and is active),
-    # else at the last counted day before today.
-    end = today if counted(today, mode) and today in all_active else previous_counted(today, mode)
-    current = 0
-    day_set = set(days)
-    cursor = end
-    while cursor in day_set:
-        current += 1
-        cursor = previous_counted(cursor, mode)
+        previous = index
+    # The run still alive ends today (today counted and active), else at the
+    # last counted day before today.
+    today_index = day_index(today, mode)
+    if counted(today, mode) and today not in all_active:
+        today_index -= 1
     return Streak(
-        current=current, longest=longest, last_active_day=last_active, active_today=today in all_active
+        current=run_ending.get(today_index, 0),
+        longest=longest,
+        last_active_day=last_active,
+        active_today=today in all_active,
     )

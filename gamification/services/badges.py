@@ -146,13 +146,15 @@ def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Bad
 
 
 def badges_seed() -> None:
-    """The default badges (run once per tenant)."""
+    """The default badges (run once per tenant), in one INSERT; existing slugs are kept."""
     types = known_types()
-    for spec in DEFAULT_BADGES:
-        criteria = parse_criteria(spec["criteria"], known_types=types)
-        Badge.objects.get_or_create(
-            slug=spec["slug"], defaults={**spec, "ingest_time": is_ingest_time(criteria)}
-        )
+    Badge.objects.bulk_create(
+        [
+            Badge(**spec, ingest_time=is_ingest_time(parse_criteria(spec["criteria"], known_types=types)))
+            for spec in DEFAULT_BADGES
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def badges_evaluate(
