@@ -36,12 +36,12 @@ def events_stored(
 
 
 def on_day_scored(hook: DayScoredHook) -> DayScoredHook:
-    """Register ``hook(tenant=..., day=...)``, called after a day's snapshots commit."""
+    """Register ``hook(tenant=..., day=..., nightly=...)``, called after a day's snapshots commit."""
     if hook not in _day_scored:
         _day_scored.append(hook)
     return hook
 
 
-def day_scored(*, tenant: Any, day: date) -> None:
+def day_scored(*, tenant: Any, day: date, nightly: bool = False) -> None:
     for hook in _day_scored:
-        hook(tenant=tenant, day=day)
+        hook(tenant=tenant, day=day, nightly=nightly)

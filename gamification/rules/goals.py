@@ -41,13 +41,17 @@ def progress(current: float | None, target: float) -> float:
 def goal_state(
     *, status: str, current: float | None, target: float, start: date, end: date, today: date
 ) -> GoalState:
-    """The goal's state today. Status moves once: active -> achieved (the first
-    time current >= target on a day within the period) or active -> missed
-    (once end_date has passed unachieved); it never changes back."""
+    """The goal's state today, ``current`` being the value as of min(today, end).
+
+    Status moves once: active -> achieved (current >= target on a day within
+    the period) or active -> missed (end_date passed unachieved); never back.
+    """
     shown = progress(current, target)
     if status != ACTIVE:
         return GoalState(status, shown, current, None)
-    if start <= today <= end and current is not None and current >= target:
+    # ``current`` is measured as of min(today, end): when it reaches the target,
+    # it did so on a day within the period, even if first seen after the end.
+    if today >= start and current is not None and current >= target:
         return GoalState(ACHIEVED, shown, current, "goal.achieved")
     if today > end:
         return GoalState(MISSED, shown, current, "goal.missed")

@@ -135,8 +135,14 @@ def badge_create(*, data: Mapping[str, Any]) -> Badge:
         raise Conflict(f"A badge {clean['slug']!r} exists.", code="already_exists", attr="slug") from exc
 
 
+REPLACE_DEFAULTS = {"description": "", "image_url": "", "repeat": "once", "xp_reward": 0, "active": True}
+
+
 def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Badge:
+    """PATCH (partial) changes what it names; PUT replaces: what it leaves out goes back to its default."""
     clean = _clean(data, partial=partial)
+    if not partial:
+        clean = {**REPLACE_DEFAULTS, **clean}
     if clean.get("slug", badge.slug) != badge.slug:
         raise ValidationFailed("A badge's slug cannot change.", code="immutable", attr="slug")
     for name, value in clean.items():

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import transaction
 
+from gamification.models import OutboxEvent
 from gamification.services.badges import badges_evaluate
 from gamification.services.outbox import event_emit
 from scoring.models import Rep, ScoredDay
@@ -47,12 +48,17 @@ def pending_evaluate(*, tenant: Tenant) -> int:
         total += len(rep_ids)
 
 
-def day_scored_evaluate(*, tenant: Tenant, day: date) -> None:
-    """After a day's scores commit: every badge for every active rep, goals, and scores.computed."""
+def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> None:
+    """After a day's scores commit: every badge for every active rep and goals; and, once per
+    tenant and day, from the nightly run, ``scores.computed`` (an on-demand recompute of a day,
+    or of today so far, does not announce it again)."""
     rep_ids = list(Rep.objects.filter(active=True).values_list("id", flat=True))
     with transaction.atomic():
         badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=day, ingest_time_only=False)
         _goals_hook(tenant=tenant, rep_ids=rep_ids, day=day, nightly=True)
+        announced = OutboxEvent.objects.filter(type="scores.computed", data__date=day.isoformat()).exists()
+        if not nightly or announced:
+            return
         scored = ScoredDay.objects.filter(day=day).first()
         event_emit(
             type="scores.computed",

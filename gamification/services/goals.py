@@ -68,7 +68,12 @@ def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
         if not isinstance(data["title"], str) or not data["title"].strip() or len(data["title"]) > 200:
             raise ValidationFailed("A title of 1 to 200 characters.", code="invalid", attr="title")
         clean["title"] = data["title"].strip()
-    if "rep" in data or "team" in data:
+    unchanged = (
+        current is not None
+        and data.get("rep", _rep_key(current)) == _rep_key(current)
+        and data.get("team", current.team_id) == current.team_id
+    )
+    if ("rep" in data or "team" in data) and not unchanged:
         if current is not None:
             raise ValidationFailed(
                 "A goal's rep or team cannot change.",
@@ -127,6 +132,10 @@ def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
     if final.get("rep") is not None and final.get("aggregate"):
         raise ValidationFailed("Only team goals take an aggregate.", code="invalid", attr="aggregate")
     return clean
+
+
+def _rep_key(goal: Goal) -> str | None:
+    return goal.rep.external_id if goal.rep_id and goal.rep else None
 
 
 def goal_create(*, data: Mapping[str, Any]) -> Goal:

@@ -149,7 +149,7 @@ def scores_compute_day(
                 Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(
                     scored_through=day
                 )
-            transaction.on_commit(lambda: hooks.day_scored(tenant=tenant, day=day))
+            transaction.on_commit(lambda: hooks.day_scored(tenant=tenant, day=day, nightly=nightly))
     logger.info("scored schema=%s day=%s reps=%d", connection.schema_name, day, len(rep_ids))
     return DayResult(day=day, reps=len(rep_ids), config_version=versioned.version)
 
