@@ -2,9 +2,10 @@
 
 The tenant was chosen by ``TenantRoutingMiddleware`` before this runs, and
 the connection is on its schema. On the platform host only platform keys are
-valid; on a tenant host only that tenant's keys (found in its own schema) and
-rep tokens. Any other token is a 401 with the same message, so a caller learns
-nothing about which part failed.
+valid; on a tenant host only that tenant's keys and rep tokens (both found in
+its own schema). Any other token is a 401 with the same message, so a caller
+learns nothing about which part failed; the one exception is a genuine rep
+token past its ``expires_at`` (``token_expired``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from api.models import ApiKey
-from tenants.keys import PLATFORM, TENANT_KEY, token_kind, token_matches, token_prefix
+from gamification.models import RepToken
+from tenants.keys import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
 from tenants.models import PlatformKey
 
 # last_used_at is written at most this often per key, to keep reads read-only.
@@ -33,9 +35,10 @@ class Principal:
     """Who is calling. DRF puts it in ``request.user``."""
 
     kind: str  # "platform" | "key" | "rep"
-    key_id: int
+    key_id: int  # the PlatformKey's, ApiKey's or RepToken's id
     role: str | None = None
-    rep_id: int | None = None
+    rep_id: int | None = None  # rep tokens: whose data they may read
+    rep_external_id: str | None = None
 
     is_authenticated = True
     is_anonymous = False
@@ -73,7 +76,22 @@ class BearerAuthentication(BaseAuthentication):
             api_key = self._find(ApiKey, token)
             assert isinstance(api_key, ApiKey)
             return Principal(kind="key", key_id=api_key.pk, role=api_key.role), api_key
+        if kind == REP_TOKEN:
+            return self._rep_token(token)
         raise self._invalid()
+
+    def _rep_token(self, token: str) -> tuple[Principal, RepToken]:
+        """A rep token of this tenant: an expired one is told apart (``token_expired``) so the
+        client app knows to mint a new one; only a token whose secret matches gets that far."""
+        row = RepToken.objects.filter(prefix=token_prefix(token)).select_related("rep").first()
+        if row is None or not token_matches(token, row.key_hash):
+            raise self._invalid()
+        if row.expires_at <= timezone.now():
+            raise AuthenticationFailed("This rep token has expired; mint a new one.", code="token_expired")
+        principal = Principal(
+            kind="rep", key_id=row.pk, rep_id=row.rep_id, rep_external_id=row.rep.external_id
+        )
+        return principal, row
 
     @staticmethod
     def _invalid() -> AuthenticationFailed:

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 KEY_ROLES = frozenset(Role.values)
 ADMIN = frozenset({Role.ADMIN.value})
 ADMIN_OR_INTEGRATION = frozenset({Role.ADMIN.value, Role.INTEGRATION.value})
+REP_TOKEN_SCOPE = "A rep token may only read its own rep's data and the leaderboards."
+
+
+def _is_rep(request: Request) -> bool:
+    return getattr(request.user, "kind", None) == "rep"
 
 
 class DenyAll(BasePermission):
@@ -33,7 +38,7 @@ class IsPlatform(BasePermission):
 
 
 class KeyRoles(BasePermission):
-    """Tenant API keys: reads by ``read_roles``, writes by ``write_roles``."""
+    """Tenant API keys: reads by ``read_roles``, writes by ``write_roles``. Rep tokens: never."""
 
     read_roles: frozenset[str] = KEY_ROLES
     write_roles: frozenset[str] = ADMIN
@@ -41,6 +46,8 @@ class KeyRoles(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
+        if _is_rep(request):
+            self.message = REP_TOKEN_SCOPE
         if getattr(user, "kind", None) != "key":
             return False
         roles = self.read_roles if request.method in SAFE_METHODS else self.write_roles
@@ -51,5 +58,52 @@ def key_roles(*, write: Iterable[str], read: Iterable[str] = KEY_ROLES) -> type[
     return type(
         "KeyRoles",
         (KeyRoles,),
+        {"read_roles": frozenset(read), "write_roles": frozenset(write)},
+    )
+
+
+class OwnRepOrKeyRoles(KeyRoles):
+    """Keys by role (as ``KeyRoles``); a rep token only for reads of its own rep.
+
+    For the routes under ``/reps/{external_id}``: the rep token's rep must be
+    the one in the URL (``view.kwargs[lookup_kwarg]``). Another rep's, or a
+    rep that does not exist, is a 403 either way: a rep token learns nothing
+    about other reps from these routes.
+    """
+
+    lookup_kwarg = "external_id"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not _is_rep(request):
+            return super().has_permission(request, view)
+        self.message = REP_TOKEN_SCOPE
+        own = getattr(request.user, "rep_external_id", None)
+        return (
+            request.method in SAFE_METHODS and own is not None and view.kwargs.get(self.lookup_kwarg) == own
+        )
+
+
+class AnyRepOrKeyRoles(KeyRoles):
+    """Keys by role; any rep token of the tenant for reads (the leaderboards)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not _is_rep(request):
+            return super().has_permission(request, view)
+        self.message = REP_TOKEN_SCOPE
+        return request.method in SAFE_METHODS
+
+
+def own_rep_or_key_roles(*, write: Iterable[str], read: Iterable[str] = KEY_ROLES) -> type[KeyRoles]:
+    return type(
+        "OwnRepOrKeyRoles",
+        (OwnRepOrKeyRoles,),
+        {"read_roles": frozenset(read), "write_roles": frozenset(write)},
+    )
+
+
+def any_rep_or_key_roles(*, write: Iterable[str], read: Iterable[str] = KEY_ROLES) -> type[KeyRoles]:
+    return type(
+        "AnyRepOrKeyRoles",
+        (AnyRepOrKeyRoles,),
         {"read_roles": frozenset(read), "write_roles": frozenset(write)},
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import kombu.pools
 from django.db import connection
 
 from config.celery import app
@@ -79,10 +80,13 @@ def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def _reset_pools() -> None:
-    """Drop Celery's cached connection and producer pools, so the next send uses the current conf."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Drop Celery's cached connection and producer pools, so the next send uses the current conf.
+
+    kombu keeps pools in a global registry: closed ones must leave it too, or a
+    later eager ``.delay()`` (which still wants a producer) gets a closed pool.
+    """
+    kombu.pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 

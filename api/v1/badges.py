@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import FeedPagination
-from api.permissions import ADMIN, key_roles
+from api.permissions import ADMIN, key_roles, own_rep_or_key_roles
 from api.v1.serializers import body_object
 from gamification.models import Badge, BadgeAward
 from gamification.services.badges import badge_create, badge_update
@@ -130,7 +130,7 @@ class AwardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class RepBadgesView(APIView):
-    permission_classes = [key_roles(write=ADMIN)]
+    permission_classes = [own_rep_or_key_roles(write=ADMIN)]
 
     @extend_schema(
         tags=["badges"],

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.pagination import PagePagination
-from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.permissions import ADMIN_OR_INTEGRATION, any_rep_or_key_roles
 from api.v1.serializers import body_object
 from gamification.models import Goal
 from gamification.services.goals import FIELDS, GoalView, goal_create, goal_update, goals_view
+from scoring.models import Rep
 
 READ_ONLY_ECHO = ("id", "status", "progress", "current", "created_at", "updated_at", "status_changed_at")
 
@@ -97,14 +98,21 @@ class GoalFilter(django_filters.FilterSet):
 )
 @extend_schema(tags=["goals"])
 class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [key_roles(write=ADMIN_OR_INTEGRATION)]
+    # Keys by role; a rep token may read (only) its own goals and its team's.
+    permission_classes = [any_rep_or_key_roles(write=ADMIN_OR_INTEGRATION)]
     serializer_class = GoalSerializer
     pagination_class = PagePagination
     filterset_class = GoalFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Goal]:
-        return Goal.objects.select_related("rep", "team").order_by("id")
+        queryset = Goal.objects.select_related("rep", "team").order_by("id")
+        principal = self.request.user
+        if getattr(principal, "kind", None) == "rep":
+            rep = Rep.objects.filter(pk=principal.rep_id).values_list("id", "team_id").first()  # type: ignore[union-attr]
+            team_id = rep[1] if rep else None
+            queryset = queryset.filter(Q(rep_id=principal.rep_id) | Q(team_id=team_id, team_id__isnull=False))  # type: ignore[union-attr]
+        return queryset
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []

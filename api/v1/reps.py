@@ -1,6 +1,8 @@
-"""``/api/v1/reps``: sales reps, keyed by the client's ``external_id``."""
+"""``/api/v1/reps``: sales reps, keyed by the client's ``external_id``; ``GET`` of one is its card."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -8,11 +10,18 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.permissions import ADMIN_OR_INTEGRATION, own_rep_or_key_roles
 from api.v1.filters import IntegerFilter, StrictBooleanFilter
+from api.v1.scores import SsiSerializer
 from api.v1.serializers import StrictInputSerializer
+from gamification.models import BadgeAward
+from gamification.rules.levels import level_for
+from gamification.services.streaks import rep_streak
+from gamification.services.xp import thresholds_of
 from scoring.models import Rep, Team
+from scoring.read import rep_ssi
 from scoring.services.people import rep_create, rep_delete, rep_update
+from tenants.models import Tenant
 
 
 class RepSerializer(serializers.ModelSerializer):
@@ -23,6 +32,44 @@ class RepSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rep
         fields = ["external_id", "name", "email", "team", "active", "created_at", "updated_at"]
+
+
+class StreakSerializer(serializers.Serializer):
+    current = serializers.IntegerField(
+        help_text="Consecutive active counted days ending today (or at the last counted day before today)."
+    )
+    longest = serializers.IntegerField(help_text="The longest such run ever.")
+    last_active_day = serializers.DateField(allow_null=True, help_text="The last local day with an event.")
+    active_today = serializers.BooleanField(help_text="Whether the rep has an event today (local day).")
+
+
+class RepCardSerializer(RepSerializer):
+    xp = serializers.IntegerField(help_text="Total XP.")
+    level = serializers.IntegerField(help_text="The number of the tenant's level thresholds <= xp.")
+    streak = StreakSerializer(help_text="Under the tenant's streak_mode, as of its local today.")
+    ssi = SsiSerializer(allow_null=True, help_text="The latest snapshot, or null when never scored.")
+    badges = serializers.IntegerField(help_text="Badges awarded (every award counts).")
+
+    class Meta(RepSerializer.Meta):
+        fields = [*RepSerializer.Meta.fields, "xp", "level", "streak", "ssi", "badges"]
+
+
+def rep_card(rep: Rep, tenant: Tenant) -> dict[str, Any]:
+    """The rep's card (api.md, "Gamification"): the rep, its XP, level, streak, latest SSI and badges."""
+    streak = rep_streak(tenant=tenant, rep_id=rep.pk)
+    return {
+        **RepSerializer(rep).data,
+        "xp": rep.xp,
+        "level": level_for(rep.xp, thresholds_of(tenant)),
+        "streak": {
+            "current": streak.current,
+            "longest": streak.longest,
+            "last_active_day": streak.last_active_day,
+            "active_today": streak.active_today,
+        },
+        "ssi": rep_ssi(rep, None),
+        "badges": BadgeAward.objects.filter(rep=rep).count(),
+    }
 
 
 class RepInSerializer(StrictInputSerializer):
@@ -39,7 +86,8 @@ class RepInSerializer(StrictInputSerializer):
         help_text="Team id, or null.",
     )
     active = serializers.BooleanField(required=False, default=True)
-    ignored_fields = ("created_at", "updated_at")
+    # The card's read-only fields too: a client may GET the card, edit it and PUT it back.
+    ignored_fields = ("created_at", "updated_at", "xp", "level", "streak", "ssi", "badges")
 
 
 class RepUpdateInSerializer(RepInSerializer):
@@ -71,7 +119,14 @@ class RepFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="List reps"),
-    retrieve=extend_schema(summary="Get a rep"),
+    retrieve=extend_schema(
+        summary="Get a rep's card",
+        description=(
+            "The rep with its XP, level, streak, latest SSI snapshot (or null) and number of badges. "
+            "A rep token may read its own rep's card (and no other)."
+        ),
+        responses={200: RepCardSerializer},
+    ),
     create=extend_schema(summary="Create a rep", request=RepInSerializer, responses={201: RepSerializer}),
     update=extend_schema(
         summary="Replace a rep", request=RepUpdateInSerializer, responses={200: RepSerializer}
@@ -88,13 +143,17 @@ class RepFilter(django_filters.FilterSet):
 )
 @extend_schema(tags=["reps"])
 class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [key_roles(write=ADMIN_OR_INTEGRATION)]
+    # Rep tokens: GET of their own rep only (the list has no external_id: 403).
+    permission_classes = [own_rep_or_key_roles(write=ADMIN_OR_INTEGRATION)]
     serializer_class = RepSerializer
     queryset = Rep.objects.order_by("id")
     lookup_field = "external_id"
     # The same characters external_id allows: anything else is a 404 before any query.
     lookup_value_regex = r"[^/\s\x00-\x1f\x7f?#%\\]{1,128}"
     filterset_class = RepFilter
+
+    def retrieve(self, request: Request, external_id: str) -> Response:
+        return Response(rep_card(self.get_object(), request.tenant))  # type: ignore[attr-defined]
 
     def create(self, request: Request) -> Response:
         data = RepInSerializer(data=request.data)

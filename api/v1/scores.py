@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import PagePagination
-from api.permissions import ADMIN, KEY_ROLES, key_roles
+from api.permissions import ADMIN, KEY_ROLES, key_roles, own_rep_or_key_roles
 from api.v1.serializers import body_object, external_id_list, parse_date
 from scoring.engine import PILLARS, round2
 from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
@@ -26,6 +26,8 @@ from scoring.services.jobs import job_create
 from tenants.errors import NotFound, ValidationFailed
 
 READ = key_roles(read=KEY_ROLES, write=ADMIN)
+# A rep's own scores: keys of every role, and that rep's rep token.
+OWN_REP_READ = own_rep_or_key_roles(read=KEY_ROLES, write=ADMIN)
 
 
 class RankSerializer(serializers.Serializer):
@@ -199,7 +201,7 @@ class JobView(APIView):
 
 
 class RepSsiView(APIView):
-    permission_classes = [READ]
+    permission_classes = [OWN_REP_READ]
 
     @extend_schema(
         tags=["scores"],
@@ -215,7 +217,7 @@ class RepSsiView(APIView):
 
 
 class RepSsiHistoryView(APIView):
-    permission_classes = [READ]
+    permission_classes = [OWN_REP_READ]
 
     @extend_schema(
         tags=["scores"],
@@ -235,7 +237,7 @@ class RepSsiHistoryView(APIView):
 
 
 class RepSsiExplainView(APIView):
-    permission_classes = [READ]
+    permission_classes = [OWN_REP_READ]
 
     @extend_schema(
         tags=["scores"],

@@ -9,10 +9,13 @@ from api.v1.activities import ActivityViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
+from api.v1.leaderboards import LeaderboardView
+from api.v1.rep_tokens import RepTokenView
 from api.v1.reps import RepViewSet
 from api.v1.scores import JobView, RecomputeView, RepSsiExplainView, RepSsiHistoryView, RepSsiView, ScoresView
 from api.v1.scoring_config import EventTypesViewSet, ScoringConfigViewSet, SettingsViewSet
 from api.v1.teams import TeamViewSet
+from api.v1.webhooks import WebhookViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
@@ -22,6 +25,7 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("badges", BadgeViewSet, basename="badge")
 router.register("awards", AwardViewSet, basename="award")
 router.register("goals", GoalViewSet, basename="goal")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 REP = "reps/<str:external_id>"
 config = ScoringConfigViewSet
@@ -37,6 +41,8 @@ urlpatterns = [
     path("scores/recompute", RecomputeView.as_view(), name="scores-recompute"),
     path("scores", ScoresView.as_view(), name="scores"),
     path("jobs/<uuid:job_id>", JobView.as_view(), name="job"),
+    path("rep-tokens", RepTokenView.as_view(), name="rep-tokens"),
+    path("leaderboards/<str:metric>", LeaderboardView.as_view(), name="leaderboard"),
     path(f"{REP}/ssi", RepSsiView.as_view(), name="rep-ssi"),
     path(f"{REP}/badges", RepBadgesView.as_view(), name="rep-badges"),
     path(f"{REP}/ssi/history", RepSsiHistoryView.as_view(), name="rep-ssi-history"),

@@ -156,10 +156,18 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
+    # Webhooks: outbox events and deliveries an enqueue lost (broker down, a worker died mid-try).
+    "sweep-webhooks": {"task": "gamification.webhooks.tasks.sweep_outbox", "schedule": 60},
 }
 # Nightly recompute: days caught up at most (oldest first), and the spread of start times.
 SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)
 SSI_DISPATCH_JITTER_SECONDS = env.int("SSI_DISPATCH_JITTER_SECONDS", default=300)
+# Webhooks: tries per delivery, first backoff (x3 per try, at most 30 min), timeout of a try,
+# and whether URLs may point at private, loopback or link-local addresses (development only).
+SSI_WEBHOOK_MAX_TRIES = env.int("SSI_WEBHOOK_MAX_TRIES", default=8)
+SSI_WEBHOOK_BACKOFF_SECONDS = env.float("SSI_WEBHOOK_BACKOFF_SECONDS", default=10.0)
+SSI_WEBHOOK_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+SSI_WEBHOOK_ALLOW_PRIVATE = env.bool("SSI_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -223,6 +231,15 @@ SPECTACULAR_SETTINGS = {
         {"name": "api-keys", "description": "A tenant's API keys. Admin keys only."},
         {"name": "teams", "description": "Teams of reps."},
         {"name": "reps", "description": "Sales reps, keyed by the client's own `external_id`."},
+        {"name": "activities", "description": "Ingesting events (batches of up to 1000) and the event log."},
+        {"name": "scoring", "description": "The scoring model: config versions, preview, event types."},
+        {"name": "settings", "description": "The tenant's settings. Admin keys only."},
+        {"name": "scores", "description": "SSI snapshots, history, explanations; recompute jobs."},
+        {"name": "badges", "description": "Badge definitions and awards."},
+        {"name": "goals", "description": "Rep and team goals, with progress and status."},
+        {"name": "leaderboards", "description": "Ranked reps by metric and period."},
+        {"name": "rep-tokens", "description": "Short-lived tokens that show one rep its own data."},
+        {"name": "webhooks", "description": "Signed event deliveries to your endpoints. Admin keys only."},
         {"name": "health", "description": "Liveness and readiness probes."},
     ],
 }

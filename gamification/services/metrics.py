@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 from gamification.rules.criteria import MetricRef
 from gamification.rules.levels import level_for
-from gamification.rules.streaks import streak
 from scoring.engine import PILLARS, round2
 from scoring.models import Rep
 from tenants.db import connection
@@ -64,17 +63,15 @@ def metrics_load(
                 elif ref.name == "level":
                     out[rep_id][ref] = float(level_for(xp, thresholds))
     if names & {"streak.current", "streak.longest"}:
-        for rep_id, days in active_days(reps, day).items():
-            s = streak(days, today=day, mode=settings["streak_mode"])
+        from gamification.services.streaks import reps_streaks
+
+        streaks = reps_streaks(tenant=tenant, rep_ids=reps, today=day, mode=settings["streak_mode"])
+        for rep_id, s in streaks.items():
             for ref in refs:
                 if ref.name == "streak.current":
                     out[rep_id][ref] = float(s.current)
                 elif ref.name == "streak.longest":
                     out[rep_id][ref] = float(s.longest)
-        for rep_id in reps:  # no activity at all: streaks of 0
-            for ref in refs:
-                if ref.name in ("streak.current", "streak.longest"):
-                    out[rep_id].setdefault(ref, 0.0)
     _event_metrics(out, reps, refs, day, period_start)
     _state_metrics(out, reps, refs, day)
     if "badges" in names:

@@ -3,7 +3,7 @@
 ``event_emit`` stores an ``OutboxEvent`` next to the change it reports; only
 after the transaction commits is a task enqueued to fan it out into
 deliveries. If the broker is down at that moment, the row is still there:
-the periodic ``dispatch_outbox`` sweep picks it up later. Nothing is lost.
+the periodic ``sweep_outbox`` task picks it up later. Nothing is lost.
 """
 
 from __future__ import annotations

@@ -1,10 +1,64 @@
-"""Webhook tasks (filled by the webhooks work)."""
+"""Webhook tasks. Each takes ids, calls a service, returns.
+
+``dispatch_outbox`` and ``deliver`` are tenant tasks: they run in the schema
+they were sent from (tenant-schemas-celery carries it in the message
+headers). ``sweep_outbox`` runs from beat in ``public`` and enqueues the
+tenant tasks inside each tenant's context.
+
+A delivery is its own task, so one slow or dead receiver holds one worker
+for at most one timeout (10 s) per try, never the deliveries of others.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
+from django_tenants.utils import get_public_schema_name, tenant_context
+
 from config.celery import app
+from gamification.webhooks import services
+from tenants.db import connection
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+def _in_public(task: str) -> bool:
+    if connection.schema_name == get_public_schema_name():
+        logger.error("%s was sent from the public schema; it runs in a tenant's. Ignored.", task)
+        return True
+    return False
+
+
+@app.task(acks_late=True)
+def dispatch_outbox() -> int:
+    """Fan this tenant's pending outbox events out into deliveries (enqueued on commit)."""
+    if _in_public("dispatch_outbox"):
+        return 0
+    return services.outbox_dispatch()
+
+
+@app.task(acks_late=True, soft_time_limit=60, time_limit=90)
+def deliver(delivery_id: str) -> None:
+    """One try of one delivery; the next try, if any, is enqueued with its backoff as countdown."""
+    if _in_public("deliver"):
+        return
+    services.delivery_run(delivery_id=delivery_id)
 
 
 @app.task
-def dispatch_outbox() -> None:
-    """Fan pending outbox events out into deliveries (to be implemented)."""
+def sweep_outbox() -> int:
+    """Beat, every minute: in every tenant, what an enqueue lost still goes out.
+
+    Undispatched outbox events (the broker was down when they were written)
+    and overdue deliveries (a lost message, a worker that died mid-try).
+    """
+    enqueued = 0
+    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("id"):
+        try:
+            with tenant_context(tenant):
+                enqueued += services.webhooks_sweep()
+        except DatabaseError:  # one broken schema must not stop the others
+            logger.exception("webhook sweep failed for tenant %s", tenant.slug)
+    return enqueued

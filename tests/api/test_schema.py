@@ -23,6 +23,25 @@ CONTRACT_PATHS = [
     "/api/v1/api-keys/{id}",
     "/healthz",
     "/readyz",
+    "/api/v1/activities",
+    "/api/v1/scoring-config",
+    "/api/v1/scoring-config/versions",
+    "/api/v1/scoring-config/preview",
+    "/api/v1/settings",
+    "/api/v1/scores/recompute",
+    "/api/v1/jobs/{job_id}",
+    "/api/v1/reps/{external_id}/ssi",
+    "/api/v1/reps/{external_id}/ssi/history",
+    "/api/v1/reps/{external_id}/ssi/explain",
+    "/api/v1/scores",
+    "/api/v1/badges",
+    "/api/v1/badges/{slug}",
+    "/api/v1/reps/{external_id}/badges",
+    "/api/v1/awards",
+    "/api/v1/goals",
+    "/api/v1/goals/{id}",
+    "/api/v1/leaderboards/{metric}",
+    "/api/v1/rep-tokens",
 ]
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 ERROR_REF = "#/components/schemas/Error"
@@ -148,6 +167,7 @@ NON_CREATE_POSTS = {
     "/api/v1/activities": "200",
     "/api/v1/scores/recompute": "202",
     "/api/v1/scoring-config/preview": "200",
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": "202",
 }
 
 

@@ -15,6 +15,18 @@ from tests.factories.scoring import RepFactory, TeamFactory
 
 # (method, path, body): every endpoint of a tenant host.
 ENDPOINTS: list[tuple[str, str, Any]] = [
+    ("post", "/api/v1/rep-tokens", {"rep": "g-1"}),
+    ("get", "/api/v1/leaderboards/xp", None),
+    ("get", "/api/v1/badges", None),
+    (
+        "post",
+        "/api/v1/badges",
+        {"slug": "x", "name": "x", "criteria": {"metric": "xp", "op": ">", "value": 1}},
+    ),
+    ("get", "/api/v1/awards", None),
+    ("get", "/api/v1/goals", None),
+    ("get", "/api/v1/webhooks", None),
+    ("post", "/api/v1/webhooks", {"url": "https://example.com/hook", "events": ["*"]}),
     ("get", "/api/v1/api-keys", None),
     ("post", "/api/v1/api-keys", {"name": "backdoor", "role": "admin"}),
     ("get", "/api/v1/api-keys/{key}", None),

@@ -792,11 +792,6 @@ def test_a_globex_ingest_awards_nothing_in_acme(acme: ApiClient, globex: ApiClie
 # --- rep tokens ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: GET /api/v1/reps/{id}/badges uses key_roles, so a rep token gets 403 on its own badges; "
-    "api.md lets a rep token read its own rep's data (the rep-tokens docs name badges explicitly).",
-    strict=True,
-)
 def test_a_rep_token_reads_its_own_badges(acme: ApiClient) -> None:
     ingest(acme, ev("p1", "post_published"))
     evaluate_pending()

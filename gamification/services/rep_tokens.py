@@ -1,0 +1,81 @@
+"""Rep tokens: short-lived bearer tokens a client app uses to show one rep its own data.
+
+A rep token (``ssir_…``) reads that rep's card, scores and badges and the
+leaderboards, and nothing else (``api.permissions``). Like API keys, only its
+public prefix and SHA-256 are stored (``tenants.keys``); the token itself is
+shown once. There is no revoke endpoint: tokens live at most a day, and
+deleting the row (or the rep) ends one at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gamification.models import RepToken
+from scoring.models import Rep
+from tenants.errors import ValidationFailed
+from tenants.keys import REP_TOKEN, new_token
+
+DEFAULT_TTL_SECONDS = 3600
+MAX_TTL_SECONDS = 86400
+# Expired tokens are kept this long so that using one answers ``token_expired``
+# (the client knows to mint a new one) rather than ``invalid_token``.
+EXPIRED_KEPT = timedelta(days=1)
+# The prefix is 7 random characters behind ``ssir_``: a clash with a live row
+# is very unlikely, and a fresh token is drawn when it happens.
+MINT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RepTokenCreated:
+    token: str  # the secret: shown once, never stored
+    rep_token: RepToken
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.rep_token.expires_at
+
+
+def rep_token_create(
+    *, rep: Rep, ttl_seconds: int = DEFAULT_TTL_SECONDS, created_by_key_id: int | None = None
+) -> RepTokenCreated:
+    """Mint a token for ``rep`` valid ``ttl_seconds`` (1..86400) from now.
+
+    Also forgets this rep's tokens that expired more than a day ago, so the
+    table stays as small as the reps' recent use.
+    """
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int):
+        raise ValidationFailed("A whole number of seconds.", code="invalid_type", attr="ttl_seconds")
+    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise ValidationFailed(
+            f"Must be between 1 and {MAX_TTL_SECONDS} seconds.", code="out_of_range", attr="ttl_seconds"
+        )
+    now = timezone.now()
+    RepToken.objects.filter(rep=rep, expires_at__lt=now - EXPIRED_KEPT).delete()
+    for attempt in range(MINT_ATTEMPTS):
+        new = new_token(REP_TOKEN)
+        try:
+            with transaction.atomic():  # a savepoint: a prefix clash must not spoil the caller's transaction
+                row = RepToken.objects.create(
+                    rep=rep,
+                    prefix=new.prefix,
+                    key_hash=new.hash,
+                    expires_at=now + timedelta(seconds=ttl_seconds),
+                    created_by_key_id=created_by_key_id,
+                )
+        except IntegrityError:
+            if attempt == MINT_ATTEMPTS - 1:
+                raise
+            continue
+        return RepTokenCreated(token=new.token, rep_token=row)
+    raise AssertionError("unreachable")
+
+
+def rep_tokens_purge_expired(*, kept: timedelta = EXPIRED_KEPT) -> int:
+    """Delete tokens expired for longer than ``kept`` (for a periodic task); returns how many."""
+    deleted, _ = RepToken.objects.filter(expires_at__lt=timezone.now() - kept).delete()
+    return deleted

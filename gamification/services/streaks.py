@@ -1,0 +1,47 @@
+"""Streaks of reps from their active days (gamification.md, "Streaks").
+
+The database gives each rep's distinct active local days (from the daily
+rollup ``scoring_activitydaily``: a day with a row has at least one event);
+the pure rule ``gamification.rules.streaks.streak`` turns them into
+current/longest runs under the tenant's ``streak_mode`` and local today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from gamification.rules.streaks import Streak, streak
+from gamification.services.metrics import active_days
+from scoring.selectors import local_today
+from tenants.models import Tenant
+from tenants.tenant_settings import settings_get
+
+NO_STREAK = Streak(current=0, longest=0, last_active_day=None, active_today=False)
+
+
+def reps_streaks(
+    *, tenant: Tenant, rep_ids: Sequence[int], today: date | None = None, mode: str | None = None
+) -> dict[int, Streak]:
+    """Streaks of many reps at once: one query for every rep's active days.
+
+    ``today`` defaults to the tenant's local today and ``mode`` to its
+    ``streak_mode``; a caller evaluating "as of" a past day passes that day
+    (days after it are ignored). Every rep asked for is in the answer; a rep
+    without events has no streak.
+    """
+    if not rep_ids:
+        return {}
+    today = today or local_today(tenant.timezone)
+    mode = mode or settings_get(tenant)["streak_mode"]
+    # One query (DISTINCT days per rep); the rollup's primary key (rep_id, type, day) serves it.
+    days = active_days(rep_ids, today)
+    return {
+        rep_id: streak(days[rep_id], today=today, mode=mode) if rep_id in days else NO_STREAK
+        for rep_id in rep_ids
+    }
+
+
+def rep_streak(*, tenant: Tenant, rep_id: int, today: date | None = None) -> Streak:
+    """One rep's streak under the tenant's mode, as of its local today (the rep card)."""
+    return reps_streaks(tenant=tenant, rep_ids=[rep_id], today=today)[rep_id]

@@ -1,0 +1,350 @@
+"""Webhooks (gamification.md, "Webhooks"): subscriptions, fan-out, tries, redelivery.
+
+The life of an event:
+
+1. ``event_emit`` writes an ``OutboxEvent`` in the caller's transaction.
+2. ``outbox_dispatch`` (a tenant task) turns each undispatched event into one
+   ``WebhookDelivery`` per active subscription that wants it and marks the
+   event dispatched, in one transaction; the deliveries are enqueued on commit,
+   one task each.
+3. ``delivery_run`` claims a delivery, makes one try, records it, and either
+   finishes the delivery or schedules the next try with backoff.
+4. ``webhooks_sweep`` (per tenant, from the beat task) catches what an
+   enqueue lost: events left undispatched and deliveries overdue.
+
+Every step is safe to repeat: the claim is a conditional UPDATE, the fan-out
+locks its events with ``FOR UPDATE SKIP LOCKED`` and the database refuses a
+second delivery of an event to a subscription. Deliveries are at least once:
+a worker dying after the receiver answered but before the answer was
+recorded sends that try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from gamification.services.outbox import EVENT_TYPES
+from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
+from gamification.webhooks.urls_guard import url_resolve
+from tenants.errors import Conflict, NotFound, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+WILDCARD = "*"
+# A subscription whose last this-many deliveries all failed every try is deactivated.
+DEACTIVATE_AFTER = 20
+# Backoff between tries: base (SSI_WEBHOOK_BACKOFF_SECONDS) x 3^(n-1), at most this, plus up to 10 %.
+# Well under Redis' 1 h visibility timeout, past which a waiting message is delivered again.
+BACKOFF_CAP_SECONDS = 30 * 60
+# A claimed try holds its delivery this long; a worker that died mid-try loses it after that.
+CLAIM_LEASE = timedelta(minutes=5)
+# The sweep leaves events and deliveries alone for this long: their own task is on its way.
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_LIMIT = 1000  # overdue deliveries re-enqueued per tenant and sweep
+DISPATCH_BATCH = 500  # outbox events fanned out per transaction
+Pending = WebhookDelivery.Status.PENDING
+Succeeded = WebhookDelivery.Status.SUCCEEDED
+Failed = WebhookDelivery.Status.FAILED
+
+
+# --- Subscriptions ------------------------------------------------------------------------------------
+
+
+def secret_new() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def events_validate(events: Any) -> list[str]:
+    """A non-empty list of event names, or exactly ``["*"]``; repeats are dropped."""
+    if not isinstance(events, list) or not events:
+        raise ValidationFailed(
+            'A non-empty list of event names, or ["*"].', code="invalid" if events else "empty", attr="events"
+        )
+    for index, name in enumerate(events):
+        if name != WILDCARD and name not in EVENT_TYPES:
+            raise ValidationFailed(
+                f"{name!r} is not an event; one of {', '.join(EVENT_TYPES)}, or ['*'] alone.",
+                code="invalid_choice",
+                attr=f"events.{index}",
+            )
+    if WILDCARD in events and len(set(events)) > 1:
+        raise ValidationFailed('"*" means every event: send it alone.', code="invalid", attr="events")
+    return list(dict.fromkeys(events))
+
+
+def url_validate(url: str) -> str:
+    """http(s) to a public address (unless SSI_WEBHOOK_ALLOW_PRIVATE); 400 ``url_not_allowed`` else."""
+    url_resolve(url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)
+    return url.strip()
+
+
+def subscription_create(
+    *, url: str, events: list[str], active: bool = True, description: str = ""
+) -> WebhookSubscription:
+    """A new subscription with a fresh secret (the caller shows it once)."""
+    events = events_validate(events)  # the cheap check first: the URL check resolves the host
+    return WebhookSubscription.objects.create(
+        url=url_validate(url),
+        events=events,
+        active=active,
+        description=description,
+        secret=secret_new(),
+    )
+
+
+def subscription_update(*, subscription: WebhookSubscription, data: dict[str, Any]) -> WebhookSubscription:
+    """Change ``url``, ``events``, ``active`` or ``description``.
+
+    Turning a subscription back on gives it a clean slate: its failure count
+    and ``deactivated_at`` are cleared.
+    """
+    fields: set[str] = {name for name in ("events", "url", "description", "active") if name in data}
+    if "events" in data:
+        subscription.events = events_validate(data["events"])
+    if "url" in data:
+        subscription.url = url_validate(data["url"])
+    if "description" in data:
+        subscription.description = data["description"]
+    if "active" in data:
+        if data["active"] and not subscription.active:
+            subscription.consecutive_failures = 0
+            subscription.deactivated_at = None
+            fields |= {"consecutive_failures", "deactivated_at"}
+        subscription.active = data["active"]
+    # Only what changed: a worker may be counting this webhook's failures right now.
+    subscription.save(update_fields=sorted(fields | {"updated_at"}))
+    return subscription
+
+
+def subscription_delete(*, subscription: WebhookSubscription) -> None:
+    """Delete it with its deliveries and their tries; a try in flight finds nothing to record."""
+    subscription.delete()
+
+
+# --- Fan-out -------------------------------------------------------------------------------------------
+
+
+def outbox_dispatch() -> int:
+    """Fan every undispatched outbox event of this tenant out into deliveries. Returns how many."""
+    created = 0
+    while True:
+        deliveries, events = _dispatch_batch()
+        created += deliveries
+        if events < DISPATCH_BATCH:
+            return created
+
+
+def _dispatch_batch() -> tuple[int, int]:
+    with transaction.atomic():
+        # SKIP LOCKED: events another worker is fanning out right now are its business.
+        events = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(dispatched_at__isnull=True)
+            .order_by("created_at")
+            .values_list("id", "type")[:DISPATCH_BATCH]
+        )
+        if not events:
+            return 0, 0
+        subscriptions = list(WebhookSubscription.objects.filter(active=True).values_list("id", "events"))
+        deliveries = [
+            WebhookDelivery(subscription_id=subscription_id, event_id=event_id)
+            for event_id, event_type in events
+            for subscription_id, names in subscriptions
+            if WILDCARD in names or event_type in names
+        ]
+        # The unique (subscription, event) constraint backs the lock: a second fan-out would fail here.
+        WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+        OutboxEvent.objects.filter(pk__in=[event_id for event_id, _ in events]).update(
+            dispatched_at=timezone.now()
+        )
+        ids = [str(delivery.pk) for delivery in deliveries]
+        if ids:
+            transaction.on_commit(lambda: deliveries_enqueue(ids))
+    return len(deliveries), len(events)
+
+
+def deliveries_enqueue(ids: Sequence[str], *, countdown: float = 0) -> int:
+    """One ``deliver`` task per delivery. A broker outage loses nothing: the sweep re-enqueues."""
+    from gamification.webhooks.tasks import deliver
+
+    for sent, delivery_id in enumerate(ids):
+        try:
+            deliver.apply_async(args=[delivery_id], countdown=countdown or None)
+        except Exception:
+            logger.warning(
+                "could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent, exc_info=True
+            )
+            return sent
+    return len(ids)
+
+
+# --- Tries ---------------------------------------------------------------------------------------------
+
+
+def backoff_seconds(tries: int) -> float:
+    """The wait after the ``tries``-th failed try: 10 s, 30 s, 1.5 min, 4.5 min, 13.5 min, 30 min, ..."""
+    base = float(settings.SSI_WEBHOOK_BACKOFF_SECONDS)
+    delay = min(BACKOFF_CAP_SECONDS, base * 3 ** (tries - 1))
+    return delay * (1 + random.random() / 10)  # noqa: S311 (spreading retries, not a secret)
+
+
+def delivery_run(*, delivery_id: str) -> Outcome | None:
+    """Make the next try of a delivery, if it is due and this caller claims it.
+
+    Returns what the try got, or None when there was nothing to do (finished,
+    not due yet, being tried elsewhere, deleted).
+    """
+    now = timezone.now()
+    # The claim: one worker per try. It also moves next_attempt_at past the
+    # lease, so the sweep leaves a try in flight alone.
+    claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=Pending, next_attempt_at__lte=now).update(
+        attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE
+    )
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("subscription", "event").get(pk=delivery_id)
+    if not delivery.subscription.active:
+        # Switched off (by hand, or after 20 failed deliveries): nothing is sent.
+        # The delivery can be redelivered once the subscription is active again.
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending).update(
+            status=Failed,
+            attempts=F("attempts") - 1,
+            finished_at=now,
+            last_error="Not sent: webhook inactive.",
+        )
+        return None
+    started = timezone.now()
+    outcome = _try(delivery)
+    _record(delivery, outcome, started)
+    return outcome
+
+
+def _try(delivery: WebhookDelivery) -> Outcome:
+    event = delivery.event
+    body = payload_body(event_id=str(event.id), type=event.type, created_at=event.created_at, data=event.data)
+    try:
+        # Checked again at every try: the name may point somewhere else by now.
+        target = url_resolve(delivery.subscription.url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)
+    except ValidationFailed as exc:
+        return Outcome(status_code=None, error=f"{exc.code}: {exc.detail}", duration_ms=0)
+    headers = request_headers(
+        secret=delivery.subscription.secret, event_type=event.type, delivery_id=str(delivery.pk), body=body
+    )
+    return post(
+        target=target, body=body, headers=headers, timeout=float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS)
+    )
+
+
+def _record(delivery: WebhookDelivery, outcome: Outcome, started: datetime) -> None:
+    tries = delivery.attempts  # this try's number within the current round (after the claim)
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked, so a delete of the webhook waits for this record; gone already: nothing to record.
+        if not WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+            return
+        # Numbered across redeliveries, so the listed tries read in order.
+        last = WebhookAttempt.objects.filter(delivery=delivery).aggregate(n=Max("number"))["n"] or 0
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=last + 1,
+            at=started,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            duration_ms=outcome.duration_ms,
+        )
+        # Still ours? (Not deleted, not retaken after the lease ran out.)
+        mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=tries)
+        result = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+        subscriptions = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+        if outcome.ok:
+            if mine.update(status=Succeeded, finished_at=now, **result):
+                subscriptions.update(consecutive_failures=0)
+        elif tries < int(settings.SSI_WEBHOOK_MAX_TRIES):
+            delay = backoff_seconds(tries)
+            if mine.update(next_attempt_at=now + timedelta(seconds=delay), **result):
+                delivery_id = str(delivery.pk)
+                transaction.on_commit(lambda: deliveries_enqueue([delivery_id], countdown=delay))
+        elif mine.update(status=Failed, finished_at=now, **result):
+            subscriptions.update(consecutive_failures=F("consecutive_failures") + 1)
+            if subscriptions.filter(active=True, consecutive_failures__gte=DEACTIVATE_AFTER).update(
+                active=False, deactivated_at=now
+            ):
+                logger.warning(
+                    "webhook %s deactivated after %d failed deliveries in a row",
+                    delivery.subscription_id,
+                    DEACTIVATE_AFTER,
+                )
+
+
+def delivery_redeliver(*, subscription: WebhookSubscription, delivery_id: str) -> WebhookDelivery:
+    """Send a finished (failed or succeeded) delivery again, with a fresh set of tries.
+
+    Its earlier tries stay listed. A pending delivery is being tried already (409).
+    """
+    if not subscription.active:
+        raise Conflict("This webhook is inactive; activate it first.", code="webhook_inactive")
+    with transaction.atomic():
+        restarted = WebhookDelivery.objects.filter(
+            pk=delivery_id, subscription=subscription, status__in=[Failed, Succeeded]
+        ).update(
+            status=Pending,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            finished_at=None,
+            last_status_code=None,
+            last_error="",
+        )
+        delivery = WebhookDelivery.objects.filter(pk=delivery_id, subscription=subscription).first()
+        if delivery is None:
+            raise NotFound("This webhook has no delivery with this id.")
+        if not restarted:
+            raise Conflict("This delivery is still being tried.", code="delivery_pending")
+        transaction.on_commit(lambda: deliveries_enqueue([str(delivery_id)]))
+    return delivery
+
+
+# --- The safety net ----------------------------------------------------------------------------------
+
+
+def webhooks_sweep() -> int:
+    """In this tenant: dispatch leftover outbox events and re-enqueue overdue deliveries.
+
+    What an enqueue lost (a broker outage, a worker that died mid-try) goes
+    out here. Returns the number of tasks enqueued.
+    """
+    from gamification.webhooks.tasks import dispatch_outbox
+
+    now = timezone.now()
+    cutoff = now - SWEEP_GRACE
+    enqueued = 0
+    if OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).exists():
+        try:
+            dispatch_outbox.delay()
+            enqueued += 1
+        except Exception:
+            logger.warning("could not enqueue the webhook dispatch; the next sweep will", exc_info=True)
+    overdue = [
+        str(pk)
+        for pk in WebhookDelivery.objects.filter(status=Pending, next_attempt_at__lt=cutoff)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    ]
+    if overdue:
+        # Re-armed to now: still due for the claim, but not overdue again for
+        # SWEEP_GRACE, so the next sweeps leave them alone while these messages wait.
+        WebhookDelivery.objects.filter(pk__in=overdue, status=Pending, next_attempt_at__lt=cutoff).update(
+            next_attempt_at=now
+        )
+        enqueued += deliveries_enqueue(overdue)
+    return enqueued
