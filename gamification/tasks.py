@@ -38,3 +38,13 @@ def enqueue_evaluation() -> None:
         evaluate_pending.delay()
     except Exception:
         logger.warning("could not enqueue badge evaluation; the sweep will", exc_info=True)
+
+
+@app.task
+def purge_rep_tokens() -> None:
+    """Beat, hourly: forget rep tokens that expired over a day ago, in every tenant."""
+    from gamification.services.rep_tokens import rep_tokens_purge_expired
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            rep_tokens_purge_expired()

@@ -15,7 +15,7 @@ from api.pagination import PagePagination
 from api.permissions import ADMIN_OR_INTEGRATION, any_rep_or_key_roles
 from api.v1.serializers import body_object
 from gamification.models import Goal
-from gamification.services.goals import FIELDS, GoalView, goal_create, goal_update, goals_view
+from gamification.services.goals import FIELDS, GoalView, goal_create, goal_payload, goal_update, goals_view
 from scoring.models import Rep
 
 READ_ONLY_ECHO = ("id", "status", "progress", "current", "created_at", "updated_at", "status_changed_at")
@@ -59,19 +59,14 @@ GoalIn = inline_serializer(
 
 
 def goal_body(view: GoalView) -> dict[str, Any]:
+    """The webhook payload of the goal (same fields, same meaning), and what only the API shows."""
     goal = view.goal
+    current = None if view.current is None else round(view.current, 2)
     return {
-        "id": goal.pk,
-        "title": goal.title,
-        "rep": goal.rep.external_id if goal.rep_id and goal.rep else None,
-        "team": goal.team_id,
-        "metric": goal.metric,
-        "target": goal.target,
+        **goal_payload(goal, current),
         "start_date": goal.start_date,
         "end_date": goal.end_date,
         "aggregate": goal.aggregate,
-        "status": goal.status,
-        "current": None if view.current is None else round(view.current, 2),
         "progress": round(view.progress, 4),
         "status_changed_at": goal.status_changed_at,
         "created_at": goal.created_at,

@@ -156,6 +156,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
+    "purge-rep-tokens": {"task": "gamification.tasks.purge_rep_tokens", "schedule": 60 * 60},
     # Webhooks: outbox events and deliveries an enqueue lost (broker down, a worker died mid-try).
     "sweep-webhooks": {"task": "gamification.webhooks.tasks.sweep_outbox", "schedule": 60},
 }

@@ -181,14 +181,19 @@ def test_two_dispatchers_at_once_fan_each_event_out_once(
         assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
 
 
+def one_pending_delivery(keys: TenantKeys, receiver: Receiver) -> tuple[Tenant, WebhookDelivery]:
+    """A level.up subscription to ``receiver`` with one delivery due."""
+    webhook = subscribe(keys, receiver.url(), ["level.up"])
+    tenant = Tenant.objects.get(slug=keys.slug)
+    with tenant_context(tenant):
+        event = OutboxEvent.objects.create(type="level.up", data={}, dispatched_at=timezone.now())
+        return tenant, WebhookDelivery.objects.create(subscription_id=webhook["id"], event=event)
+
+
 def test_two_workers_trying_one_delivery_at_once_send_it_once(
     committed_tenant: TenantKeys, receiver: Receiver
 ) -> None:
-    webhook = subscribe(committed_tenant, receiver.url(), ["level.up"])
-    tenant = Tenant.objects.get(slug=committed_tenant.slug)
-    with tenant_context(tenant):
-        event = OutboxEvent.objects.create(type="level.up", data={}, dispatched_at=timezone.now())
-        delivery = WebhookDelivery.objects.create(subscription_id=webhook["id"], event=event)
+    tenant, delivery = one_pending_delivery(committed_tenant, receiver)
     receiver.hang = 0.5
 
     def attempt() -> Outcome | None:
@@ -205,11 +210,7 @@ def test_two_workers_trying_one_delivery_at_once_send_it_once(
 def test_a_webhook_deleted_while_a_try_is_in_flight_is_simply_gone(
     committed_tenant: TenantKeys, receiver: Receiver
 ) -> None:
-    webhook = subscribe(committed_tenant, receiver.url(), ["level.up"])
-    tenant = Tenant.objects.get(slug=committed_tenant.slug)
-    with tenant_context(tenant):
-        event = OutboxEvent.objects.create(type="level.up", data={}, dispatched_at=timezone.now())
-        delivery = WebhookDelivery.objects.create(subscription_id=webhook["id"], event=event)
+    tenant, delivery = one_pending_delivery(committed_tenant, receiver)
     receiver.hang = 1
 
     def attempt() -> Outcome | None:
@@ -220,7 +221,7 @@ def test_a_webhook_deleted_while_a_try_is_in_flight_is_simply_gone(
     worker.start()
     receiver.wait_for(1)  # the try is in flight
     admin = ApiClient(committed_tenant.host, committed_tenant.admin)
-    assert admin.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 204
+    assert admin.delete(f"/api/v1/webhooks/{delivery.subscription_id}").status_code == 204
     worker.join(timeout=30)
     # The try ended normally (no error recording it), and left nothing behind.
     (outcome,) = outcomes
