@@ -198,3 +198,17 @@ def test_the_card_is_in_the_schema(world: World, db: None) -> None:
     assert {"current", "longest", "last_active_day", "active_today"} == set(
         doc["components"]["schemas"]["Streak"]["properties"]
     )
+
+
+def test_an_event_ingested_late_repairs_the_streak_it_belongs_to(acme: ApiClient) -> None:
+    today = local_today("Europe/Berlin")
+    assert acme.patch("/api/v1/settings", {"streak_mode": "daily"}).status_code == 200
+    # Active today and on days 1, 3 and 4 before: day 2 is missing, so the run is 2.
+    ingest(acme, "ann", [today - timedelta(days=d) for d in (0, 1, 3, 4)])
+    assert card(acme)["streak"]["current"] == 2
+    assert card(acme)["streak"]["longest"] == 2
+    # An event for day 2, posted today (the client was offline), joins the runs: 5 days.
+    ingest(acme, "ann", [today - timedelta(days=2)], type="post_published")
+    streak = card(acme)["streak"]
+    assert streak["current"] == 5
+    assert streak["longest"] == 5
