@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PIP_NOISE := BuildBackendWarning|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format bench schema clean
@@ -15,7 +16,8 @@ $(STAMP): pyproject.toml
 	@echo "Installing into $(VENV)/ (first time only)…"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[dev]'
+	@# setuptools warns at length about editable installs; keep errors, drop that noise.
+	@set -o pipefail; $(PY) -m pip install --quiet -e '.[dev]' 2>&1 | { grep -vE "$(PIP_NOISE)" || true; }
 	@touch $(STAMP)
 
 install: $(STAMP)  ## Create .venv/ and install the project with its dev tools
