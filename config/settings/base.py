@@ -146,6 +146,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # A folder has no push: workers poll it. 1 s (kombu's default) per hop made an
+        # ingest -> badge -> webhook chain take ~3 s; a listing 10 times a second costs little.
+        "polling_interval": 0.1,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
