@@ -40,6 +40,9 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+bench: $(STAMP)  ## Run the benchmarks (BENCH_SCALE=small|default)
+	@$(PY) -m bench.run
+
 schema: $(STAMP)  ## Write the OpenAPI document to openapi.yaml
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file openapi.yaml
 	@echo "wrote openapi.yaml"
