@@ -519,8 +519,8 @@ class Bench:
         ]
 
     def nightly(self, day: date, *, profile: bool = False) -> tuple[dict[str, Any], float, float]:
-        """``python -m bench.nightly`` for ``day``: its report, its peak RSS (MiB, from wait4)
-        and the process's wall time."""
+        """``python -m bench.nightly`` for ``day``: its report, its peak RSS in MiB (its own
+        ``VmHWM``) and the process's wall time."""
         self.checkpoint()
         log = self.stack.data_dir / "nightly.log"
         out = self.stack.data_dir / "nightly.json"
@@ -531,17 +531,16 @@ class Bench:
         with open(out, "wb") as stdout, open(log, "wb") as stderr:
             proc = subprocess.Popen(command, cwd=BASE_DIR, env=self.env, stdout=stdout, stderr=stderr)
             try:
-                _, status, usage = os.wait4(proc.pid, 0)
+                proc.wait()
             except BaseException:
                 proc.kill()
                 proc.wait()
                 raise
-            proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
         if proc.returncode != 0:
             raise RuntimeError(f"bench.nightly exited {proc.returncode}:\n{log.read_text()[-3000:]}")
         report: dict[str, Any] = json.loads(out.read_text().strip().splitlines()[-1])
-        return report, usage.ru_maxrss / 1024, wall  # ru_maxrss: KiB on Linux
+        return report, report["peak_rss_kib"] / 1024, wall
 
     # -- 4. reads --
 
