@@ -20,19 +20,19 @@ _events_stored: list[EventsStoredHook] = []
 
 
 def on_events_stored(hook: EventsStoredHook) -> EventsStoredHook:
-    """Register ``hook(tenant=..., stored=..., external_ids=...)``, called inside the
-    ingest transaction with ``stored``: (rep id, type, local day, count) of the
-    events stored now (duplicates excluded)."""
+    """Register ``hook(tenant=..., stored=..., external_ids=..., config=...)``, called inside
+    the ingest transaction with ``stored``: (rep id, type, local day, count) of the events
+    stored now (duplicates excluded), and the scoring config the batch was validated with."""
     if hook not in _events_stored:
         _events_stored.append(hook)
     return hook
 
 
 def events_stored(
-    *, tenant: Any, stored: list[tuple[int, str, date, int]], external_ids: dict[int, str]
+    *, tenant: Any, stored: list[tuple[int, str, date, int]], external_ids: dict[int, str], config: Any
 ) -> None:
     for hook in _events_stored:
-        hook(tenant=tenant, stored=stored, external_ids=external_ids)
+        hook(tenant=tenant, stored=stored, external_ids=external_ids, config=config)
 
 
 def on_day_scored(hook: DayScoredHook) -> DayScoredHook:

@@ -16,6 +16,7 @@ from rest_framework.viewsets import ViewSet
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles
 from api.v1.serializers import body_object, external_id_list, parse_date
+from gamification.services.xp import xp_table
 from scoring.engine import EVENT_TYPES
 from scoring.models import ScoringConfig
 from scoring.selectors import reps_by_external_id
@@ -162,18 +163,13 @@ class EventTypesViewSet(ViewSet):
     )
     def list(self, request: Request) -> Response:
         config = scoring_config_current().config
-        overrides = settings_get(request.tenant)["xp_per_type"]  # type: ignore[attr-defined]
+        xp = xp_table(config, settings_get(request.tenant)["xp_per_type"])  # type: ignore[attr-defined]
         rows = [
-            {"name": name, "description": meaning, "xp": overrides.get(name, xp), "custom": False}
-            for name, (meaning, xp) in EVENT_TYPES.items()
+            {"name": name, "description": meaning, "xp": xp[name], "custom": False}
+            for name, (meaning, _default) in EVENT_TYPES.items()
         ]
         rows += [
-            {
-                "name": c.name,
-                "description": "Custom event type",
-                "xp": overrides.get(c.name, c.xp),
-                "custom": True,
-            }
+            {"name": c.name, "description": "Custom event type", "xp": xp[c.name], "custom": True}
             for c in config.custom_event_types
         ]
         return Response(rows)

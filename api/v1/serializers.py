@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from tenants.errors import ValidationFailed
+from tenants.validation import parse_date
+
+__all__ = ["StrictInputSerializer", "body_object", "external_id_list", "parse_date"]
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -55,17 +57,3 @@ def external_id_list(value: Any, *, attr: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationFailed("A list of rep external_ids.", code="invalid_type", attr=attr)
     return value
-
-
-def parse_date(value: Any, attr: str) -> date | None:
-    """An optional YYYY-MM-DD (query parameter or body field); anything else is a 400 naming it."""
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else _bad_date(attr)
-    except ValueError:
-        return _bad_date(attr)
-
-
-def _bad_date(attr: str) -> date:
-    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)

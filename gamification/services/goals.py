@@ -28,6 +28,7 @@ from scoring.models import Rep, Team
 from scoring.selectors import local_today
 from tenants.errors import ValidationFailed
 from tenants.models import Tenant
+from tenants.validation import parse_date
 
 FIELDS = ("title", "rep", "team", "metric", "target", "start_date", "end_date", "aggregate")
 
@@ -39,17 +40,8 @@ class GoalView:
     progress: float
 
 
-def _date(value: Any, attr: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else _bad(attr)
-    except ValueError:
-        return _bad(attr)
-
-
-def _bad(attr: str) -> date:
-    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)
+def _required(attr: str) -> date:
+    raise ValidationFailed("This field is required.", code="required", attr=attr)
 
 
 def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
@@ -110,7 +102,7 @@ def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
         clean["target"] = float(target)
     for name in ("start_date", "end_date"):
         if name in data:
-            clean[name] = _date(data[name], name)
+            clean[name] = parse_date(data[name], name) or _required(name)
     if "aggregate" in data:
         if data["aggregate"] not in (*AGGREGATES, "", None):
             raise ValidationFailed(

@@ -12,7 +12,6 @@ from django.db import transaction
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from scoring.engine import DEFAULT_XP, Config
-from scoring.services.config import scoring_config_current
 from tenants.db import connection
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -31,7 +30,11 @@ def thresholds_of(tenant: Tenant) -> list[int]:
 
 
 def xp_credit_events(
-    *, tenant: Tenant, stored: list[tuple[int, str, date, int]], external_ids: Mapping[int, str]
+    *,
+    tenant: Tenant,
+    stored: list[tuple[int, str, date, int]],
+    external_ids: Mapping[int, str],
+    config: Config,
 ) -> None:
     """The ingest hook: XP for the events stored now, level-ups, and reps to evaluate.
 
@@ -40,7 +43,7 @@ def xp_credit_events(
     events in the same transaction.
     """
     settings = settings_get(tenant)
-    table = xp_table(scoring_config_current().config, settings["xp_per_type"])
+    table = xp_table(config, settings["xp_per_type"])
     per_day: dict[tuple[int, date], int] = defaultdict(int)
     for rep_id, type_name, day, count in stored:
         per_day[(rep_id, day)] += table.get(type_name, 0) * count

@@ -293,7 +293,10 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
         if stored_rows:
             # XP, levels and badge evaluation (gamification) in this same transaction.
             hooks.events_stored(
-                tenant=tenant, stored=stored_rows, external_ids={rep_id: ext for ext, rep_id in reps.items()}
+                tenant=tenant,
+                stored=stored_rows,
+                external_ids={rep_id: ext for ext, rep_id in reps.items()},
+                config=config,
             )
     result.accepted = stored
     result.duplicates += len(rows) - stored

@@ -8,7 +8,6 @@ event id is stored once, and an ``Idempotency-Key`` replays the first answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,22 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from scoring.services import config as config_service
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
 
 URL = "/api/v1/activities"
 WHEN = "2026-03-10T09:00:00+00:00"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    # Parsed configs are cached per (schema, version) for the life of the process; test
-    # transactions roll back, so version 2 of one test is not version 2 of the next.
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 def event(id: str = "e-1", **fields: Any) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +32,6 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from scoring.models import ScoredDay, ScoreSnapshot
-from scoring.services import config as config_service
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
@@ -102,15 +100,6 @@ def close(value: float) -> Any:
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    # Parsed configs are cached per (schema, version) for the life of the process; test
-    # transactions roll back, so version 2 of one test is not version 2 of the next.
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 def ev(id: str, rep: str, type: str, when: str, value: float | None = None) -> dict[str, Any]:

@@ -8,14 +8,12 @@ not imported from the product, so a drift in either shows here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from scoring.models import ScoreSnapshot
-from scoring.services import config as config_service
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
@@ -118,15 +116,6 @@ DEFAULT_SETTINGS = {
     "xp_per_type": {},
     "level_thresholds": [0, 100, 300, 600, 1000, 1500, 2500, 4000, 6000, 10000],
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    # Parsed configs are cached per (schema, version) for the life of the process; test
-    # transactions roll back, so version 2 of one test is not version 2 of the next.
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 def default_config() -> dict[str, Any]:

@@ -5,14 +5,12 @@ of one tenant is invisible from the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 
 from scoring.models import IdempotencyRecord, Job, ScoredDay, ScoreSnapshot
-from scoring.services import config as config_service
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
 from tests.factories import in_tenant
@@ -60,15 +58,6 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("get", "/api/v1/scores", None),
 ]
 ENDPOINT_IDS = [f"{method.upper()} {path}" for method, path, _ in ENDPOINTS]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    # Parsed configs are cached per (schema, version) for the life of the process; test
-    # transactions roll back, so version 2 of one test is not version 2 of the next.
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 def call(client: ApiClient, method: str, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:

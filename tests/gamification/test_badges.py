@@ -8,7 +8,6 @@ nightly recompute, with ``day_scored_evaluate`` (or the real recompute and its o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +21,6 @@ from gamification.services.badges import badges_evaluate, period_key
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
 from scoring.models import Rep, ScoreSnapshot
 from scoring.selectors import local_today
-from scoring.services import config as config_service
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
@@ -51,13 +49,6 @@ SPEC_DEFAULTS: dict[str, tuple[dict[str, Any], str]] = {
     ),
 }
 INGEST_TIME = {"first-post", "all-star-profile", "on-fire", "unstoppable", "thought-leader", "networker"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 # --- helpers ------------------------------------------------------------------------------------------

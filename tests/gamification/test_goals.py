@@ -9,7 +9,6 @@ acme (Europe/Berlin), dates relative to the tenant's local today (T):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,20 +19,12 @@ from gamification.services.evaluation import day_scored_evaluate, pending_evalua
 from gamification.services.goals import goals_evaluate
 from scoring.models import Rep, ScoreSnapshot
 from scoring.selectors import local_today
-from scoring.services import config as config_service
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
 
 GOALS = "/api/v1/goals"
 TZ = "Europe/Berlin"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 def T(offset: int = 0) -> date:

@@ -8,7 +8,6 @@ follower_gained 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -17,20 +16,11 @@ import pytest
 from gamification.models import OutboxEvent, XpDaily
 from gamification.rules.levels import DEFAULT_THRESHOLDS, level_for, levels_gained
 from scoring.models import Rep
-from scoring.services import config as config_service
 from tests.conftest import ApiClient
 from tests.factories import in_tenant
 
 SETTINGS = "/api/v1/settings"
 CONFIG = "/api/v1/scoring-config"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_config_cache() -> Iterator[None]:
-    # Parsed configs are cached per (schema, version); test transactions roll back.
-    config_service._parsed.clear()
-    yield
-    config_service._parsed.clear()
 
 
 def ev(
