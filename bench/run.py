@@ -48,6 +48,14 @@ BIG = "bench-big"
 INGEST = "bench-ingest"
 BADGE = "bench-badge"
 PLATFORM_KEY_NAME = "bench"
+# BENCH_ONLY=ingest,reads runs only these phases (in this order, whatever order they are named in).
+PHASES = {
+    "tenants": "tenants",
+    "ingest": "ingest",
+    "recompute": "recompute",
+    "reads": "reads",
+    "badge_latency": "ingest-to-badge latency",
+}
 BATCH = 1000
 
 
@@ -188,12 +196,32 @@ class Bench:
         platform_keys_revoke(name=PLATFORM_KEY_NAME)
         return len(old)
 
-    def prepare_data(self) -> None:
+    def prepare_data(self, *, big: bool = True) -> None:
+        from django_tenants.utils import tenant_context
+
+        from tenants.db import connection
+        from tenants.services import platform_key_create, tenant_create
+
+        s = self.scale
+        if big:
+            self.big_create()
+        ingest = tenant_create(slug=INGEST, name="Bench ingest", timezone_name="Europe/Berlin")
+        self.keys[INGEST] = ingest.admin_key
+        with tenant_context(ingest.tenant), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO scoring_rep (external_id, name, email, active, created_at, updated_at) "
+                "SELECT 'rep-' || g, 'Rep ' || g, '', true, now(), now() FROM generate_series(1, %s) g",
+                [s.ingest_reps],
+            )
+        self.keys[BADGE] = tenant_create(slug=BADGE, name="Bench badge", timezone_name="UTC").admin_key
+        self.platform_key = platform_key_create(name=PLATFORM_KEY_NAME).token
+        self.shield_from_nightly()
+
+    def big_create(self) -> None:
         from django_tenants.utils import tenant_context
 
         from bench.data import big_tenant_create
         from tenants.db import connection
-        from tenants.services import platform_key_create, tenant_create
 
         s = self.scale
         progress = Progress("data")
@@ -209,17 +237,6 @@ class Bench:
         progress.done(
             f"{BIG}: {s.reps:,} reps, {events:,} events over {s.days} days in {time.monotonic() - started:.1f}s"
         )
-        ingest = tenant_create(slug=INGEST, name="Bench ingest", timezone_name="Europe/Berlin")
-        self.keys[INGEST] = ingest.admin_key
-        with tenant_context(ingest.tenant), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO scoring_rep (external_id, name, email, active, created_at, updated_at) "
-                "SELECT 'rep-' || g, 'Rep ' || g, '', true, now(), now() FROM generate_series(1, %s) g",
-                [s.ingest_reps],
-            )
-        self.keys[BADGE] = tenant_create(slug=BADGE, name="Bench badge", timezone_name="UTC").admin_key
-        self.platform_key = platform_key_create(name=PLATFORM_KEY_NAME).token
-        self.shield_from_nightly()
 
     def shield_from_nightly(self) -> None:
         """A ``make run`` beat on the same database would enqueue nightly recomputes of our
@@ -808,6 +825,11 @@ def main() -> int:
         say(f"BENCH_SCALE must be one of {', '.join(SCALES)}, not {scale_name!r}")
         return 2
     scale = SCALES[scale_name]
+    only = [p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()] or list(PHASES)
+    unknown = [p for p in only if p not in PHASES]
+    if unknown:
+        say(f"BENCH_ONLY takes a comma-separated list of {', '.join(PHASES)}; not {', '.join(unknown)}")
+        return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
     from config.devstack import embedded_postgres_running, stop_embedded_postgres
@@ -853,6 +875,7 @@ def main() -> int:
         )
         os.environ.setdefault("DJANGO_DEBUG", "false")
         bench = Bench(scale=scale, env=env, stack=Stack(env=env, data_dir=Path(tmp)))
+        phases = [(name, getattr(bench, f"bench_{key}")) for key, name in PHASES.items() if key in only]
         code = 0
         try:
             say("\n== setup")
@@ -869,15 +892,12 @@ def main() -> int:
             removed = bench.tenants_cleanup()
             if removed:
                 say(f"  deleted {removed} bench-* tenant(s) left over by an earlier run")
-            bench.prepare_data()
+            bench.prepare_data(big=bool({"recompute", "reads"} & set(only)))
             bench.stack.start()
             say(f"  gunicorn (2 workers) on 127.0.0.1:{bench.stack.port}, Celery worker (prefork, 2) ready")
 
-            bench.phase("tenants", bench.bench_tenants)
-            bench.phase("ingest", bench.bench_ingest)
-            bench.phase("recompute", bench.bench_recompute)
-            bench.phase("reads", bench.bench_reads)
-            bench.phase("ingest-to-badge latency", bench.bench_badge_latency)
+            for name, body in phases:
+                bench.phase(name, body)
         except KeyboardInterrupt:
             say("\ninterrupted")
             code = 130
