@@ -135,7 +135,7 @@ def parse_criteria(
             raise CriteriaError(f"{path}.{key}", "This field is required.", "required")
     metric = validate_metric(data["metric"], data.get("window_days"), known_types=known_types, path=path)
     op = data["op"]
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise CriteriaError(f"{path}.op", f"Must be one of {', '.join(OPS)}.", "invalid_choice")
     value = data["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
