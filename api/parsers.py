@@ -1,4 +1,10 @@
-"""JSON bodies with a size limit: an oversize body is a 413, not a 500 or an out-of-memory."""
+"""JSON bodies with a size limit: an oversize body is a 413, not a 500 or an out-of-memory.
+
+Text holding U+0000 (``\\u0000`` in the JSON) is a 400 naming where it is:
+PostgreSQL cannot store it (text nor jsonb), and reaching the database with
+it was a 500. A view whose body items are validated one by one (ingestion:
+a bad event is listed in ``rejected``) sets ``nul_checked_per_item = True``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json as drf_json
+
+from tenants.errors import ValidationFailed
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -31,10 +39,40 @@ class LimitedJSONParser(JSONParser):
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
         try:
             text = raw.decode("utf-8")
-            return drf_json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
+            data = drf_json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError("The body is not UTF-8.", code="parse_error") from exc
         except ValueError as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}", code="parse_error") from exc
         except RecursionError as exc:
             raise exceptions.ParseError("The JSON is nested too deeply.", code="parse_error") from exc
+        view = (parser_context or {}).get("view")
+        if "\\u0000" in text and not getattr(view, "nul_checked_per_item", False):
+            path = nul_path(data)
+            if path is not None:
+                raise ValidationFailed(
+                    "Text cannot contain NUL (U+0000) characters.",
+                    code="null_characters_not_allowed",
+                    attr=path or None,
+                )
+        return data
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding U+0000, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return child.replace("\x00", "\\u0000")
+            found = nul_path(item, child)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None

@@ -119,7 +119,12 @@ def _is_deadlock(exc: OperationalError) -> bool:
         request=BatchInSerializer,
         responses={200: IngestResultSerializer},
         parameters=[
-            OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, description="Optional.")
+            OpenApiParameter(
+                HEADER,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+                OpenApiParameter.HEADER,
+                description="Optional: 1 to 255 printable characters.",
+            )
         ],
     ),
     list=extend_schema(summary="List events, newest first (cursor pagination)"),
