@@ -38,7 +38,7 @@ WINDOWED_PREFIXES = ("events.", "sum.")
 # Metrics that change when events are ingested (badges using only these are
 # evaluated within seconds of an ingestion, not just nightly).
 INGEST_TIME_PREFIXES = ("events.", "sum.", "state.", "xp", "level", "streak.")
-TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")  # \Z: "$" would let "type\n" through
 
 
 class CriteriaError(PathError):

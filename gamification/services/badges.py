@@ -36,7 +36,7 @@ from tenants.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")  # \Z: "$" would let "slug\n" through
 FIELDS = ("slug", "name", "description", "image_url", "criteria", "repeat", "xp_reward", "active")
 
 DEFAULT_BADGES: tuple[dict[str, Any], ...] = (

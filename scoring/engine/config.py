@@ -17,8 +17,9 @@ from scoring.engine.catalog import EVENT_TYPES, PILLARS
 from scoring.engine.errors import PathError
 
 KINDS = ("count", "state", "ratio", "active_days")
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-CUSTOM_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# \Z, not $: "$" also matches before a final newline ("posts\n" would pass).
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
+CUSTOM_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 MAX_SIGNALS_PER_PILLAR = 50
 MAX_CUSTOM_TYPES = 200
 MAX_XP = 100_000

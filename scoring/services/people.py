@@ -11,7 +11,7 @@ from scoring.models import Rep, Team
 from tenants.errors import Conflict, ValidationFailed
 
 # external_id appears in URLs: no slash, no whitespace, no control characters.
-EXTERNAL_ID_RE = re.compile(r"^[^/\s\x00-\x1f\x7f?#%\\]{1,128}$")
+EXTERNAL_ID_RE = re.compile(r"^[^/\s\x00-\x1f\x7f?#%\\]{1,128}\Z")  # \Z: "$" would let "id\n" through
 
 
 def validate_external_id(value: str, *, attr: str = "external_id") -> str:
