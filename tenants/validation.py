@@ -70,7 +70,7 @@ def schema_name_for(slug: str) -> str:
 
 def parse_date(value: object, attr: str) -> date | None:
     """An optional YYYY-MM-DD (a date passes through); anything else is a 400 naming ``attr``."""
-    if value in (None, ""):
+    if value is None:
         return None
     if isinstance(value, date):
         return value
