@@ -1,6 +1,26 @@
+"""Page and cursor pagination; a ``page_size`` that is not a positive integer is a 400.
+
+DRF silently falls back to the default page size on ``?page_size=0`` or
+``?page_size=abc``; a client that typed it wrong would never know. Sizes over
+the maximum are capped (documented), not refused.
+"""
+
 from __future__ import annotations
 
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.request import Request
+
+
+def _strict_page_size(request: Request, param: str, default: int, maximum: int) -> int:
+    raw = request.query_params.getlist(param)
+    if not raw:
+        return default
+    if len(raw) > 1 or not raw[0].isascii() or not raw[0].isdigit() or int(raw[0]) < 1:
+        raise ValidationError({param: [f"A whole number from 1 (at most {maximum} are returned)."]})
+    return min(int(raw[0]), maximum)
 
 
 class PagePagination(PageNumberPagination):
@@ -10,6 +30,12 @@ class PagePagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        return _strict_page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return _documented(super().get_schema_operation_parameters(view), self.max_page_size, page=True)
+
 
 class FeedPagination(CursorPagination):
     """Opaque cursors for feeds that grow while they are read."""
@@ -18,3 +44,21 @@ class FeedPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "-id"
+
+    def get_page_size(self, request: Request) -> int:
+        return _strict_page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return _documented(super().get_schema_operation_parameters(view), self.max_page_size, page=False)
+
+
+def _documented(parameters: list[dict[str, Any]], maximum: int, *, page: bool) -> list[dict[str, Any]]:
+    for parameter in parameters:
+        if parameter["name"] == "page_size":
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+            parameter["description"] = (
+                f"Results per page, from 1; larger than {maximum} is capped to {maximum}."
+            )
+        elif page and parameter["name"] == "page":
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+    return parameters
