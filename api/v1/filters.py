@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 
-class IntegerFilter(django_filters.NumberFilter):
+class IntegerFilter(django_filters.Filter):
     """An integer: ``?team=1.5`` is a 400, not team 1."""
 
     field_class = forms.IntegerField
 
 
+@extend_schema_field({"type": "string", "enum": ["true", "false"], "description": "`true` or `false`."})
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
     """``true`` or ``false`` only: django-filter's BooleanFilter ignores ``?active=maybe``."""
 
@@ -19,3 +27,25 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
         kwargs.setdefault("coerce", lambda value: value == "true")
         super().__init__(*args, **kwargs)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, except that an empty typed value (``?since=``, ``?team=``) is a 400.
+
+    django-filter skips empty values, so ``?since=`` would list everything; only
+    text filters (where an empty string is a value) keep that behaviour.
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None:
+            blank = {
+                name: ["May not be blank."]
+                for name, flt in filterset.filters.items()
+                if not isinstance(flt, django_filters.CharFilter)
+                and name in request.query_params
+                and not request.query_params.get(name, "").strip()
+            }
+            if blank:
+                raise ValidationError(blank)
+        return super().filter_queryset(request, queryset, view)
