@@ -31,7 +31,31 @@ class StrictInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {str(key): [ErrorDetail("Unknown field.", code="unknown_field")] for key in unknown}
                 )
+            wrong = {
+                name: [ErrorDetail(f"Must be {expected}.", code="invalid_type")]
+                for name, field in self.fields.items()
+                if name in data and (expected := _wrong_json_type(field, data[name]))
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def _wrong_json_type(field: serializers.Field, value: Any) -> str | None:
+    """What the JSON value should have been, when DRF would coerce it (``0`` to ``"0"`` or ``False``).
+
+    The schema says ``string``/``boolean``/``integer``/``number``; a JSON value of
+    another type is a 400, as the schema promises, not silently converted.
+    """
+    if value is None or field.read_only:
+        return None  # null: the field's own allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(field, serializers.ChoiceField | serializers.CharField):
+        return None if isinstance(value, str) else "a string"
+    if isinstance(field, serializers.IntegerField | serializers.FloatField | serializers.DecimalField):
+        return None if isinstance(value, int | float) and not isinstance(value, bool) else "a number"
+    return None
 
 
 def body_object(
