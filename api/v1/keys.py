@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -13,6 +12,7 @@ from api.models import ApiKey, Role
 from api.permissions import ADMIN, key_roles
 from api.services import api_key_create, api_key_revoke
 from api.v1.serializers import StrictInputSerializer
+from tenants.errors import ValidationFailed
 
 
 class ApiKeyOutSerializer(serializers.ModelSerializer):
@@ -35,11 +35,24 @@ class ApiKeyCreateInSerializer(StrictInputSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+def _include_revoked(values: list[str]) -> bool:
+    """``?include_revoked=true|false``; anything else (``1``, ``yes``, twice) is a 400."""
+    if not values:
+        return False
+    if len(values) > 1 or values[0] not in ("true", "false"):
+        raise ValidationFailed("`true` or `false`.", code="invalid", attr="include_revoked")
+    return values[0] == "true"
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List API keys",
         parameters=[
-            OpenApiParameter("include_revoked", OpenApiTypes.BOOL, description="Also list revoked keys.")
+            OpenApiParameter(
+                "include_revoked",
+                {"type": "string", "enum": ["true", "false"]},
+                description="Also list revoked keys (`true`); default `false`.",
+            )
         ],
     ),
     retrieve=extend_schema(summary="Get an API key (never its secret)"),
@@ -61,9 +74,8 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self) -> QuerySet[ApiKey]:
         queryset = ApiKey.objects.order_by("id")
-        if self.action == "list" and self.request.query_params.get("include_revoked", "").lower() not in (
-            "true",
-            "1",
+        if self.action == "list" and not _include_revoked(
+            self.request.query_params.getlist("include_revoked")
         ):
             queryset = queryset.filter(revoked_at__isnull=True)
         return queryset
