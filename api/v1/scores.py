@@ -158,8 +158,15 @@ class RecomputeView(APIView):
         request=inline_serializer(
             "RecomputeInput",
             {
-                "date": serializers.DateField(required=False),
-                "reps": serializers.ListField(child=serializers.CharField(), required=False),
+                "date": serializers.DateField(
+                    required=False, allow_null=True, help_text="Default (absent or null): local yesterday."
+                ),
+                "reps": serializers.ListField(
+                    child=serializers.CharField(),
+                    required=False,
+                    allow_null=True,
+                    help_text="external_ids; default (absent or null): every rep.",
+                ),
             },
         ),
         responses={
@@ -285,6 +292,7 @@ CSV_COLUMNS = [
 
 class ScoresView(APIView):
     permission_classes = [READ]
+    extra_error_statuses = ["400"]
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -297,9 +305,25 @@ class ScoresView(APIView):
         tags=["scores"],
         summary="Every rep's snapshot on a day, by rank (JSON pages, or the whole day as CSV)",
         description="`Accept: text/csv` (or `?format=csv`) answers the whole day as CSV.",
-        parameters=[DATE_PARAM],
+        parameters=[
+            DATE_PARAM,
+            OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number (from 1)."),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1},
+                description="Rows per page: default 50; more than 500 is capped to 500.",
+            ),
+        ],
         responses={
-            (200, "application/json"): SsiSerializer(many=True),
+            (200, "application/json"): inline_serializer(
+                "PaginatedSsiList",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": SsiSerializer(many=True),
+                },
+            ),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
         },
     )
