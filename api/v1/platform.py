@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.permissions import IsPlatform
-from api.v1.serializers import StrictInputSerializer
+from api.v1.serializers import StrictInputSerializer, TenantSlugField, TimezoneField
 from tenants.errors import ValidationFailed
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_delete, tenant_update
@@ -35,17 +35,14 @@ class TenantCreatedSerializer(TenantOutSerializer):
 
 
 class TenantCreateInSerializer(StrictInputSerializer):
-    slug = serializers.CharField(
-        max_length=100,
-        help_text="2-40 lowercase letters, digits and hyphens; the host is `<slug>.<base domain>`.",
-    )
+    slug = TenantSlugField(min_length=2, max_length=40)
     name = serializers.CharField(max_length=200)
-    timezone = serializers.CharField(max_length=64, default="UTC", help_text="IANA time zone name.")
+    timezone = TimezoneField(max_length=64, default="UTC")
 
 
 class TenantPatchInSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200, required=False)
-    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA time zone name.")
+    timezone = TimezoneField(max_length=64, required=False)
     slug = serializers.CharField(required=False, help_text="Cannot change; accepted only if unchanged.")
     ignored_fields = ("domains", "created_at", "updated_at")
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from api.permissions import ADMIN_OR_INTEGRATION, own_rep_or_key_roles
 from api.v1.filters import IntegerFilter, StrictBooleanFilter
 from api.v1.scores import SsiSerializer
-from api.v1.serializers import StrictInputSerializer
+from api.v1.serializers import ExternalIdField, StrictInputSerializer
 from gamification.models import BadgeAward
 from gamification.rules.levels import level_for
 from gamification.services.streaks import rep_streak
@@ -73,9 +73,7 @@ def rep_card(rep: Rep, tenant: Tenant) -> dict[str, Any]:
 
 
 class RepInSerializer(StrictInputSerializer):
-    external_id = serializers.CharField(
-        max_length=128, help_text="The client's own id for the rep: 1-128 characters, no '/' or whitespace."
-    )
+    external_id = ExternalIdField(max_length=128)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     team = serializers.PrimaryKeyRelatedField(
@@ -91,7 +89,7 @@ class RepInSerializer(StrictInputSerializer):
 
 
 class RepUpdateInSerializer(RepInSerializer):
-    external_id = serializers.CharField(max_length=128, required=False, help_text="Cannot change.")
+    external_id = ExternalIdField(max_length=128, required=False, help_text="Cannot change.")
     active = serializers.BooleanField(required=False)
 
 

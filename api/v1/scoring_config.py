@@ -15,7 +15,7 @@ from rest_framework.viewsets import ViewSet
 
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles
-from api.v1.serializers import body_object, external_id_list, parse_date
+from api.v1.serializers import TimezoneField, body_object, external_id_list, parse_date
 from gamification.services.xp import xp_table
 from scoring.engine import EVENT_TYPES
 from scoring.models import ScoringConfig
@@ -114,7 +114,8 @@ class ScoringConfigViewSet(ViewSet):
                 "reps": serializers.ListField(
                     child=serializers.CharField(),
                     required=False,
-                    help_text="external_ids; default: every active rep.",
+                    allow_null=True,
+                    help_text="external_ids; default (absent or null): every active rep.",
                 ),
             },
         ),
@@ -190,7 +191,7 @@ SettingsOut = inline_serializer(
 SettingsIn = inline_serializer(
     "TenantSettingsPatch",
     {
-        "timezone": serializers.CharField(required=False),
+        "timezone": TimezoneField(required=False),
         "auto_create_reps": serializers.BooleanField(required=False),
         "recompute_hour": serializers.IntegerField(min_value=0, max_value=23, required=False),
         "streak_mode": serializers.ChoiceField(choices=["weekdays", "daily"], required=False),

@@ -2,16 +2,65 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from tenants.errors import ValidationFailed
 from tenants.validation import parse_date
 
-__all__ = ["StrictInputSerializer", "body_object", "external_id_list", "parse_date"]
+__all__ = [
+    "ExternalIdField",
+    "StrictInputSerializer",
+    "TenantSlugField",
+    "TimezoneField",
+    "body_object",
+    "external_id_list",
+    "parse_date",
+]
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": sorted(zoneinfo.available_timezones()),
+        "description": "An IANA time zone name, e.g. `Europe/Berlin` or `UTC`.",
+    }
+)
+class TimezoneField(serializers.CharField):
+    """A time zone name; validated by the service (``invalid_timezone``), enumerated in the schema."""
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 2,
+        "maxLength": 40,
+        "pattern": r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+        "description": "2-40 lowercase letters, digits and single hyphens, starting with a letter; "
+        "the host is `<slug>.<base domain>`. A few names (`www`, `api`, `public`, ...) are reserved.",
+    }
+)
+class TenantSlugField(serializers.CharField):
+    """A tenant slug; validated by the service (``invalid_slug``), its pattern in the schema."""
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128,
+        "pattern": r"^[^/\s\x00-\x1f\x7f?#%\\]+$",
+        "description": "The client's own id for the rep: 1-128 characters, without `/`, `?`, `#`, `%`, "
+        "`\\` or whitespace.",
+    }
+)
+class ExternalIdField(serializers.CharField):
+    """A rep's external_id; validated by the service (``invalid_external_id``)."""
 
 
 class StrictInputSerializer(serializers.Serializer):
