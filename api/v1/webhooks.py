@@ -26,6 +26,10 @@ from gamification.webhooks.services import (
 from tenants.errors import ValidationFailed
 
 EVENT_CHOICES = [*EVENT_TYPES, "*"]
+_HOST = r"[^/?#@\s\x00\[\]:]*[^/?#@\s\x00\[\]:.][^/?#@\s\x00\[\]:]*"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+# http(s)://host[:port][/path...]: what the service can parse (it checks the rest: `url_not_allowed`).
+WEBHOOK_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}(:{_PORT})?([/?#][^\x00]*)?$"
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
@@ -64,12 +68,40 @@ class WebhookCreatedSerializer(WebhookSerializer):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
 
 
+@extend_schema_field({"type": "string", "pattern": WEBHOOK_URL_PATTERN})
+class WebhookUrlField(serializers.CharField):
+    """An http(s) URL; the service checks the rest (``url_not_allowed``)."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["*"]},
+                "minItems": 1,
+                "maxItems": len(EVENT_CHOICES),
+            },
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": [c for c in EVENT_CHOICES if c != "*"]},
+                "minItems": 1,
+                "maxItems": len(EVENT_CHOICES),
+            },
+        ],
+        "description": 'A non-empty list of event names, or exactly `["*"]` for every event.',
+    }
+)
+class WebhookEventsField(serializers.ListField):
+    """The events of a subscription; validated by the service."""
+
+
 class WebhookInSerializer(StrictInputSerializer):
-    url = serializers.CharField(
+    url = WebhookUrlField(
         max_length=1000,
         help_text="http or https; the host must resolve to public addresses only (else `url_not_allowed`).",
     )
-    events = serializers.ListField(
+    events = WebhookEventsField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES),
         allow_empty=False,
         max_length=len(EVENT_CHOICES),
@@ -223,7 +255,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             WEBHOOK_ID,
             OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
         ],
-        request=OpenApiTypes.OBJECT,  # nothing, or {}
+        request=RedeliverInSerializer,  # nothing, or {}
         responses={202: WebhookDeliverySerializer},
     )
     @action(
