@@ -6,6 +6,7 @@ shape for each error status an operation can give, so clients see them all.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -70,6 +71,267 @@ class AutoSchema(BaseAutoSchema):
                     direction=direction,
                 )
         return responses
+
+    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        from api.v1.serializers import StrictInputSerializer
+
+        result = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputSerializer):
+            # The output's read-only fields a client may send back: accepted and ignored.
+            properties = result.setdefault("properties", {})
+            for name in serializer.ignored_fields:
+                properties.setdefault(name, {"readOnly": True, "description": "Ignored if sent."})
+            if result.get("description") == inspect.cleandoc(StrictInputSerializer.__doc__ or ""):
+                del result["description"]  # the base class's docstring, inherited
+        return result
+
+
+def strict_request_bodies(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: every request body refuses fields it does not know (``unknown_field``).
+
+    Every input (serializers and hand-parsed bodies) answers 400 to an unknown
+    field; the schema says so with ``additionalProperties: false``.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, component in schemas.items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component.setdefault("additionalProperties", False)
+    if "ScoringConfigInputRequest" in schemas and "PreviewInputRequest" in schemas:
+        schemas["PreviewInputRequest"]["properties"]["config"] = {
+            "allOf": [{"$ref": "#/components/schemas/ScoringConfigInputRequest"}],
+            "description": "A whole config, as for PUT.",
+        }
+    schemas["Criteria"] = _criteria_schema()
+    if "ScoringConfigInputRequest" in schemas:
+        _scoring_config_schema(schemas["ScoringConfigInputRequest"])
+    if "PatchedTenantSettingsPatchRequest" in schemas:
+        _settings_schema(schemas["PatchedTenantSettingsPatchRequest"])
+    if "BatchInRequest" in schemas:
+        # Each event is validated on its own: a bad one is listed in `rejected` (200), not a 400.
+        schemas["BatchInRequest"]["properties"]["events"] = {
+            "type": "array",
+            "maxItems": 1000,
+            "items": {"anyOf": [{"$ref": "#/components/schemas/EventInRequest"}, {}]},
+            "description": "At most 1000 events, each an `EventIn`. An event that is not valid does not "
+            "fail the batch: it is listed in `rejected` with its errors.",
+        }
+    for name in ("BadgeInputRequest", "PatchedBadgeInputRequest"):
+        if name in schemas:
+            schemas[name]["properties"]["criteria"] = {"$ref": "#/components/schemas/Criteria"}
+    for name in ("GoalInputRequest",):
+        if name in schemas:  # a rep goal or a team goal (not PATCH: it keeps the other)
+            schemas[name]["oneOf"] = [{"required": ["rep"]}, {"required": ["team"]}]
+    for name, component in schemas.items():
+        if name.endswith("Request") or name == "Criteria":
+            _no_nul(component)
+    for item in result.get("paths", {}).values():  # query strings too (Django's forms refuse U+0000)
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    _no_nul(parameter.get("schema"))
+    return result
+
+
+def _no_nul(node: Any) -> None:
+    """Text never holds U+0000: DRF refuses it (`null_characters_not_allowed`), PostgreSQL cannot."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not ({"enum", "pattern", "format"} & set(node)):
+            node["pattern"] = "^[^\\u0000]*$"
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
+def _ecma(pattern: str) -> str:
+    """A Python pattern anchored with ``\\Z`` as an ECMA-262 one (``$``: no multiline there)."""
+    return pattern.removesuffix(r"\Z") + "$" if pattern.endswith(r"\Z") else pattern
+
+
+def _event_types() -> dict[str, Any]:
+    from scoring.engine.catalog import EVENT_TYPES
+
+    return {"type": "string", "enum": sorted(EVENT_TYPES)}
+
+
+def _scoring_config_schema(component: dict[str, Any]) -> None:
+    """A scoring config (ssi-model.md), as far as JSON Schema can say it.
+
+    Not stated: the pillars' ``max_points`` add up to 100 (``invalid_total``);
+    signal keys are unique across pillars and custom names are new
+    (``duplicate``); custom event types may be used in ``types`` once declared.
+    """
+    from scoring.engine.catalog import PILLARS
+    from scoring.engine.config import (
+        CUSTOM_TYPE_RE,
+        KEY_RE,
+        KINDS,
+        MAX_CUSTOM_TYPES,
+        MAX_SIGNALS_PER_PILLAR,
+        MAX_XP,
+    )
+
+    types = {"type": "array", "items": _event_types(), "uniqueItems": True}
+    common = {
+        "key": {"type": "string", "pattern": _ecma(KEY_RE.pattern)},
+        "target": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+        "weight": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+        "tip": {"type": "string", "maxLength": 500, "nullable": True},
+    }
+    signal = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    **common,
+                    "kind": {"type": "string", "enum": ["ratio"]},
+                    "numerator": {**types, "minItems": 1},
+                    "denominator": {**types, "minItems": 1},
+                    "min_denominator": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+                },
+                "required": ["key", "kind", "target", "weight", "numerator", "denominator"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    **common,
+                    "kind": {
+                        "type": "string",
+                        "enum": [k for k in KINDS if k not in ("ratio", "active_days")],
+                    },
+                    "types": {**types, "minItems": 1},
+                },
+                "required": ["key", "kind", "target", "weight", "types"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {**common, "kind": {"type": "string", "enum": ["active_days"]}, "types": types},
+                "required": ["key", "kind", "target", "weight"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    pillar = {
+        "type": "object",
+        "properties": {
+            "max_points": {"type": "number", "minimum": 0, "maximum": 100},
+            "signals": {"type": "array", "items": signal, "minItems": 1, "maxItems": MAX_SIGNALS_PER_PILLAR},
+        },
+        "required": ["max_points", "signals"],
+        "additionalProperties": False,
+    }
+    component["properties"]["pillars"] = {
+        "type": "object",
+        "properties": dict.fromkeys(PILLARS, pillar),
+        "required": list(PILLARS),
+        "additionalProperties": False,
+        "description": "brand, find, engage, relationships; their `max_points` add up to 100.",
+    }
+    component["properties"]["custom_event_types"] = {
+        "type": "array",
+        "maxItems": MAX_CUSTOM_TYPES,
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "pattern": _ecma(CUSTOM_TYPE_RE.pattern)},
+                "xp": {"type": "integer", "minimum": 0, "maximum": MAX_XP},
+            },
+            "required": ["name"],
+            "additionalProperties": False,
+        },
+    }
+    # What GET answers may be sent back unchanged.
+    component["properties"]["version"] = {"readOnly": True, "description": "Ignored if sent."}
+    component["properties"]["created_at"] = {"readOnly": True, "description": "Ignored if sent."}
+
+
+def _settings_schema(component: dict[str, Any]) -> None:
+    """Settings: event types of ``xp_per_type`` are the catalog's (custom ones once declared)."""
+    from tenants.tenant_settings import MAX_LEVELS, MAX_XP
+
+    props = component["properties"]
+    props["xp_per_type"] = {
+        "type": "object",
+        "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_XP},
+        "description": "Event type -> XP (a catalog type, or a custom one of the scoring config).",
+    }
+    props["level_thresholds"] = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_LEVELS,
+        "items": {"type": "integer", "minimum": 0, "maximum": 10**9},
+        "description": "XP needed for each level: starts at 0 (level 1) and increases.",
+    }
+
+
+def _criteria_schema() -> dict[str, Any]:
+    """A criteria tree (gamification.md): ``{"all": [...]}``, ``{"any": [...]}`` or a condition."""
+    from gamification.rules.criteria import (
+        MAX_CHILDREN,
+        MAX_WINDOW_DAYS,
+        OPS,
+        PLAIN_METRICS,
+        TYPED_PREFIXES,
+        WINDOWED_PREFIXES,
+    )
+
+    ref = {"$ref": "#/components/schemas/Criteria"}
+    children = {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_CHILDREN}
+    condition = {
+        "metric": {"type": "string"},
+        "op": {"type": "string", "enum": list(OPS)},
+        "value": {"type": "number"},
+    }
+    plain = {"type": "string", "enum": sorted(PLAIN_METRICS)}
+
+    def typed(prefixes: tuple[str, ...]) -> dict[str, Any]:
+        alternatives = "|".join(p.replace(".", r"\.") for p in prefixes)
+        return {"type": "string", "pattern": f"^({alternatives})[a-z][a-z0-9_]{{0,63}}$"}
+
+    windowed = typed(WINDOWED_PREFIXES)
+    unwindowed = typed(tuple(p for p in TYPED_PREFIXES if p not in WINDOWED_PREFIXES))
+    return {
+        "description": (
+            'A criteria tree: `{"all": [...]}`, `{"any": [...]}` or a condition `{metric, op, value, '
+            "window_days?}` (`window_days` only for `events.*` and `sum.*`), at most 5 levels deep. "
+            "A metric of an event type the tenant does not have is a 400 (`unknown_metric`)."
+        ),
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"all": children},
+                "required": ["all"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {"any": children},
+                "required": ["any"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {**condition, "metric": {"anyOf": [plain, unwindowed]}},
+                "required": ["metric", "op", "value"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    **condition,
+                    "metric": windowed,
+                    "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
+                },
+                "required": ["metric", "op", "value"],
+                "additionalProperties": False,
+            },
+        ],
+    }
 
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -9,7 +9,6 @@ import psycopg.errors
 from django.db import OperationalError, transaction
 from django.db.models import F, QuerySet
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.renderers import JSONRenderer
@@ -136,6 +135,7 @@ class ActivityViewSet(viewsets.GenericViewSet):
     pagination_class = FeedPagination
     filterset_class = ActivityFilter
     extra_error_statuses = ["422"]
+    nul_checked_per_item = True  # an event holding U+0000 is rejected on its own (api/parsers.py)
 
     def get_queryset(self) -> QuerySet[Activity]:
         return Activity.objects.annotate(rep_external_id=F("rep__external_id")).order_by("-id")

@@ -36,13 +36,13 @@ class BadgeSerializer(serializers.ModelSerializer):
 BadgeIn = inline_serializer(
     "BadgeInput",
     {
-        "slug": serializers.SlugField(max_length=64),
+        "slug": serializers.RegexField(r"^[a-z0-9][a-z0-9-]*$", max_length=64),
         "name": serializers.CharField(max_length=200),
         "description": serializers.CharField(required=False, allow_blank=True),
         "image_url": serializers.URLField(required=False, allow_blank=True),
         "criteria": serializers.JSONField(),
         "repeat": serializers.ChoiceField(choices=Badge.Repeat.values, required=False),
-        "xp_reward": serializers.IntegerField(min_value=0, required=False),
+        "xp_reward": serializers.IntegerField(min_value=0, max_value=100_000, required=False),
         "active": serializers.BooleanField(required=False),
     },
 )

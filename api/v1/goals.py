@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +43,11 @@ class GoalSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "exclusiveMinimum": True})
+class PositiveNumberField(serializers.FloatField):
+    """A number greater than 0 (validated by the service)."""
+
+
 GoalIn = inline_serializer(
     "GoalInput",
     {
@@ -50,7 +55,7 @@ GoalIn = inline_serializer(
         "rep": serializers.CharField(required=False, help_text="Exactly one of rep or team."),
         "team": serializers.IntegerField(required=False),
         "metric": serializers.CharField(),
-        "target": serializers.FloatField(),
+        "target": PositiveNumberField(),
         "start_date": serializers.DateField(),
         "end_date": serializers.DateField(),
         "aggregate": serializers.ChoiceField(choices=["avg", "sum", "min"], required=False),

@@ -106,11 +106,15 @@ class LeaderboardView(APIView):
                 ),
             ),
             OpenApiParameter(
-                "team", OpenApiTypes.INT, description="Rank only the reps of this team (by id)."
+                "team",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="Rank only the reps of this team (by id).",
             ),
-            OpenApiParameter("page", OpenApiTypes.INT, description="Page number (from 1)."),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number (from 1)."),
             OpenApiParameter(
-                "page_size", OpenApiTypes.INT, description="Rows per page: default 50, at most 500."
+                "page_size",
+                {"type": "integer", "minimum": 1},
+                description="Rows per page: default 50; more than 500 is capped to 500.",
             ),
         ],
         responses={200: LeaderboardSerializer},

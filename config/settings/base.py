@@ -230,6 +230,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ReadinessStatusEnum": ["ok", "unavailable"]},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.strict_request_bodies",
+    ],
     "TAGS": [
         {"name": "platform", "description": "Tenant provisioning. Platform host and platform key only."},
         {"name": "api-keys", "description": "A tenant's API keys. Admin keys only."},
