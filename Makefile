@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PIP_NOISE := BuildBackendWarning|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench schema clean
+.PHONY: help install run test lint format bench soak schema clean
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 
 bench: $(STAMP)  ## Run the benchmarks (BENCH_SCALE=small|default)
 	@$(PY) -m bench.run
+
+soak: $(STAMP)  ## The fuzz and isolation tests at full scale (FUZZ_EXAMPLES=200 unless set)
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/api/test_fuzz_schema.py tests/api/test_isolation_every_operation.py $(PYTEST_ARGS)
 
 schema: $(STAMP)  ## Write the OpenAPI document to openapi.yaml
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file openapi.yaml

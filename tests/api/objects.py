@@ -1,0 +1,148 @@
+"""One object of every kind in a tenant, and the path parameters that reach them.
+
+Used by the schema fuzz (``test_fuzz_schema.py``) and the isolation proof
+(``test_isolation_every_operation.py``): an operation of the schema is called
+with the path parameters of real objects, not only with ids that do not exist.
+Call inside a test (the objects are rolled back with its transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from gamification.models import WebhookDelivery
+from gamification.services.outbox import event_emit
+from gamification.webhooks.services import outbox_dispatch
+from scoring.services.jobs import job_create
+from tests.conftest import ApiClient, TenantKeys
+from tests.factories import in_tenant
+
+
+@cache
+def schema_document() -> dict[str, Any]:
+    """The OpenAPI document that ``/api/v1/schema/`` serves (``test_fuzz_schema`` checks it is)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    document: dict[str, Any] = SchemaGenerator(urlconf="config.urls_schema").get_schema(
+        request=None, public=True
+    )
+    return document
+
+
+def schema_operations() -> list[tuple[str, str]]:
+    """Every (METHOD, path template) of the document."""
+    methods = ("get", "post", "put", "patch", "delete")
+    return [
+        (method.upper(), path)
+        for path, item in schema_document()["paths"].items()
+        for method in methods
+        if method in item
+    ]
+
+
+@dataclass(frozen=True)
+class Objects:
+    """A tenant's objects, by kind."""
+
+    keys: TenantKeys
+    team: int
+    rep: str
+    other_rep: str
+    badge: str
+    goal: int  # rep 1's
+    other_goal: int  # rep 2's
+    webhook: int
+    delivery: str
+    job: str
+    api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
+
+    def path_parameters(self, path: str) -> dict[str, Any]:
+        """The path parameters of ``path`` (a schema template) that point at these objects.
+
+        A template with a parameter this does not know fails: a new endpoint
+        must say here which object it reaches.
+        """
+        by_resource: dict[str, dict[str, Any]] = {
+            "/api/v1/teams/{id}": {"id": self.team},
+            "/api/v1/goals/{id}": {"id": self.goal},
+            "/api/v1/webhooks/{id}": {"id": self.webhook},
+            "/api/v1/webhooks/{id}/deliveries": {"id": self.webhook},
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+                "id": self.webhook,
+                "delivery_id": self.delivery,
+            },
+            "/api/v1/api-keys/{id}": {"id": self.api_key},
+            "/api/v1/badges/{slug}": {"slug": self.badge},
+            "/api/v1/jobs/{job_id}": {"job_id": self.job},
+            "/api/v1/leaderboards/{metric}": {"metric": "xp"},
+            "/api/v1/platform/tenants/{slug}": {"slug": self.keys.slug},
+        }
+        if path in by_resource:
+            return by_resource[path]
+        if path.startswith("/api/v1/reps/{external_id}"):
+            return {"external_id": self.rep}
+        if "{" in path:
+            raise AssertionError(f"{path}: no known object for its path parameters; add it to Objects")
+        return {}
+
+
+def make_objects(keys: TenantKeys) -> Objects:
+    """Create them through the API (admin key) and the services, on ``keys``'s tenant."""
+    admin = ApiClient(keys.host, keys.admin)
+
+    def created(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = admin.post(path, body)
+        assert response.status_code == 201, (path, response.content[:300])
+        result: dict[str, Any] = response.json()
+        return result
+
+    team = created("/api/v1/teams", {"name": "Objects team"})["id"]
+    rep = created("/api/v1/reps", {"external_id": "obj-rep-1", "name": "Rep One", "team": team})
+    other = created("/api/v1/reps", {"external_id": "obj-rep-2", "name": "Rep Two", "team": team})
+    goal, other_goal = (
+        created(
+            "/api/v1/goals",
+            {
+                "title": "SSI",
+                "rep": of["external_id"],
+                "metric": "ssi",
+                "target": 50,
+                "start_date": "2026-01-01",
+                "end_date": "2026-12-31",
+            },
+        )["id"]
+        for of in (rep, other)
+    )
+    webhook = created("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})["id"]
+    with in_tenant(keys.slug):
+        event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
+        outbox_dispatch()
+        delivery = str(
+            WebhookDelivery.objects.filter(subscription_id=webhook).values_list("pk", flat=True)[0]
+        )
+        job = str(job_create(kind="recompute", days=[date(2026, 1, 1)]).id)
+    with connection.cursor() as cursor:
+        # Run the deferred foreign-key checks of these inserts now, then defer again (as in
+        # production): a DROP SCHEMA (DELETE of the tenant) refuses to run in a transaction with
+        # pending trigger events, and in production it runs in a transaction of its own.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    read_key = next(k["id"] for k in admin.get("/api/v1/api-keys").json()["results"] if k["role"] == "read")
+    return Objects(
+        keys=keys,
+        team=team,
+        rep=rep["external_id"],
+        other_rep=other["external_id"],
+        badge="first-post",
+        goal=goal,
+        other_goal=other_goal,
+        webhook=webhook,
+        delivery=delivery,
+        job=job,
+        api_key=read_key,
+    )

@@ -1,0 +1,190 @@
+"""Tenant isolation, proven for every operation of the schema (issue 6, part 2a).
+
+The operations are read from the OpenAPI document itself, so a new endpoint is
+covered the day it is added; one without a request here (``BODIES`` for
+writes, ``Objects.path_parameters`` for its path) fails this module. Each
+request is one that acme's admin key may make on acme's objects (checked:
+neither 401 nor 403), then it is replayed
+
+(i)   with every globex key on acme's host: 401;
+(ii)  with a rep token of acme's rep 1: on rep 2's data 403 or 404 (and rep
+      2's goals never listed), on every operation that is not a rep token's
+      (its own rep's reads, its goals, the leaderboards), 403;
+(iii) with acme's ``read`` key on every write: 403.
+
+Every call runs in a savepoint rolled back after it, so a DELETE that should
+have been refused cannot hide the next one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from tests.api.objects import Objects, make_objects, schema_operations
+from tests.conftest import ApiClient, World
+from tests.gamification.test_rep_tokens import mint
+
+TENANT_OPERATIONS = [
+    (method, path)
+    for method, path in schema_operations()
+    if path.startswith("/api/v1/") and not path.startswith("/api/v1/platform/")
+]
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# What a rep token may do: read its own rep, its own and its team's goals, the leaderboards.
+REP_TOKEN_OPERATIONS = {
+    ("GET", "/api/v1/goals"),
+    ("GET", "/api/v1/goals/{id}"),
+    ("GET", "/api/v1/reps/{external_id}"),
+    ("GET", "/api/v1/reps/{external_id}/ssi"),
+    ("GET", "/api/v1/reps/{external_id}/ssi/history"),
+    ("GET", "/api/v1/reps/{external_id}/ssi/explain"),
+    ("GET", "/api/v1/reps/{external_id}/badges"),
+    ("GET", "/api/v1/leaderboards/{metric}"),
+}
+CRITERIA = {"metric": "xp", "op": ">=", "value": 1}
+WEBHOOK = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+
+
+def bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """A body acme's admin may send to each write, on acme's objects."""
+    goal = {
+        "title": "Isolation",
+        "rep": objects.rep,
+        "metric": "ssi",
+        "target": 10,
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+    }
+    event = {
+        "id": "iso-1",
+        "rep": objects.rep,
+        "type": "post_published",
+        "occurred_at": "2026-01-01T10:00:00Z",
+    }
+    return {
+        ("POST", "/api/v1/activities"): {"events": [event]},
+        ("POST", "/api/v1/api-keys"): {"name": "isolation", "role": "read"},
+        ("DELETE", "/api/v1/api-keys/{id}"): None,
+        ("POST", "/api/v1/badges"): {"slug": "isolation", "name": "Isolation", "criteria": CRITERIA},
+        ("PUT", "/api/v1/badges/{slug}"): {"slug": objects.badge, "name": "Renamed", "criteria": CRITERIA},
+        ("PATCH", "/api/v1/badges/{slug}"): {"name": "Renamed"},
+        ("DELETE", "/api/v1/badges/{slug}"): None,
+        ("POST", "/api/v1/goals"): goal,
+        ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
+        ("DELETE", "/api/v1/goals/{id}"): None,
+        ("POST", "/api/v1/rep-tokens"): {"rep": objects.rep},
+        ("POST", "/api/v1/reps"): {"external_id": "iso-new", "name": "New"},
+        ("PUT", "/api/v1/reps/{external_id}"): {"name": "Renamed", "team": objects.team},
+        ("PATCH", "/api/v1/reps/{external_id}"): {"name": "Renamed"},
+        ("DELETE", "/api/v1/reps/{external_id}"): None,
+        ("POST", "/api/v1/scores/recompute"): {},
+        ("PUT", "/api/v1/scoring-config"): config,
+        ("POST", "/api/v1/scoring-config/preview"): {"config": config},
+        ("PATCH", "/api/v1/settings"): {"auto_create_reps": True},
+        ("POST", "/api/v1/teams"): {"name": "Isolation"},
+        ("PUT", "/api/v1/teams/{id}"): {"name": "Renamed"},
+        ("PATCH", "/api/v1/teams/{id}"): {"name": "Renamed"},
+        ("DELETE", "/api/v1/teams/{id}"): None,
+        ("POST", "/api/v1/webhooks"): WEBHOOK,
+        ("PUT", "/api/v1/webhooks/{id}"): WEBHOOK,
+        ("PATCH", "/api/v1/webhooks/{id}"): {"active": True},
+        ("DELETE", "/api/v1/webhooks/{id}"): None,
+        ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver"): {},
+    }
+
+
+def send(client: ApiClient, method: str, path: str, body: Any) -> Any:
+    """One call, rolled back after it."""
+    with transaction.atomic():
+        if method in ("GET", "DELETE"):
+            response = getattr(client, method.lower())(path)
+        else:
+            response = getattr(client, method.lower())(path, body)
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.fixture
+def acme_objects(world: World, db: None) -> Objects:
+    return make_objects(world.acme)
+
+
+@pytest.fixture
+def scoring_config(acme: ApiClient, acme_objects: Objects) -> dict[str, Any]:
+    current: dict[str, Any] = acme.get("/api/v1/scoring-config").json()
+    return {k: v for k, v in current.items() if k not in ("version", "created_at")}
+
+
+def request_for(
+    method: str, path: str, objects: Objects, config: dict[str, Any], rep: str | None = None
+) -> tuple[str, Any]:
+    params = objects.path_parameters(path)
+    if rep is not None and "external_id" in params:
+        params["external_id"] = rep
+    concrete = path.format(**params)
+    if method not in WRITES:
+        return concrete, None
+    table = bodies(objects, config)
+    assert (method, path) in table, f"{method} {path}: no request body in BODIES; add one"
+    return concrete, table[(method, path)]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), TENANT_OPERATIONS, ids=[f"{m} {p}" for m, p in TENANT_OPERATIONS]
+)
+def test_every_operation_is_closed_to_other_tenants_other_reps_and_read_keys(
+    world: World,
+    acme: ApiClient,
+    acme_objects: Objects,
+    scoring_config: dict[str, Any],
+    method: str,
+    path: str,
+) -> None:
+    url, body = request_for(method, path, acme_objects, scoring_config)
+    own = send(acme, method, url, body)
+    assert own.status_code not in (401, 403) and own.status_code < 500, (own.status_code, own.content[:300])
+
+    # (i) another tenant's keys, every role, on this tenant's host
+    for role in ("admin", "integration", "read"):
+        intruder = ApiClient(world.acme.host, getattr(world.globex, role))
+        answer = send(intruder, method, url, body)
+        assert answer.status_code == 401, (role, answer.status_code, answer.content[:300])
+
+    # (ii) a rep token of rep 1
+    token = mint(acme, acme_objects.rep)["token"]
+    as_rep = ApiClient(world.acme.host, token)
+    if (method, path) in REP_TOKEN_OPERATIONS:
+        mine = send(as_rep, method, url, body)
+        assert mine.status_code not in (401, 403) and mine.status_code < 500, (
+            mine.status_code,
+            mine.content[:300],
+        )
+        if "{external_id}" in path or path == "/api/v1/goals/{id}":
+            other_url = (
+                request_for(method, path, acme_objects, scoring_config, rep=acme_objects.other_rep)[0]
+                if "{external_id}" in path
+                else f"/api/v1/goals/{acme_objects.other_goal}"
+            )
+            theirs = send(as_rep, method, other_url, body)
+            assert theirs.status_code in (403, 404), (theirs.status_code, theirs.content[:300])
+        if path == "/api/v1/goals":
+            assert mine.status_code == 200
+            listed = {goal["rep"] for goal in mine.json()["results"]}
+            assert acme_objects.other_rep not in listed and acme_objects.rep in listed, listed
+    else:
+        answer = send(as_rep, method, url, body)
+        assert answer.status_code == 403, (answer.status_code, answer.content[:300])
+
+    # (iii) a read key on a write
+    if method in WRITES:
+        reader = ApiClient(world.acme.host, world.acme.read)
+        answer = send(reader, method, url, body)
+        assert answer.status_code == 403, (answer.status_code, answer.content[:300])
+
+
+def test_every_write_of_the_schema_has_a_request_here(acme_objects: Objects) -> None:
+    writes = {(m, p) for m, p in TENANT_OPERATIONS if m in WRITES}
+    assert writes == set(bodies(acme_objects, {})), writes ^ set(bodies(acme_objects, {}))
