@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from api.idempotency import HEADER, fingerprint, idempotency_begin, idempotency_save, validate_key
 from api.pagination import FeedPagination
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
 from scoring.models import Activity
 from scoring.services.ingest import EVENT_FIELDS, MAX_BATCH, activities_ingest
@@ -69,12 +70,8 @@ class ActivitySerializer(serializers.ModelSerializer):
 class ActivityFilter(django_filters.FilterSet):
     rep = django_filters.CharFilter(field_name="rep__external_id", help_text="A rep's external_id.")
     type = django_filters.CharFilter(help_text="An event type.")
-    since = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", help_text="occurred_at >= this."
-    )
-    until = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="lt", help_text="occurred_at < this."
-    )
+    since = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="occurred_at >= this.")
+    until = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="occurred_at < this.")
 
     class Meta:
         model = Activity

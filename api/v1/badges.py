@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles, own_rep_or_key_roles
+from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
 from gamification.models import Badge, BadgeAward
 from gamification.services.badges import badge_create, badge_update
@@ -62,7 +63,7 @@ class AwardSerializer(serializers.ModelSerializer):
 class AwardFilter(django_filters.FilterSet):
     rep = django_filters.CharFilter(field_name="rep__external_id", help_text="A rep's external_id.")
     badge = django_filters.CharFilter(field_name="badge__slug", help_text="A badge slug.")
-    since = django_filters.IsoDateTimeFilter(field_name="awarded_at", lookup_expr="gte")
+    since = IsoDateTimeFilter(field_name="awarded_at", lookup_expr="gte")
 
     class Meta:
         model = BadgeAward

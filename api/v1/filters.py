@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone as dj_timezone
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -27,6 +30,29 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
         kwargs.setdefault("coerce", lambda value: value == "true")
         super().__init__(*args, **kwargs)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, in UTC before it reaches the database.
+
+    PostgreSQL refuses offsets past ±15:59 (``-18:46`` is valid ISO 8601 and was a
+    500); an instant outside years 1-9999 once in UTC is a 400 too.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        parsed = super().to_python(value)
+        if parsed is None or dj_timezone.is_naive(parsed):
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("Out of range once in UTC.", code="invalid") from exc
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """django-filter's, on :class:`UtcIsoDateTimeField`."""
+
+    field_class = UtcIsoDateTimeField
 
 
 class StrictFilterBackend(DjangoFilterBackend):
