@@ -21,6 +21,8 @@ from tenants.errors import NotFound
 
 
 class BadgeSerializer(serializers.ModelSerializer):
+    # As it was given (http(s)://..., not checked further), or empty: not promised to be a valid URI.
+    image_url = serializers.CharField(allow_blank=True, help_text="An http(s) URL, or empty.")
     criteria = serializers.JSONField(
         help_text='{"all": [...]}, {"any": [...]} or {"metric", "op", "value", "window_days"?}.'
     )
@@ -40,7 +42,13 @@ BadgeIn = inline_serializer(
         "slug": serializers.RegexField(r"^[a-z0-9][a-z0-9-]*$", max_length=64),
         "name": serializers.CharField(max_length=200),
         "description": serializers.CharField(required=False, allow_blank=True),
-        "image_url": serializers.URLField(required=False, allow_blank=True),
+        "image_url": serializers.RegexField(
+            r"^$|^https?://",
+            max_length=500,
+            required=False,
+            allow_blank=True,
+            help_text="An http(s) URL, or empty.",
+        ),
         "criteria": serializers.JSONField(),
         "repeat": serializers.ChoiceField(choices=Badge.Repeat.values, required=False),
         "xp_reward": serializers.IntegerField(min_value=0, max_value=100_000, required=False),
