@@ -86,6 +86,12 @@ class StrictInputSerializer(serializers.Serializer):
                 if name in data and (expected := _wrong_json_type(field, data[name]))
             }
             if wrong:
+                # The other fields' problems are reported too, as DRF would.
+                try:
+                    super().to_internal_value({k: v for k, v in data.items() if k not in wrong})
+                except serializers.ValidationError as exc:
+                    if isinstance(exc.detail, dict):
+                        raise serializers.ValidationError({**exc.detail, **wrong}) from exc
                 raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
 
