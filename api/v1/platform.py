@@ -35,7 +35,7 @@ class TenantCreatedSerializer(TenantOutSerializer):
 
 
 class TenantCreateInSerializer(StrictInputSerializer):
-    slug = TenantSlugField(min_length=2, max_length=40)
+    slug = TenantSlugField(max_length=40)
     name = serializers.CharField(max_length=200)
     timezone = TimezoneField(max_length=64, default="UTC")
 

@@ -255,7 +255,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             WEBHOOK_ID,
             OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
         ],
-        request=RedeliverInSerializer,  # nothing, or {}
+        request=OpenApiTypes.OBJECT,  # nothing, or {}: the hook says no fields (api/schema.py)
         responses={202: WebhookDeliverySerializer},
     )
     @action(
