@@ -63,6 +63,10 @@ TENANT_LIMIT_SET_CALLS = False
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after Django's: every answer below (static files, routing's 404/503, errors) gets
+    # CSP, X-Frame-Options and Cache-Control; then the request id the audit log records.
+    "api.middleware.SecurityHeadersMiddleware",
+    "api.middleware.RequestContextMiddleware",
     # Static files (Swagger UI assets) are answered before tenant routing: no database query.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
@@ -244,6 +248,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "leaderboards", "description": "Ranked reps by metric and period."},
         {"name": "rep-tokens", "description": "Short-lived tokens that show one rep its own data."},
         {"name": "webhooks", "description": "Signed event deliveries to your endpoints. Admin keys only."},
+        {"name": "audit", "description": "Who changed what, when: the tenant's audit log. Admin keys only."},
         {"name": "health", "description": "Liveness and readiness probes."},
     ],
 }

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.services import audit_record
 from gamification.models import Badge, BadgeAward
 from gamification.rules.criteria import (
     Criteria,
@@ -126,11 +127,20 @@ def _clean(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     return clean
 
 
+def badge_snapshot(badge: Badge) -> dict[str, Any]:
+    """What the audit log keeps of a badge: its definition."""
+    return {name: getattr(badge, name) for name in FIELDS}
+
+
 def badge_create(*, data: Mapping[str, Any]) -> Badge:
     clean = _clean(data, partial=False)
     try:
         with transaction.atomic():
-            return Badge.objects.create(**clean)
+            badge = Badge.objects.create(**clean)
+            audit_record(
+                action="create", target_type="badge", target_id=badge.slug, after=badge_snapshot(badge)
+            )
+            return badge
     except IntegrityError as exc:
         raise Conflict(f"A badge {clean['slug']!r} exists.", code="already_exists", attr="slug") from exc
 
@@ -145,10 +155,26 @@ def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Bad
         clean = {**REPLACE_DEFAULTS, **clean}
     if clean.get("slug", badge.slug) != badge.slug:
         raise ValidationFailed("A badge's slug cannot change.", code="immutable", attr="slug")
+    before = badge_snapshot(badge)
     for name, value in clean.items():
         setattr(badge, name, value)
-    badge.save()
+    with transaction.atomic():
+        badge.save()
+        audit_record(
+            action="update",
+            target_type="badge",
+            target_id=badge.slug,
+            before=before,
+            after=badge_snapshot(badge),
+        )
     return badge
+
+
+def badge_delete(*, badge: Badge) -> None:
+    """Delete a definition (its awards go with it)."""
+    with transaction.atomic():
+        audit_record(action="delete", target_type="badge", target_id=badge.slug, before=badge_snapshot(badge))
+        badge.delete()
 
 
 def badges_seed() -> None:

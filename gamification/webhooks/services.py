@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from api.services import REDACTED, audit_record
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
 from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
@@ -94,13 +95,30 @@ def subscription_create(
 ) -> WebhookSubscription:
     """A new subscription with a fresh secret (the caller shows it once)."""
     events = events_validate(events)  # the cheap check first: the URL check resolves the host
-    return WebhookSubscription.objects.create(
-        url=url_validate(url),
-        events=events,
-        active=active,
-        description=description,
-        secret=secret_new(),
-    )
+    url = url_validate(url)
+    with transaction.atomic():
+        subscription = WebhookSubscription.objects.create(
+            url=url, events=events, active=active, description=description, secret=secret_new()
+        )
+        audit_record(
+            action="create",
+            target_type="webhook",
+            target_id=subscription.pk,
+            after=subscription_snapshot(subscription),
+        )
+    return subscription
+
+
+def subscription_snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
+    """What the audit log keeps of a webhook: never its secret."""
+    return {
+        "id": subscription.pk,
+        "url": subscription.url,
+        "events": list(subscription.events),
+        "active": subscription.active,
+        "description": subscription.description,
+        "secret": REDACTED,
+    }
 
 
 def subscription_update(*, subscription: WebhookSubscription, data: dict[str, Any]) -> WebhookSubscription:
@@ -109,6 +127,7 @@ def subscription_update(*, subscription: WebhookSubscription, data: dict[str, An
     Turning a subscription back on gives it a clean slate: its failure count
     and ``deactivated_at`` are cleared.
     """
+    before = subscription_snapshot(subscription)
     fields: set[str] = {name for name in ("events", "url", "description", "active") if name in data}
     if "events" in data:
         subscription.events = events_validate(data["events"])
@@ -122,14 +141,29 @@ def subscription_update(*, subscription: WebhookSubscription, data: dict[str, An
             subscription.deactivated_at = None
             fields |= {"consecutive_failures", "deactivated_at"}
         subscription.active = data["active"]
-    # Only what changed: a worker may be counting this webhook's failures right now.
-    subscription.save(update_fields=sorted(fields | {"updated_at"}))
+    with transaction.atomic():
+        # Only what changed: a worker may be counting this webhook's failures right now.
+        subscription.save(update_fields=sorted(fields | {"updated_at"}))
+        audit_record(
+            action="update",
+            target_type="webhook",
+            target_id=subscription.pk,
+            before=before,
+            after=subscription_snapshot(subscription),
+        )
     return subscription
 
 
 def subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Delete it with its deliveries and their tries; a try in flight finds nothing to record."""
-    subscription.delete()
+    with transaction.atomic():
+        audit_record(
+            action="delete",
+            target_type="webhook",
+            target_id=subscription.pk,
+            before=subscription_snapshot(subscription),
+        )
+        subscription.delete()
 
 
 # --- Fan-out -------------------------------------------------------------------------------------------
