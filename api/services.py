@@ -15,14 +15,15 @@ from api.middleware import current_request, request_id_of
 from api.models import ApiKey, AuditEntry, Role
 from tenants.db import connection
 from tenants.errors import Conflict, NotFound, ValidationFailed
-from tenants.keys import PLATFORM, REP_TOKEN, TENANT_KEY, new_token
+from tenants.keys import PLATFORM, PREFIX_LEN, REP_TOKEN, TENANT_KEY, new_token
 
 # --- The audit log -------------------------------------------------------------------------------------
 
 REDACTED = "[redacted]"
 # Fields that hold a secret, wherever they appear in a snapshot.
 SECRET_FIELDS = frozenset({"secret", "key_hash", "token", "admin_key", "password", "authorization"})
-# Values that are secrets whatever their field is called: our tokens and webhook secrets.
+# Values that are secrets whatever their field is called: our tokens and webhook secrets
+# (longer than a key's public prefix, which is kept: it names the key).
 SECRET_PREFIXES = (f"{PLATFORM}_", f"{TENANT_KEY}_", f"{REP_TOKEN}_", "whsec_")
 
 
@@ -39,7 +40,7 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
-    if isinstance(value, str) and value.startswith(SECRET_PREFIXES):
+    if isinstance(value, str) and value.startswith(SECRET_PREFIXES) and len(value) > PREFIX_LEN:
         return REDACTED
     return value
 
