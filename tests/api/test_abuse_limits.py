@@ -289,7 +289,8 @@ def test_sql_is_not_logged_even_at_log_level_debug() -> None:
     # at WARNING whatever LOG_LEVEL says.
     from django.conf import settings
 
-    assert settings.LOGGING["loggers"]["django.db.backends"]["level"] == "WARNING"
+    loggers: Any = settings.LOGGING["loggers"]
+    assert loggers["django.db.backends"]["level"] == "WARNING"
     assert logging.getLogger("django.db.backends").getEffectiveLevel() >= logging.WARNING
 
 
