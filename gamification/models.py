@@ -150,7 +150,8 @@ class WebhookSubscription(models.Model):
     url = models.URLField(max_length=1000)
     events = models.JSONField(default=list)  # event names, or ["*"]
     active = models.BooleanField(default=True)
-    secret = models.CharField(max_length=100)  # needed in clear to sign; shown once
+    # Needed back to sign, so not hashed: sealed with SSI_SECRETS_KEY when set (webhooks/secrets.py).
+    secret = models.CharField(max_length=300)
     description = models.CharField(max_length=200, blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)  # failed deliveries in a row
     deactivated_at = models.DateTimeField(null=True, blank=True)

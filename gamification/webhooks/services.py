@@ -37,6 +37,7 @@ from api.services import REDACTED, audit_record
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
 from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
+from gamification.webhooks.secrets import SecretUnavailable, secret_open, secret_seal
 from gamification.webhooks.urls_guard import url_resolve
 from tenants.errors import Conflict, NotFound, ValidationFailed
 
@@ -98,7 +99,7 @@ def subscription_create(
     url = url_validate(url)
     with transaction.atomic():
         subscription = WebhookSubscription.objects.create(
-            url=url, events=events, active=active, description=description, secret=secret_new()
+            url=url, events=events, active=active, description=description, secret=secret_seal(secret_new())
         )
         audit_record(
             action="create",
@@ -272,9 +273,11 @@ def _try(delivery: WebhookDelivery) -> Outcome:
         target = url_resolve(delivery.subscription.url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)
     except ValidationFailed as exc:
         return Outcome(status_code=None, error=f"{exc.code}: {exc.detail}", duration_ms=0)
-    headers = request_headers(
-        secret=delivery.subscription.secret, event_type=event.type, delivery_id=str(delivery.pk), body=body
-    )
+    try:
+        secret = secret_open(delivery.subscription.secret)
+    except SecretUnavailable as exc:  # SSI_SECRETS_KEY missing or wrong: the try fails, retried later
+        return Outcome(status_code=None, error=str(exc), duration_ms=0)
+    headers = request_headers(secret=secret, event_type=event.type, delivery_id=str(delivery.pk), body=body)
     return post(
         target=target, body=body, headers=headers, timeout=float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS)
     )
