@@ -93,6 +93,9 @@ def database_config(url: str) -> dict[str, object]:
     if "host" in query:
         config["HOST"] = query["host"][0]
         options.pop("host", None)
+    # A database host that vanished makes connects hang, not fail: bound them, so a request
+    # answers 503 within seconds instead of waiting for gunicorn to kill its worker.
+    options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     config["OPTIONS"] = options
     config["ENGINE"] = "django_tenants.postgresql_backend"
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
