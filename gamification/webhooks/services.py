@@ -176,15 +176,12 @@ def _dispatch_batch() -> tuple[int, int]:
 
 def deliveries_enqueue(ids: Sequence[str], *, countdown: float = 0) -> int:
     """One ``deliver`` task per delivery. A broker outage loses nothing: the sweep re-enqueues."""
+    from config.celery import enqueue
     from gamification.webhooks.tasks import deliver
 
     for sent, delivery_id in enumerate(ids):
-        try:
-            deliver.apply_async(args=[delivery_id], countdown=countdown or None)
-        except Exception:
-            logger.warning(
-                "could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent, exc_info=True
-            )
+        if not enqueue(deliver, args=[delivery_id], countdown=countdown or None):
+            logger.warning("could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent)
             return sent
     return len(ids)
 
@@ -323,17 +320,15 @@ def webhooks_sweep() -> int:
     What an enqueue lost (a broker outage, a worker that died mid-try) goes
     out here. Returns the number of tasks enqueued.
     """
+    from config.celery import enqueue
     from gamification.webhooks.tasks import dispatch_outbox
 
     now = timezone.now()
     cutoff = now - SWEEP_GRACE
     enqueued = 0
-    if OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).exists():
-        try:
-            dispatch_outbox.delay()
-            enqueued += 1
-        except Exception:
-            logger.warning("could not enqueue the webhook dispatch; the next sweep will", exc_info=True)
+    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
+    if undispatched.exists() and enqueue(dispatch_outbox):
+        enqueued += 1
     overdue = [
         str(pk)
         for pk in WebhookDelivery.objects.filter(status=Pending, next_attempt_at__lt=cutoff)
