@@ -8,7 +8,12 @@ The life of an event:
    event dispatched, in one transaction; the deliveries are enqueued on commit,
    one task each.
 3. ``delivery_run`` claims a delivery, makes one try, records it, and either
-   finishes the delivery or schedules the next try with backoff.
+   finishes the delivery or schedules the next try with backoff. While a
+   subscription's receiver fails (times out, refuses, answers 5xx or 429), its
+   other deliveries are held back, without a try, until its failed delivery's
+   next try (then one at a time): a dead receiver holds a worker for one
+   timeout, not one per pending delivery, and other tenants' deliveries wait
+   behind it for no longer than that.
 4. ``webhooks_sweep`` (per tenant, from the beat task) catches what an
    enqueue lost: events left undispatched and deliveries overdue.
 
@@ -221,10 +226,42 @@ def delivery_run(*, delivery_id: str) -> Outcome | None:
             last_error="Not sent: webhook inactive.",
         )
         return None
+    if not _may_try(delivery, now):
+        return None
     started = timezone.now()
     outcome = _try(delivery)
     _record(delivery, outcome, started)
     return outcome
+
+
+def _receiver_failing(outcome: Outcome) -> bool:
+    """No answer (timeout, refused), or an answer that says "not now" (5xx, 429)."""
+    return outcome.status_code is None or outcome.status_code >= 500 or outcome.status_code == 429
+
+
+def _may_try(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Whether this claimed delivery may be tried now; if not, it is held back (not a try).
+
+    A healthy subscription: yes. A failing one: its probe (the delivery whose
+    failure blocked it) when its own retry comes; another once the block is
+    over, and then alone (it becomes the probe for a lease of two timeouts).
+    """
+    subscription = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+    state = subscription.values_list("blocked_until", "probe_delivery").first()
+    if state is None or state[0] is None or state[1] == delivery.pk:
+        return True
+    lease = timedelta(seconds=2 * float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS) + 5)
+    if subscription.filter(blocked_until__lte=now).update(
+        blocked_until=now + lease, probe_delivery=delivery.pk
+    ):
+        return True
+    until = max(state[0], now + timedelta(seconds=1))
+    held = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=delivery.attempts).update(
+        attempts=F("attempts") - 1, next_attempt_at=until
+    )
+    if held:
+        deliveries_enqueue([str(delivery.pk)], countdown=(until - now).total_seconds())
+    return False
 
 
 def _try(delivery: WebhookDelivery) -> Outcome:
@@ -264,11 +301,19 @@ def _record(delivery: WebhookDelivery, outcome: Outcome, started: datetime) -> N
         mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=tries)
         result = {"last_status_code": outcome.status_code, "last_error": outcome.error}
         subscriptions = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+        retries = tries < int(settings.SSI_WEBHOOK_MAX_TRIES)
+        delay = backoff_seconds(tries)
+        if _receiver_failing(outcome):
+            # Hold the subscription's other deliveries back until this one's next try.
+            subscriptions.update(
+                blocked_until=now + timedelta(seconds=delay), probe_delivery=delivery.pk if retries else None
+            )
+        else:  # the receiver answers
+            subscriptions.exclude(blocked_until=None).update(blocked_until=None, probe_delivery=None)
         if outcome.ok:
             if mine.update(status=Succeeded, finished_at=now, **result):
                 subscriptions.update(consecutive_failures=0)
-        elif tries < int(settings.SSI_WEBHOOK_MAX_TRIES):
-            delay = backoff_seconds(tries)
+        elif retries:
             if mine.update(next_attempt_at=now + timedelta(seconds=delay), **result):
                 delivery_id = str(delivery.pk)
                 transaction.on_commit(lambda: deliveries_enqueue([delivery_id], countdown=delay))
