@@ -63,7 +63,8 @@ def job_claim(job_id: str, task_id: str = "") -> bool:
     if task_id:
         dead |= Q(status=Job.Status.RUNNING, claimed_by=task_id)
     claimable = Job.objects.filter(Q(status=Job.Status.QUEUED) | dead, pk=job_id)
-    gave_up = claimable.filter(attempts__gte=MAX_ATTEMPTS).update(
+    # Only runs that died count against the limit (a database outage requeues the job instead).
+    gave_up = Job.objects.filter(dead, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
         status=Job.Status.FAILED,
         error=f"Gave up after {MAX_ATTEMPTS} attempts (each ended with its worker dead).",
         finished_at=now,
