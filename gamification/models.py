@@ -155,6 +155,10 @@ class WebhookSubscription(models.Model):
     description = models.CharField(max_length=200, blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)  # failed deliveries in a row
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # The receiver is failing (timeouts, refusals, 5xx): until then only ``probe_delivery``
+    # (the last failed one, retrying) may try; after it, one other at a time. See delivery_run.
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    probe_delivery = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -177,6 +177,10 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: the claim, each day and chunk of a run, or the sweep re-enqueueing it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task (message) id of the run holding the claim.
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

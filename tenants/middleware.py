@@ -9,12 +9,11 @@ the tenant is resolved from the public schema before authentication runs.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from api.errors import DB_RETRY_AFTER_SECONDS, error_response
+from api.errors import DATABASE_UNAVAILABLE, database_unavailable_response, error_response
 from tenants.db import connection
 from tenants.models import Domain, Tenant
 from tenants.validation import SLUG_RE
@@ -24,15 +23,9 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         try:
             return self._route(request)
-        except (OperationalError, InterfaceError):
+        except DATABASE_UNAVAILABLE:
             # The tenant tables are unreachable: say so, retryable, in the API's shape.
-            return error_response(
-                503,
-                "service_unavailable",
-                "The database is unavailable; retry later.",
-                None,
-                headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
-            )
+            return database_unavailable_response()
 
     def _route(self, request: HttpRequest) -> HttpResponse | None:
         connection.set_schema_to_public()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +16,7 @@ from urllib.parse import quote
 import kombu.pools
 from django.db import connection
 
-from config.celery import app
+from config.celery import app, enqueue_reset
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,9 +35,14 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    data_dir: Path, *, pool: str = "solo", concurrency: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``celery -A config worker`` on a filesystem broker under ``data_dir``;
-    point this process's producer at the same broker, eager mode off."""
+    point this process's producer at the same broker, eager mode off.
+
+    The worker leads its own process group (a test may SIGKILL the whole group);
+    ``pool="prefork"`` gives it ``concurrency`` child processes."""
     broker = data_dir / "broker"
     options = {
         "data_folder_in": str(broker / "queue"),
@@ -59,21 +64,25 @@ def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
         "REDIS_URL": "",
         "CELERY_BROKER_URL": "filesystem://",
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(extra_env or {}),
     }
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", "solo",
-         "--without-mingle", "--without-gossip", "--without-heartbeat"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", pool,
+         "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--without-heartbeat"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         log.close()
         app.conf.update(saved)
         _reset_pools()
@@ -86,6 +95,7 @@ def _reset_pools() -> None:
     later eager ``.delay()`` (which still wants a producer) gets a closed pool.
     """
     kombu.pools.reset()
+    enqueue_reset()
     app._pool = None
     app.amqp._producer_pool = None
 

@@ -97,6 +97,9 @@ def database_config(url: str) -> dict[str, object]:
     if "host" in query:
         config["HOST"] = query["host"][0]
         options.pop("host", None)
+    # A database host that vanished makes connects hang, not fail: bound them, so a request
+    # answers 503 within seconds instead of waiting for gunicorn to kill its worker.
+    options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     config["OPTIONS"] = options
     config["ENGINE"] = "django_tenants.postgresql_backend"
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -140,6 +143,13 @@ _broker_default = REDIS_URL or "filesystem://"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without socket timeouts a Redis broker that stops answering (connections accepted, no reply)
+# hangs every publish, and the request making it, for ever.
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = data_dir() / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -154,12 +164,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # ingest -> badge -> webhook chain take ~3 s; a listing 10 times a second costs little.
         "polling_interval": 0.1,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(data_dir() / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Finds tenants whose local recompute hour has passed and enqueues their missing days.
     "dispatch-nightly": {"task": "scoring.tasks.dispatch_nightly", "schedule": 15 * 60},
+    # Recompute jobs whose message was lost (broker down) or whose worker died mid-run.
+    "sweep-jobs": {"task": "scoring.tasks.sweep_jobs", "schedule": 5 * 60},
     "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},

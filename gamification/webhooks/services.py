@@ -8,7 +8,12 @@ The life of an event:
    event dispatched, in one transaction; the deliveries are enqueued on commit,
    one task each.
 3. ``delivery_run`` claims a delivery, makes one try, records it, and either
-   finishes the delivery or schedules the next try with backoff.
+   finishes the delivery or schedules the next try with backoff. While a
+   subscription's receiver fails (times out, refuses, answers 5xx or 429), its
+   other deliveries are held back, without a try, until its failed delivery's
+   next try (then one at a time): a dead receiver holds a worker for one
+   timeout, not one per pending delivery, and other tenants' deliveries wait
+   behind it for no longer than that.
 4. ``webhooks_sweep`` (per tenant, from the beat task) catches what an
    enqueue lost: events left undispatched and deliveries overdue.
 
@@ -211,15 +216,12 @@ def _dispatch_batch() -> tuple[int, int]:
 
 def deliveries_enqueue(ids: Sequence[str], *, countdown: float = 0) -> int:
     """One ``deliver`` task per delivery. A broker outage loses nothing: the sweep re-enqueues."""
+    from config.celery import enqueue
     from gamification.webhooks.tasks import deliver
 
     for sent, delivery_id in enumerate(ids):
-        try:
-            deliver.apply_async(args=[delivery_id], countdown=countdown or None)
-        except Exception:
-            logger.warning(
-                "could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent, exc_info=True
-            )
+        if not enqueue(deliver, args=[delivery_id], countdown=countdown or None):
+            logger.warning("could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent)
             return sent
     return len(ids)
 
@@ -259,10 +261,42 @@ def delivery_run(*, delivery_id: str) -> Outcome | None:
             last_error="Not sent: webhook inactive.",
         )
         return None
+    if not _may_try(delivery, now):
+        return None
     started = timezone.now()
     outcome = _try(delivery)
     _record(delivery, outcome, started)
     return outcome
+
+
+def _receiver_failing(outcome: Outcome) -> bool:
+    """No answer (timeout, refused), or an answer that says "not now" (5xx, 429)."""
+    return outcome.status_code is None or outcome.status_code >= 500 or outcome.status_code == 429
+
+
+def _may_try(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Whether this claimed delivery may be tried now; if not, it is held back (not a try).
+
+    A healthy subscription: yes. A failing one: its probe (the delivery whose
+    failure blocked it) when its own retry comes; another once the block is
+    over, and then alone (it becomes the probe for a lease of two timeouts).
+    """
+    subscription = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+    state = subscription.values_list("blocked_until", "probe_delivery").first()
+    if state is None or state[0] is None or state[1] == delivery.pk:
+        return True
+    lease = timedelta(seconds=2 * float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS) + 5)
+    if subscription.filter(blocked_until__lte=now).update(
+        blocked_until=now + lease, probe_delivery=delivery.pk
+    ):
+        return True
+    until = max(state[0], now + timedelta(seconds=1))
+    held = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=delivery.attempts).update(
+        attempts=F("attempts") - 1, next_attempt_at=until
+    )
+    if held:
+        deliveries_enqueue([str(delivery.pk)], countdown=(until - now).total_seconds())
+    return False
 
 
 def _try(delivery: WebhookDelivery) -> Outcome:
@@ -304,11 +338,19 @@ def _record(delivery: WebhookDelivery, outcome: Outcome, started: datetime) -> N
         mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=tries)
         result = {"last_status_code": outcome.status_code, "last_error": outcome.error}
         subscriptions = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+        retries = tries < int(settings.SSI_WEBHOOK_MAX_TRIES)
+        delay = backoff_seconds(tries)
+        if _receiver_failing(outcome):
+            # Hold the subscription's other deliveries back until this one's next try.
+            subscriptions.update(
+                blocked_until=now + timedelta(seconds=delay), probe_delivery=delivery.pk if retries else None
+            )
+        else:  # the receiver answers
+            subscriptions.exclude(blocked_until=None).update(blocked_until=None, probe_delivery=None)
         if outcome.ok:
             if mine.update(status=Succeeded, finished_at=now, **result):
                 subscriptions.update(consecutive_failures=0)
-        elif tries < int(settings.SSI_WEBHOOK_MAX_TRIES):
-            delay = backoff_seconds(tries)
+        elif retries:
             if mine.update(next_attempt_at=now + timedelta(seconds=delay), **result):
                 delivery_id = str(delivery.pk)
                 transaction.on_commit(lambda: deliveries_enqueue([delivery_id], countdown=delay))
@@ -360,17 +402,15 @@ def webhooks_sweep() -> int:
     What an enqueue lost (a broker outage, a worker that died mid-try) goes
     out here. Returns the number of tasks enqueued.
     """
+    from config.celery import enqueue
     from gamification.webhooks.tasks import dispatch_outbox
 
     now = timezone.now()
     cutoff = now - SWEEP_GRACE
     enqueued = 0
-    if OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).exists():
-        try:
-            dispatch_outbox.delay()
-            enqueued += 1
-        except Exception:
-            logger.warning("could not enqueue the webhook dispatch; the next sweep will", exc_info=True)
+    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
+    if undispatched.exists() and enqueue(dispatch_outbox):
+        enqueued += 1
     overdue = [
         str(pk)
         for pk in WebhookDelivery.objects.filter(status=Pending, next_attempt_at__lt=cutoff)
