@@ -271,6 +271,8 @@ def delivery_run(*, delivery_id: str) -> Outcome | None:
 
 def _receiver_failing(outcome: Outcome) -> bool:
     """No answer (timeout, refused), or an answer that says "not now" (5xx, 429)."""
+    if outcome.unsent:
+        return False
     return outcome.status_code is None or outcome.status_code >= 500 or outcome.status_code == 429
 
 
@@ -306,11 +308,11 @@ def _try(delivery: WebhookDelivery) -> Outcome:
         # Checked again at every try: the name may point somewhere else by now.
         target = url_resolve(delivery.subscription.url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)
     except ValidationFailed as exc:
-        return Outcome(status_code=None, error=f"{exc.code}: {exc.detail}", duration_ms=0)
+        return Outcome(status_code=None, error=f"{exc.code}: {exc.detail}", duration_ms=0, unsent=True)
     try:
         secret = secret_open(delivery.subscription.secret)
     except SecretUnavailable as exc:  # SSI_SECRETS_KEY missing or wrong: the try fails, retried later
-        return Outcome(status_code=None, error=str(exc), duration_ms=0)
+        return Outcome(status_code=None, error=str(exc), duration_ms=0, unsent=True)
     headers = request_headers(secret=secret, event_type=event.type, delivery_id=str(delivery.pk), body=body)
     return post(
         target=target, body=body, headers=headers, timeout=float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS)
