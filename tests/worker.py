@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,15 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    data_dir: Path, *, concurrency: int = 1, include: Sequence[str] = ()
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``celery -A config worker`` on a filesystem broker under ``data_dir``;
-    point this process's producer at the same broker, eager mode off."""
+    point this process's producer at the same broker, eager mode off.
+
+    One process (``--pool solo``) unless ``concurrency`` > 1 (prefork, as in
+    production, so a long task does not hold up the others). ``include``: more
+    modules for the worker to import (tasks defined by tests)."""
     broker = data_dir / "broker"
     options = {
         "data_folder_in": str(broker / "queue"),
@@ -61,8 +67,10 @@ def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    pool = ["--pool", "solo"] if concurrency <= 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
+    extra = ["--include", ",".join(include)] if include else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", "solo",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool, *extra,
          "--without-mingle", "--without-gossip", "--without-heartbeat"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
