@@ -219,13 +219,13 @@ def _error_code(raw: bytes) -> str:
 
 
 def recompute_during(server: Server, keys: TenantKeys, load: Load, jobs: list[str], today: date) -> None:
-    """Queue a recompute of yesterday once the first batches are in, and of three days ago at half way.
+    """Queue a recompute of yesterday as the load starts, and of three days ago at half way.
 
     (Queued later, the first would wait behind the badge evaluations every
     batch enqueues, and might start only after the load.)"""
     admin = HttpClient(server.port, host=keys.host, token=keys.admin)
     try:
-        for share, body in ((0.02, {}), (0.5, {"date": (today - timedelta(days=3)).isoformat()})):
+        for share, body in ((0.0, {}), (0.5, {"date": (today - timedelta(days=3)).isoformat()})):
             wait_for(lambda share=share: load.done >= share * len(load.sends), timeout=3600, what="the load")
             answer = admin.json("POST", "/api/v1/scores/recompute", body, expect=202)
             jobs.append(answer["job"]["id"])
@@ -276,6 +276,9 @@ def test_load_without_loss(
     with gunicorn_server(tmp_path, workers=3, env={"SSI_RATE_LIMIT_PER_MINUTE": "0"}) as server:
         setup_tenant(server, keys)
         with celery_worker(tmp_path, concurrency=2) as worker:
+            log = tmp_path / "worker.log"
+            wait_for(lambda: worker.poll() is not None or " ready." in log.read_text(), timeout=120,
+                     what="the worker to start", log=log)  # fmt: skip
             recompute = threading.Thread(
                 target=recompute_during, args=(server, keys, load, jobs, now.astimezone(tz).date()), daemon=True
             )
@@ -287,10 +290,9 @@ def test_load_without_loss(
             assert server.process.poll() is None, server.tail()
             wait_for(
                 lambda: worker.poll() is not None or quiet(schema, tmp_path / "broker" / "queue"),
-                timeout=120 + events / 200, what="the worker to finish the jobs and evaluations",
-                log=tmp_path / "worker.log",
+                timeout=120 + events / 200, what="the worker to finish the jobs and evaluations", log=log,
             )  # fmt: skip
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+            assert worker.poll() is None, log.read_text()[-3000:]
         gunicorn_log = server.tail(5000)
     total_seconds = time.monotonic() - started
 
