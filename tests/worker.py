@@ -67,7 +67,9 @@ def celery_worker(
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
-    pool = ["--pool", "solo"] if concurrency <= 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
+    pool = ["--pool", "solo"]
+    if concurrency > 1:
+        pool = ["--pool", "prefork", "--concurrency", str(concurrency)]
     extra = ["--include", ",".join(include)] if include else []
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool, *extra,

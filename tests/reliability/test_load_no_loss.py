@@ -129,7 +129,8 @@ def generate(n: int, rng: random.Random, now: datetime) -> list[Event]:
 def plan(events: list[Event], rng: random.Random) -> list[Send]:
     """Every batch once, and 10% of them again a little later (often while the first is running)."""
     batches = [tuple(events[i : i + BATCH]) for i in range(0, len(events), BATCH)]
-    resent = sorted(rng.sample(range(len(batches)), max(len(RESEND_KINDS), round(len(batches) * RESEND_SHARE))))
+    how_many = max(len(RESEND_KINDS), round(len(batches) * RESEND_SHARE))
+    resent = sorted(rng.sample(range(len(batches)), how_many))
     kinds = {b: RESEND_KINDS[i % len(RESEND_KINDS)] for i, b in enumerate(resent)}
     queue: list[Send] = []
     for b, batch in enumerate(batches):
@@ -226,7 +227,8 @@ def recompute_during(server: Server, keys: TenantKeys, load: Load, jobs: list[st
     admin = HttpClient(server.port, host=keys.host, token=keys.admin)
     try:
         for share, body in ((0.0, {}), (0.5, {"date": (today - timedelta(days=3)).isoformat()})):
-            wait_for(lambda share=share: load.done >= share * len(load.sends), timeout=3600, what="the load")
+            at = share * len(load.sends)
+            wait_for(lambda at=at: load.done >= at, timeout=3600, what="the load")  # type: ignore[misc]
             answer = admin.json("POST", "/api/v1/scores/recompute", body, expect=202)
             jobs.append(answer["job"]["id"])
     finally:
@@ -265,7 +267,7 @@ def test_load_without_loss(
     keys = committed_tenant
     schema = keys.slug.replace("-", "_")
     tz = ZoneInfo("Europe/Berlin")  # the committed tenant's time zone
-    rng = random.Random(6)  # noqa: S311 (test data)
+    rng = random.Random(6)
     now = datetime.now(UTC)
     generated = generate(events, rng, now)
     load = Load(plan(generated, rng))
@@ -280,7 +282,9 @@ def test_load_without_loss(
             wait_for(lambda: worker.poll() is not None or " ready." in log.read_text(), timeout=120,
                      what="the worker to start", log=log)  # fmt: skip
             recompute = threading.Thread(
-                target=recompute_during, args=(server, keys, load, jobs, now.astimezone(tz).date()), daemon=True
+                target=recompute_during,
+                args=(server, keys, load, jobs, now.astimezone(tz).date()),
+                daemon=True,
             )
             recompute.start()
             send_all(server, keys, load)
@@ -378,7 +382,7 @@ def test_load_without_loss(
     with capsys.disabled():
         print(
             f"\n  load [{SCALE_ID}]: {events} events, {len(load.sends)} requests ({len(resends)} re-sent, "
-            f"{replays} replayed), {CLIENTS} clients; load {load_seconds:.0f} s, total {total_seconds:.0f} s; "
+            f"{replays} replayed), {CLIENTS} clients; load {load_seconds:.0f} s, "
+            f"total {total_seconds:.0f} s; "
             f"client retries {dict(load.retries) or 'none'}"
         )
-
