@@ -25,8 +25,10 @@ app.conf.update(
     task_time_limit=20 * 60,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    # Re-read the tenant row at most once a minute per worker (tenant-schemas-celery issue 28).
-    task_tenant_cache_seconds=60,
+    # Read the tenant row afresh for every task (one indexed query; tasks are coarse). A
+    # cached row (tenant-schemas-celery issue 28) carries settings as they were: with 60 s,
+    # the re-dating a time zone change enqueues ran with the old zone and changed nothing.
+    task_tenant_cache_seconds=0,
     timezone="UTC",
 )
 app.autodiscover_tasks()
