@@ -45,8 +45,8 @@ from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantWrap
 from django_tenants.utils import get_limit_set_calls, schema_context, tenant_context
 
 from api.models import ApiKey
-from gamification.models import WebhookDelivery
-from scoring.models import Job, ScoreSnapshot
+from gamification.models import PendingEvaluation, WebhookDelivery
+from scoring.models import Activity, ActivityDaily, Job, ScoreSnapshot
 from scoring.selectors import local_yesterday
 from scoring.tasks import dispatch_nightly
 from tenants.db import connection
@@ -298,6 +298,47 @@ def _run_probe_tasks(tmp_path: Path) -> None:
         assert tries == [0, 0, 1, 1, 2, 2], tries
         sub = [r for r in records if r["label"].startswith(f"{schema}/fanout/")]
         assert len(sub) == 2 * 2 * chunks
+
+
+@pytest.mark.worker
+def test_a_task_sees_the_tenant_as_committed_not_as_the_worker_cached_it(
+    committed_tenant: TenantKeys, tmp_path: Path
+) -> None:
+    """The worker caches tenant rows for a minute (tenant-schemas-celery issue 28). A time zone
+    change enqueues the re-dating of events: it must use the new zone even when the worker
+    ran a task for this tenant a moment before (the cached row still has the old one)."""
+    keys = committed_tenant
+    schema = keys.slug.replace("-", "_")
+    # 23:30 UTC: the next day in Berlin, the same day in New York.
+    at = datetime.combine(timezone.now().date() - timedelta(days=2), dtime(23, 30), tzinfo=ZoneInfo("UTC"))
+    events = [{"id": f"tz-{i}", "rep": "tz-rep", "type": "post_published", "occurred_at": at.isoformat()}
+              for i in range(3)]  # fmt: skip
+    client = ApiClient(keys.host, keys.admin)
+    log = tmp_path / "worker.log"
+    with celery_worker(tmp_path) as worker:
+        assert client.post("/api/v1/activities", {"events": events}).json()["accepted"] == 3
+        # The worker evaluates the batch's badges, in this tenant: it now holds the tenant row.
+        wait_for(lambda: worker.poll() is not None or _evaluated(schema), timeout=60,
+                 what="the badge evaluation", log=log)  # fmt: skip
+        with schema_context(schema):
+            assert set(Activity.objects.values_list("local_day", flat=True)) == {at.date() + timedelta(days=1)}
+        answer = client.patch("/api/v1/settings", {"timezone": "America/New_York"})
+        assert answer.status_code == 200, answer.content
+        wait_for(lambda: worker.poll() is not None or _redated(schema, at.date()), timeout=30,
+                 what="the events re-dated to New York days", log=log)  # fmt: skip
+        assert worker.poll() is None, log.read_text()[-2000:]
+    with schema_context(schema):
+        assert list(ActivityDaily.objects.values_list("day", "n")) == [(at.date(), 3)]
+
+
+def _evaluated(schema: str) -> bool:
+    with schema_context(schema):
+        return not PendingEvaluation.objects.exists()
+
+
+def _redated(schema: str, day: Any) -> bool:
+    with schema_context(schema):
+        return set(Activity.objects.values_list("local_day", flat=True)) == {day}
 
 
 @pytest.fixture
