@@ -36,14 +36,15 @@ def test_database_url() -> str:
 
 @contextmanager
 def celery_worker(
-    data_dir: Path, *, concurrency: int = 1, include: Sequence[str] = ()
+    data_dir: Path, *, concurrency: int = 1, include: Sequence[str] = (), broker_url: str | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``celery -A config worker`` on a filesystem broker under ``data_dir``;
     point this process's producer at the same broker, eager mode off.
 
     One process (``--pool solo``) unless ``concurrency`` > 1 (prefork, as in
     production, so a long task does not hold up the others). ``include``: more
-    modules for the worker to import (tasks defined by tests)."""
+    modules for the worker to import (tasks defined by tests). ``broker_url``:
+    another broker instead (a private Redis, say)."""
     broker = data_dir / "broker"
     options = {
         "data_folder_in": str(broker / "queue"),
@@ -55,7 +56,10 @@ def celery_worker(
     for folder in ("queue", "processed", "control"):
         (broker / folder).mkdir(parents=True, exist_ok=True)
     saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
-    app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    if broker_url:
+        app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
+    else:
+        app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
     _reset_pools()
     env = {
         **os.environ,
@@ -63,7 +67,7 @@ def celery_worker(
         "DATABASE_URL": test_database_url(),
         "SSI_DATA_DIR": str(data_dir),
         "REDIS_URL": "",
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": broker_url or "filesystem://",
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
