@@ -4,10 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make soak`: examples per operation of the schema fuzzing, unless FUZZ_EXAMPLES is set.
+SOAK_FUZZ_EXAMPLES ?= 500
 PIP_NOISE := BuildBackendWarning|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench schema clean
+.PHONY: help install run test soak lint format bench schema clean
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,6 +29,15 @@ run: $(STAMP)  ## Start everything: database, API, Celery worker and beat, demo 
 
 test: $(STAMP)  ## Run the whole test suite against a real PostgreSQL
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+soak: $(STAMP)  ## The load test at full scale (200,000 events), then the schema fuzzing with more examples
+	SSI_LOAD_EVENTS=$${SSI_LOAD_EVENTS:-200000} $(PY) -m pytest tests/reliability/test_load_no_loss.py $(PYTEST_ARGS)
+	@# The schemathesis tests, if any, with more examples (FUZZ_EXAMPLES, passed through when set).
+	@fuzz=$$(grep -rlE --include='test_*.py' 'schemathesis|FUZZ_EXAMPLES' tests | sort); \
+	if [ -n "$$fuzz" ]; then \
+		echo "FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-$(SOAK_FUZZ_EXAMPLES)} pytest $$fuzz"; \
+		FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-$(SOAK_FUZZ_EXAMPLES)} $(PY) -m pytest $$fuzz $(PYTEST_ARGS); \
+	fi
 
 lint: $(STAMP)  ## ruff, mypy, and the OpenAPI schema validated with warnings as errors
 	$(VENV)/bin/ruff check .

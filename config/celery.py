@@ -39,8 +39,10 @@ app.conf.update(
         "interval_step": 0.2,
         "interval_max": 0.2,
     },
-    # Re-read the tenant row at most once a minute per worker (tenant-schemas-celery issue 28).
-    task_tenant_cache_seconds=60,
+    # Read the tenant row afresh for every task (one indexed query; tasks are coarse). A
+    # cached row (tenant-schemas-celery issue 28) carries settings as they were: with 60 s,
+    # the re-dating a time zone change enqueues ran with the old zone and changed nothing.
+    task_tenant_cache_seconds=0,
     timezone="UTC",
 )
 app.autodiscover_tasks()

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -36,13 +36,23 @@ def test_database_url() -> str:
 
 @contextmanager
 def celery_worker(
-    data_dir: Path, *, pool: str = "solo", concurrency: int = 1, extra_env: dict[str, str] | None = None
+    data_dir: Path,
+    *,
+    pool: str | None = None,
+    concurrency: int = 1,
+    include: Sequence[str] = (),
+    broker_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``celery -A config worker`` on a filesystem broker under ``data_dir``;
     point this process's producer at the same broker, eager mode off.
 
-    The worker leads its own process group (a test may SIGKILL the whole group);
-    ``pool="prefork"`` gives it ``concurrency`` child processes."""
+    The worker leads its own process group (a test may SIGKILL the whole group).
+    One process (``--pool solo``) unless ``concurrency`` > 1 (prefork, as in
+    production, so a long task does not hold up the others) or ``pool`` says
+    otherwise. ``include``: more modules for the worker to import (tasks defined
+    by tests). ``broker_url``: another broker instead (a private Redis, say).
+    ``extra_env``: more environment for the worker."""
     broker = data_dir / "broker"
     options = {
         "data_folder_in": str(broker / "queue"),
@@ -54,7 +64,10 @@ def celery_worker(
     for folder in ("queue", "processed", "control"):
         (broker / folder).mkdir(parents=True, exist_ok=True)
     saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
-    app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    if broker_url:
+        app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
+    else:
+        app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
     _reset_pools()
     env = {
         **os.environ,
@@ -62,14 +75,17 @@ def celery_worker(
         "DATABASE_URL": test_database_url(),
         "SSI_DATA_DIR": str(data_dir),
         "REDIS_URL": "",
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": broker_url or "filesystem://",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         **(extra_env or {}),
     }
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    pool = pool or ("prefork" if concurrency > 1 else "solo")
+    pool_args = ["--pool", pool, "--concurrency", str(concurrency)]
+    extra = ["--include", ",".join(include)] if include else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", pool,
-         "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--without-heartbeat"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool_args, *extra,
+         "--without-mingle", "--without-gossip", "--without-heartbeat"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:

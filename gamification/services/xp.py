@@ -65,8 +65,34 @@ def xp_credit_reward(*, rep_id: int, day: date, xp: int) -> tuple[int, int] | No
 
 
 def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
-    """(rep id, old xp, new xp) for every rep credited."""
+    """(rep id, old xp, new xp) for every rep credited.
+
+    Locks are taken in one order by every caller, so an ingest and a badge
+    evaluation crediting the same reps queue up instead of deadlocking (the
+    load test found one deadlock every few batches): the evaluation queue rows
+    first (an evaluation draining them holds them until it commits: wait for
+    it here, before holding any XP row it needs), then the reps by id, then
+    the ledger rows by (rep, day). Left to the UPDATE, PostgreSQL would lock
+    the reps in whatever order its plan reads them.
+    """
     with connection.cursor() as cursor:
+        if pending_reps:
+            cursor.execute(
+                """
+                INSERT INTO gamification_pendingevaluation (rep_id, queued_at)
+                SELECT rep_id, now() FROM unnest(%s::bigint[]) AS p(rep_id) ORDER BY rep_id
+                ON CONFLICT (rep_id) DO NOTHING
+                """,
+                [sorted(set(pending_reps))],
+            )
+        if not rows:
+            return []
+        cursor.execute(
+            # NO KEY UPDATE, as the UPDATE below takes: a plain FOR UPDATE would also block the
+            # KEY SHARE locks other transactions' foreign key checks take on these reps.
+            "SELECT id FROM scoring_rep WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+            [sorted({r[0] for r in rows})],
+        )
         cursor.execute(
             """
             WITH x AS (SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS t(rep_id, day, xp)),
@@ -74,18 +100,13 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
                 INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
                 SELECT rep_id, day, xp FROM x ORDER BY rep_id, day
                 ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
-            ),
-            pending AS (
-                INSERT INTO gamification_pendingevaluation (rep_id, queued_at)
-                SELECT rep_id, now() FROM unnest(%s::bigint[]) AS p(rep_id)
-                ON CONFLICT (rep_id) DO NOTHING
             )
             UPDATE scoring_rep r SET xp = r.xp + t.xp
               FROM (SELECT rep_id, sum(xp) AS xp FROM x GROUP BY rep_id) t
              WHERE r.id = t.rep_id
             RETURNING r.id, r.xp - t.xp, r.xp
             """,
-            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], pending_reps],
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
         )
         return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
 
