@@ -16,6 +16,7 @@ from scoring.selectors import aggregates_for_day
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
 from tests.factories import in_tenant
+from tests.factories.scoring import RepFactory
 
 TYPES = sorted(EVENT_TYPES)
 DAY = date(2026, 6, 30)
@@ -66,8 +67,13 @@ def test_sql_aggregates_equal_the_reference_on_random_events(world: object, db: 
             ]
             for rep in reps
         }
+        # Reps far apart in id are selected by array, not by id range: both ways agree.
+        far = RepFactory.create_batch(40)[-1].pk
         for day in (DAY, DAY - timedelta(days=40), date(2026, 3, 1)):
             from_sql = aggregates_for_day(config=config, day=day, rep_ids=list(rep_ids.values()))
+            first = rep_ids[reps[0]]
+            sparse = aggregates_for_day(config=config, day=day, rep_ids=[first, far])
+            assert far not in sparse and sparse.get(first) == from_sql.get(first)
             for rep in reps:
                 reference = aggregate_events(stored[rep], day=day, config=config, tz=tz)
                 sql = from_sql.get(rep_ids[rep])

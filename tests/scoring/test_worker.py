@@ -64,8 +64,10 @@ def test_nightly_dispatch_scores_due_tenants_in_their_own_schema_once(
     try:
         with celery_worker(tmp_path) as worker:
             assert dispatch_nightly() == 1
+            # The job is marked succeeded after its last day's hooks (badges, goals) have run,
+            # a moment after that day's snapshots commit: wait for both.
             wait_for(
-                lambda: worker.poll() is not None or _scored(schema, yesterday),
+                lambda: worker.poll() is not None or (_scored(schema, yesterday) and _jobs_done(schema) == 1),
                 what="the nightly recompute", log=tmp_path / "worker.log",
             )  # fmt: skip
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
