@@ -44,11 +44,34 @@ def random_events(rng: random.Random, reps: list[str], n: int) -> list[dict[str,
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sql_aggregates_equal_the_reference_on_random_events(world: object, db: None, seed: int) -> None:
     rng = random.Random(seed)
-    config = (
-        DEFAULT
-        if seed != 3
-        else parse_config({**DEFAULT.to_dict(), "window_days": 30, "half_life_days": None})
-    )
+    config = {
+        1: DEFAULT,
+        # A window of two mask words, and active days of one type set besides "any type".
+        2: parse_config(
+            {
+                **DEFAULT.to_dict(),
+                "window_days": 100,
+                "pillars": {
+                    **DEFAULT.to_dict()["pillars"],
+                    "brand": {
+                        "max_points": 25,
+                        "signals": [
+                            *DEFAULT.to_dict()["pillars"]["brand"]["signals"],
+                            {
+                                "key": "posting_days",
+                                "kind": "active_days",
+                                "types": ["post_published", "post_shared"],
+                                "target": 20,
+                                "weight": 1,
+                            },
+                        ],
+                    },
+                },
+            }
+        ),
+        3: parse_config({**DEFAULT.to_dict(), "window_days": 30, "half_life_days": None}),
+    }[seed]
+    assert seed != 2 or len(config.active_day_type_sets) == 2
     acme = Tenant.objects.get(slug="acme")
     tz = ZoneInfo(acme.timezone)
     with in_tenant("acme"):
