@@ -17,31 +17,33 @@ from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-DRAIN_BATCH = 5000
+# Queue rows taken per pass: one row per ingest transaction (up to 1000 reps each).
+DRAIN_ROWS = 5
 
 
 def pending_evaluate(*, tenant: Tenant) -> int:
     """Evaluate ingest-time rules for the reps queued by ingestion. Returns how many reps.
 
     The queue rows are taken with SKIP LOCKED and deleted in the same
-    transaction as the awards: two workers never take the same rep, and a
-    crash puts the reps back.
+    transaction as the awards: two workers never take the same row, and a
+    crash puts the reps back. A rep named by several rows is evaluated once.
     """
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 """
-                DELETE FROM gamification_pendingevaluation WHERE rep_id IN (
-                    SELECT rep_id FROM gamification_pendingevaluation ORDER BY queued_at
+                DELETE FROM gamification_pendingevaluation WHERE id IN (
+                    SELECT id FROM gamification_pendingevaluation ORDER BY id
                      LIMIT %s FOR UPDATE SKIP LOCKED)
-                RETURNING rep_id
+                RETURNING rep_ids
                 """,
-                [DRAIN_BATCH],
+                [DRAIN_ROWS],
             )
-            rep_ids = [row[0] for row in cursor.fetchall()]
-            if not rep_ids:
+            rows = cursor.fetchall()
+            if not rows:
                 return total
+            rep_ids = sorted({rep_id for (ids,) in rows for rep_id in ids})
             today = local_today(tenant.timezone)
             badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=today, ingest_time_only=True)
             _goals_hook(tenant=tenant, rep_ids=rep_ids, day=today)
