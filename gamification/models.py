@@ -18,7 +18,8 @@ class XpDaily(models.Model):
     """
 
     pk = models.CompositePrimaryKey("rep_id", "day")
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key (rep, day) serves every lookup by rep.
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     xp = models.BigIntegerField(default=0)
 

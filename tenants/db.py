@@ -19,9 +19,10 @@ connection: Any = cast(Any, _connection)
 
 @contextmanager
 def binary_cursor() -> Iterator[psycopg.Cursor[Any]]:
-    """A psycopg cursor on the default connection that binds parameters server-side, in
-    binary: a Python list goes as a typed array, not as SQL text quoted and parsed element
-    by element, and results come back binary. For the hot paths' bulk statements.
+    """A psycopg cursor on the default connection that binds parameters server-side: with
+    ``%b`` placeholders a Python list goes as a binary typed array, not as SQL text quoted
+    and parsed element by element (``execute(..., binary=True)`` for binary results too).
+    For the hot paths' bulk statements.
 
     Django's own cursor is opened first, so django-tenants sets the search_path; database
     errors are Django's (``OperationalError`` and friends, the psycopg error as

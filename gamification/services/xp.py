@@ -77,7 +77,7 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
         if pending_reps:
             cursor.execute(
                 "INSERT INTO gamification_pendingevaluation (rep_ids, queued_at) "
-                "VALUES (%s::bigint[], now())",
+                "VALUES (%b::bigint[], now())",
                 [sorted(pending_reps)],
             )
         if not rows:
@@ -86,7 +86,7 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
         cursor.execute(
             """
             INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
-            SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) ORDER BY 1, 2
+            SELECT * FROM unnest(%b::bigint[], %b::date[], %b::bigint[]) ORDER BY 1, 2
             ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
             """,
             [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
@@ -98,9 +98,9 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
         cursor.execute(
             """
             WITH locked AS (
-                SELECT id FROM scoring_rep WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+                SELECT id FROM scoring_rep WHERE id = ANY(%b::bigint[]) ORDER BY id FOR NO KEY UPDATE
             ),
-            t AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS t(rep_id, xp))
+            t AS (SELECT * FROM unnest(%b::bigint[], %b::bigint[]) AS t(rep_id, xp))
             UPDATE scoring_rep r SET xp = r.xp + t.xp
               FROM locked JOIN t ON t.rep_id = locked.id
              WHERE r.id = locked.id

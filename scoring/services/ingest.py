@@ -1,11 +1,12 @@
 """Activity ingestion: the hottest path of the product.
 
-Validation is plain Python (no serializer per event). Accepted events and
-their daily rollup are written by ONE statement: an ``INSERT … SELECT FROM
-unnest(…) ON CONFLICT (event_id) DO NOTHING`` whose ``RETURNING`` rows feed
-an upsert of the rollup, so only events stored now count, and a duplicate
-(same event id, in this batch or before) is stored once and counted.
-The caller's transaction commits before the answer.
+Validation is plain Python (no serializer per event). Accepted events are
+written by ONE statement, an ``INSERT … SELECT FROM unnest(…) ON CONFLICT
+(event_id) DO NOTHING`` fed binary arrays, whose ``RETURNING`` rows, grouped
+per (rep, type, local day), then feed the hooks (XP) and the upsert of the
+daily rollup: only events stored now count, and a duplicate (same event id,
+in this batch or before) is stored once and counted. The caller's transaction
+commits before the answer.
 """
 
 from __future__ import annotations
@@ -174,8 +175,8 @@ WITH ins AS (
     INSERT INTO scoring_activity
         (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
     SELECT event_id, rep_id, type, occurred_at, local_day, value, metadata, clock_timestamp()
-      FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::timestamptz[], %s::date[],
-                  %s::float8[], %s::jsonb[])
+      FROM unnest(%b::varchar[], %b::bigint[], %b::varchar[], %b::timestamptz[], %b::date[],
+                  %b::float8[], %b::jsonb[])
            WITH ORDINALITY AS t(event_id, rep_id, type, occurred_at, local_day, value, metadata, ord)
      ORDER BY ord
     ON CONFLICT (event_id) DO NOTHING
@@ -190,8 +191,8 @@ SELECT rep_id, type, local_day, count(*), sum(value), max(occurred_at),
 
 _ROLLUP_SQL = """
 INSERT INTO scoring_activitydaily AS d (rep_id, type, day, n, total, last_at, last_id, last_value)
-SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::int[], %s::float8[],
-                     %s::timestamptz[], %s::bigint[], %s::float8[])
+SELECT * FROM unnest(%b::bigint[], %b::varchar[], %b::date[], %b::int[], %b::float8[],
+                     %b::timestamptz[], %b::bigint[], %b::float8[])
  ORDER BY 1, 2, 3
 ON CONFLICT (rep_id, type, day) DO UPDATE SET
     n = d.n + excluded.n,
@@ -207,7 +208,7 @@ ON CONFLICT (rep_id, type, day) DO UPDATE SET
 def _rep_ids(cursor: psycopg.Cursor[Any], external_ids: list[str], *, create: bool) -> dict[str, int]:
     """external_id -> rep id, creating missing reps in one statement when allowed."""
     cursor.execute(
-        "SELECT external_id, id FROM scoring_rep WHERE external_id = ANY(%s::varchar[])", [external_ids]
+        "SELECT external_id, id FROM scoring_rep WHERE external_id = ANY(%b::varchar[])", [external_ids]
     )
     found: dict[str, int] = dict(cursor.fetchall())
     missing = [e for e in external_ids if e not in found]
@@ -215,14 +216,14 @@ def _rep_ids(cursor: psycopg.Cursor[Any], external_ids: list[str], *, create: bo
         cursor.execute(
             """
             INSERT INTO scoring_rep (external_id, name, email, active, created_at, updated_at)
-            SELECT e, '', '', true, now(), now() FROM unnest(%s::varchar[]) AS e
+            SELECT e, '', '', true, now(), now() FROM unnest(%b::varchar[]) AS e
             ON CONFLICT (external_id) DO NOTHING
             """,
             [missing],
         )
         # Another request may have created some of them a moment ago: read them all back.
         cursor.execute(
-            "SELECT external_id, id FROM scoring_rep WHERE external_id = ANY(%s::varchar[])", [missing]
+            "SELECT external_id, id FROM scoring_rep WHERE external_id = ANY(%b::varchar[])", [missing]
         )
         found.update(cursor.fetchall())
     return found
