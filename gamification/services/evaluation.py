@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 
 # Queue rows taken per pass: one row per ingest transaction (up to 1000 reps each).
 DRAIN_ROWS = 5
+# Held (deleted, uncommitted) until the evaluation commits: a crash puts them back.
+CLAIM_SQL = """
+DELETE FROM gamification_pendingevaluation WHERE id IN (
+    SELECT id FROM gamification_pendingevaluation ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+RETURNING rep_ids
+"""
 
 
 def pending_evaluate(*, tenant: Tenant) -> int:
@@ -31,15 +37,7 @@ def pending_evaluate(*, tenant: Tenant) -> int:
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                """
-                DELETE FROM gamification_pendingevaluation WHERE id IN (
-                    SELECT id FROM gamification_pendingevaluation ORDER BY id
-                     LIMIT %s FOR UPDATE SKIP LOCKED)
-                RETURNING rep_ids
-                """,
-                [DRAIN_ROWS],
-            )
+            cursor.execute(CLAIM_SQL, [DRAIN_ROWS])
             rows = cursor.fetchall()
             if not rows:
                 return total

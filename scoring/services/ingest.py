@@ -51,7 +51,7 @@ class IngestResult:
 
 
 class _Valid(NamedTuple):
-    index: int
+    position: int  # in the batch
     event_id: str
     rep: str
     type: str
@@ -280,7 +280,7 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
             else:
                 result.rejected.append(
                     {
-                        "index": v.index,
+                        "index": v.position,
                         "id": v.event_id,
                         "errors": [_error("unknown_rep", f"No rep with external_id {v.rep!r}.", "rep")],
                     }
