@@ -17,8 +17,11 @@ from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-# Queue rows taken per pass: one row per ingest transaction (up to 1000 reps each).
-DRAIN_ROWS = 5
+# Queue rows taken per pass (one row per ingest transaction, up to 1000 reps each): many,
+# so that a rep named by many ingests since the last pass is evaluated once; the reps are
+# then evaluated DRAIN_BATCH at a time.
+DRAIN_ROWS = 200
+DRAIN_BATCH = 5000
 # Held (deleted, uncommitted) until the evaluation commits: a crash puts them back.
 CLAIM_SQL = """
 DELETE FROM gamification_pendingevaluation WHERE id IN (
@@ -43,8 +46,10 @@ def pending_evaluate(*, tenant: Tenant) -> int:
                 return total
             rep_ids = sorted({rep_id for (ids,) in rows for rep_id in ids})
             today = local_today(tenant.timezone)
-            badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=today, ingest_time_only=True)
-            _goals_hook(tenant=tenant, rep_ids=rep_ids, day=today)
+            for start in range(0, len(rep_ids), DRAIN_BATCH):
+                chunk = rep_ids[start : start + DRAIN_BATCH]
+                badges_evaluate(tenant=tenant, rep_ids=chunk, day=today, ingest_time_only=True)
+                _goals_hook(tenant=tenant, rep_ids=chunk, day=today)
         total += len(rep_ids)
 
 
