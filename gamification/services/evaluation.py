@@ -7,7 +7,7 @@ from datetime import date
 
 from django.db import transaction
 
-from gamification.models import OutboxEvent
+from gamification.models import OutboxEvent, PendingEvaluation
 from gamification.services.badges import badges_evaluate
 from gamification.services.outbox import event_emit
 from scoring.models import Rep, ScoredDay
@@ -34,23 +34,35 @@ def pending_evaluate(*, tenant: Tenant) -> int:
     """Evaluate ingest-time rules for the reps queued by ingestion. Returns how many reps.
 
     The queue rows are taken with SKIP LOCKED and deleted in the same
-    transaction as the awards: two workers never take the same row, and a
-    crash puts the reps back. A rep named by several rows is evaluated once.
+    transaction as the awards: a crash puts the reps back. A rep named by
+    several rows is evaluated once. One worker at a time drains a tenant's
+    queue (it loops until the queue is empty): two would evaluate mostly the
+    same reps, from different rows, twice.
     """
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"pending-evaluate:{connection.schema_name}"],
+            )
+            if not cursor.fetchone()[0]:
+                # The worker holding it drains what is queued now, and looks again after it
+                # lets go: nothing queued before this moment is left behind.
+                return total
             cursor.execute(CLAIM_SQL, [DRAIN_ROWS])
             rows = cursor.fetchall()
-            if not rows:
-                return total
             rep_ids = sorted({rep_id for (ids,) in rows for rep_id in ids})
-            today = local_today(tenant.timezone)
-            for start in range(0, len(rep_ids), DRAIN_BATCH):
-                chunk = rep_ids[start : start + DRAIN_BATCH]
-                badges_evaluate(tenant=tenant, rep_ids=chunk, day=today, ingest_time_only=True)
-                _goals_hook(tenant=tenant, rep_ids=chunk, day=today)
+            if rep_ids:
+                today = local_today(tenant.timezone)
+                for start in range(0, len(rep_ids), DRAIN_BATCH):
+                    chunk = rep_ids[start : start + DRAIN_BATCH]
+                    badges_evaluate(tenant=tenant, rep_ids=chunk, day=today, ingest_time_only=True)
+                    _goals_hook(tenant=tenant, rep_ids=chunk, day=today)
         total += len(rep_ids)
+        # Empty: done, unless rows came while the lock was held (their worker gave up).
+        if not rows and not PendingEvaluation.objects.exists():
+            return total
 
 
 def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> None:

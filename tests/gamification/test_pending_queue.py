@@ -92,3 +92,38 @@ def test_a_rep_queued_by_several_ingests_is_evaluated_once(committed_tenant: Ten
         assert PendingEvaluation.objects.count() == 3
         assert pending_evaluate(tenant=tenant) == 4  # bob, other-0, other-1, other-2
         assert BadgeAward.objects.filter(rep__external_id="bob").count() == 1
+
+
+def test_one_worker_at_a_time_drains_a_tenants_queue(committed_tenant: TenantKeys) -> None:
+    tenant = Tenant.objects.get(slug=committed_tenant.slug)
+    with tenant_context(tenant):
+        activities_ingest(tenant=tenant, events=[post("cat", "c-1")])
+    draining = threading.Event()
+    release = threading.Event()
+
+    def another_worker_mid_pass() -> None:
+        try:
+            with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    [f"pending-evaluate:{tenant.schema_name}"],
+                )
+                draining.set()
+                release.wait(timeout=30)
+        finally:
+            draining.set()
+            connections.close_all()
+
+    other = threading.Thread(target=another_worker_mid_pass)
+    other.start()
+    try:
+        assert draining.wait(timeout=30)
+        with tenant_context(tenant):
+            assert pending_evaluate(tenant=tenant) == 0  # left to the worker draining
+            assert PendingEvaluation.objects.count() == 1
+    finally:
+        release.set()
+        other.join(timeout=30)
+    with tenant_context(tenant):
+        assert pending_evaluate(tenant=tenant) == 1
+        assert list(BadgeAward.objects.values_list("badge__slug", flat=True)) == ["first-post"]
