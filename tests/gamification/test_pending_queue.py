@@ -105,14 +105,14 @@ def test_one_worker_at_a_time_drains_a_tenants_queue(committed_tenant: TenantKey
         try:
             with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
                     [f"pending-evaluate:{tenant.schema_name}"],
                 )
                 draining.set()
                 release.wait(timeout=30)
         finally:
             draining.set()
-            connections.close_all()
+            connections.close_all()  # lets go of the lock
 
     other = threading.Thread(target=another_worker_mid_pass)
     other.start()
