@@ -105,7 +105,7 @@ def test_with_the_broker_down_nothing_is_lost(
         rep = Rep.objects.get(external_id="crm-1")
         assert rep.xp == 100
         # The work the broker could not take is in the database.
-        assert PendingEvaluation.objects.filter(rep=rep).exists()
+        assert PendingEvaluation.objects.filter(rep_ids__contains=[rep.id]).exists()
         assert list(
             OutboxEvent.objects.filter(dispatched_at__isnull=True).values_list("type", flat=True)
         ) == ["level.up"]
