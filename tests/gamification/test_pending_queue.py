@@ -25,9 +25,9 @@ from tests.conftest import TenantKeys
 @pytest.fixture(autouse=True)
 def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
     def unreachable() -> None:
-        raise ConnectionError("broker down")
+        """What ``config.celery.enqueue`` does when the broker is down: log, publish nothing."""
 
-    monkeypatch.setattr(tasks.evaluate_pending, "delay", unreachable)
+    monkeypatch.setattr(tasks, "enqueue_evaluation", unreachable)
 
 
 def post(rep: str, event_id: str) -> dict[str, object]:
