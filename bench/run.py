@@ -561,7 +561,30 @@ class Bench:
 
     # -- 4. reads --
 
+    def reads_prepare(self) -> None:
+        """The reads need a scored day on ``bench-big``: when the recompute phase did not run
+        (``BENCH_ONLY=reads``), one nightly job for yesterday (untimed) scores it, as that
+        phase's first nightly would."""
+        from django_tenants.utils import tenant_context
+
+        from scoring.models import ScoredDay
+        from scoring.selectors import local_yesterday
+        from tenants.models import Tenant
+
+        tenant = Tenant.objects.get(slug=BIG)
+        with tenant_context(tenant):
+            scored = ScoredDay.objects.exists()
+        if scored:
+            return
+        day = local_yesterday(tenant.timezone)
+        progress = Progress("reads setup")
+        progress.update(f"no scored day on {BIG} (the recompute phase did not run): nightly job for {day}…")
+        report, _, _ = self.nightly(day)
+        self.wait_worker_idle()
+        progress.done(f"scored {BIG} for {day} (untimed): {report['reps']:,} reps in {report['seconds']:.1f}s")
+
     def bench_reads(self) -> None:
+        self.reads_prepare()
         s = self.scale
         rng = random.Random(5)
         n = s.reads_per_endpoint
