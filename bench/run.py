@@ -581,7 +581,9 @@ class Bench:
         progress.update(f"no scored day on {BIG} (the recompute phase did not run): nightly job for {day}…")
         report, _, _ = self.nightly(day)
         self.wait_worker_idle()
-        progress.done(f"scored {BIG} for {day} (untimed): {report['reps']:,} reps in {report['seconds']:.1f}s")
+        progress.done(
+            f"scored {BIG} for {day} (untimed): {report['reps']:,} reps in {report['seconds']:.1f}s"
+        )
 
     def bench_reads(self) -> None:
         self.reads_prepare()

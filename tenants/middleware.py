@@ -1,9 +1,14 @@
 """Routing a request to its tenant: by host, or by ``X-Tenant`` on the platform host.
 
-Runs first. The connection goes to ``public`` to read the tenant tables, then
-to the tenant's schema. django-tenants has no header routing of its own
-(issues 658, 922), so this replaces its ``TenantMainMiddleware.process_request``;
-the tenant is resolved from the public schema before authentication runs.
+Runs first. django-tenants has no header routing of its own (issues 658,
+922), so this replaces its ``TenantMainMiddleware.process_request``; the
+tenant is resolved from the public schema before authentication runs.
+
+The lookup names the public schema's tables explicitly, so it runs on
+whatever search_path the connection has: the request then costs one
+``SET search_path`` (to its tenant, or to public) rather than two
+(``TENANT_LIMIT_SET_CALLS``). Nothing is cached across requests: a tenant's
+settings, a new domain or a deleted tenant are seen by the very next request.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
 
 from api.errors import DB_RETRY_AFTER_SECONDS, error_response
 from tenants.db import connection
@@ -35,7 +41,6 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             )
 
     def _route(self, request: HttpRequest) -> HttpResponse | None:
-        connection.set_schema_to_public()
         hostname = request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
         hostname = hostname.rsplit(":", 1)[0] if not hostname.endswith("]") else hostname
         hostname = hostname.lower().rstrip(".")
@@ -44,19 +49,23 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if hostname in settings.SSI_PLATFORM_HOSTS:
             slug = request.headers.get("X-Tenant", "").strip()
             if not slug:
+                connection.set_schema_to_public()
                 request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
                 set_urlconf(request.urlconf)
                 return None
-            tenant = Tenant.objects.filter(slug=slug).first() if SLUG_RE.match(slug) else None
+            tenant = _tenant_where("t.slug = %s", slug) if SLUG_RE.match(slug) else None
             if tenant is None:
+                connection.set_schema_to_public()
                 return error_response(
                     404, "tenant_not_found", f"No tenant with slug {slug[:64]!r}.", "X-Tenant"
                 )
         else:
-            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-            if domain is None:
+            tenant = _tenant_where(
+                "t.id = (SELECT d.tenant_id FROM {domains} d WHERE d.domain = %s)", hostname
+            )
+            if tenant is None:
+                connection.set_schema_to_public()
                 return error_response(404, "tenant_not_found", "No tenant is served on this host.", None)
-            tenant = domain.tenant
 
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
@@ -64,3 +73,15 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
         return None
+
+
+def _tenant_where(condition: str, value: str) -> Tenant | None:
+    """The tenant matching ``condition`` (one parameter; ``{domains}`` names the domain table),
+    read from the public schema by qualified names, whatever schema the connection is on."""
+    qn = connection.ops.quote_name
+    public = qn(get_public_schema_name())
+    tenants = f"{public}.{qn(Tenant._meta.db_table)}"
+    where = condition.format(domains=f"{public}.{qn(Domain._meta.db_table)}")
+    sql = f"SELECT t.* FROM {tenants} t WHERE {where}"  # noqa: S608 (only fixed fragments)
+    rows = list(Tenant.objects.raw(sql, [value]))
+    return rows[0] if rows else None
