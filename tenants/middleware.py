@@ -5,10 +5,12 @@ Runs first. django-tenants has no header routing of its own (issues 658,
 tenant is resolved from the public schema before authentication runs.
 
 The lookup names the public schema's tables explicitly, so it runs on
-whatever search_path the connection has: the request then costs one
-``SET search_path`` (to its tenant, or to public) rather than two
-(``TENANT_LIMIT_SET_CALLS``). Nothing is cached across requests: a tenant's
-settings, a new domain or a deleted tenant are seen by the very next request.
+whatever search_path the connection has. With ``TENANT_LIMIT_SET_CALLS`` a
+request then costs at most one ``SET search_path`` (to its tenant, or to
+public), and none when its connection is still on that tenant's path from
+the request before (``_activate``). Nothing is cached across requests: a
+tenant's settings, a new domain or a deleted tenant are seen by the very
+next request.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if hostname in settings.SSI_PLATFORM_HOSTS:
             slug = request.headers.get("X-Tenant", "").strip()
             if not slug:
-                connection.set_schema_to_public()
+                _activate(None)
                 request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
                 set_urlconf(request.urlconf)
                 return None
@@ -69,10 +71,29 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
-        connection.set_tenant(tenant)
+        _activate(tenant)
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
         return None
+
+
+def _activate(tenant: Tenant | None) -> None:
+    """``connection.set_tenant(tenant)`` (None: public), which makes the next query issue
+    ``SET search_path``, unless PostgreSQL is known to be on that very path already.
+
+    ``search_path_set_schemas`` is django-tenants' record of the path it last set; it is
+    cleared whenever PostgreSQL may have dropped it (rollback, savepoint rollback, a new
+    connection), and ``TENANT_LIMIT_SET_CALLS`` already trusts it for every query within a
+    request. Trusting it from one request to the next saves the ``SET`` of every request
+    that follows one to the same tenant on the same connection.
+    """
+    was_on = connection.search_path_set_schemas
+    if tenant is None:
+        connection.set_schema_to_public()
+    else:
+        connection.set_tenant(tenant)
+    if was_on is not None and was_on == connection._get_cursor_search_paths():
+        connection.search_path_set_schemas = was_on
 
 
 def _tenant_where(condition: str, value: str) -> Tenant | None:

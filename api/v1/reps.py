@@ -53,11 +53,29 @@ class RepCardSerializer(RepSerializer):
         fields = [*RepSerializer.Meta.fields, "xp", "level", "streak", "ssi", "badges"]
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def rep_body(rep: Rep) -> dict[str, Any]:
+    """``RepSerializer(rep).data``, without building a ModelSerializer's fields on every call
+    (about a millisecond, a quarter of the card's budget). tests/api/test_reps.py holds them
+    equal."""
+    return {
+        "external_id": rep.external_id,
+        "name": rep.name,
+        "email": rep.email,
+        "team": rep.team_id,
+        "active": rep.active,
+        "created_at": _DATETIME.to_representation(rep.created_at),
+        "updated_at": _DATETIME.to_representation(rep.updated_at),
+    }
+
+
 def rep_card(card: RepCard, tenant: Tenant) -> dict[str, Any]:
     """The rep's card (api.md, "Gamification"): the rep, its XP, level, streak, latest SSI and badges."""
     rep, streak = card.rep, card.streak
     return {
-        **RepSerializer(rep).data,
+        **rep_body(rep),
         "xp": rep.xp,
         "level": level_for(rep.xp, thresholds_of(tenant)),
         "streak": {

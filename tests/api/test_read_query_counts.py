@@ -1,10 +1,11 @@
 """The SQL statements of the hot reads, pinned (issue 5: reads): the rep card
 ``GET /api/v1/reps/{id}``, ``GET /api/v1/reps/{id}/ssi`` and the SSI leaderboard.
 
-Every request pays for routing (the tenant by host: one query on the public schema),
-its key (one query) and one ``SET search_path`` to its tenant (``TENANT_LIMIT_SET_CALLS``);
-then the card and /ssi are one query each, the ssi board two (its state, its page; a rep
-token's ``me`` one more). None of these grows with the number of reps, days or badges.
+Every request pays for routing (the tenant by host: one query on the public schema) and
+its key (one query); a ``SET search_path`` only when its connection was on another schema
+before (``TENANT_LIMIT_SET_CALLS``, tenants/middleware.py). Then the card and /ssi are one
+query each, the ssi board two (its state, its page; a rep token's ``me`` one more). None of
+these grows with the number of reps, days or badges.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
 
 ROUTING_AND_KEY = 2  # the tenant by host, the key
-SET_PATH = 1  # SET search_path to the tenant, once per request
 
 
 def active(rep: Rep, day: Any, n: int = 2) -> None:
@@ -52,15 +52,15 @@ def populate(reps: int, days: int) -> None:
 
 
 def statements(assert_max: Any, client: ApiClient, path: str, expected: int) -> list[str]:
-    """Ask ``path`` (after a first request, so the key's last_used_at is fresh and the
-    connection is in its steady state); at most ``expected`` statements, that many besides
-    SET search_path."""
+    """Ask ``path`` after a first request (so the key's last_used_at is fresh and the
+    connection is on the tenant's path): ``expected`` statements, no SET search_path."""
     assert client.get(path).status_code == 200
-    with assert_max(expected + SET_PATH) as captured:
+    with assert_max(expected) as captured:
         response = client.get(path)
     assert response.status_code == 200, response.content
     sql = [q["sql"] for q in captured.captured_queries]
-    assert len([s for s in sql if not s.startswith("SET search_path")]) == expected, sql
+    assert len(sql) == expected, sql
+    assert not any(s.startswith("SET") for s in sql), sql
     return sql
 
 
@@ -95,3 +95,23 @@ def test_the_ssi_leaderboard_is_two_queries_after_routing_and_the_key(
     as_rep = ApiClient(world.acme.host, token)
     statements(django_assert_max_num_queries, as_rep, "/api/v1/leaderboards/ssi", ROUTING_AND_KEY + 3)
     assert as_rep.get("/api/v1/leaderboards/ssi").json()["me"]["rep"] == "q1"
+
+
+def test_a_request_after_another_tenants_sets_the_search_path_once_and_reads_its_own_tenant(
+    acme: ApiClient, globex: ApiClient, django_assert_max_num_queries: Any
+) -> None:
+    with in_tenant("acme"):
+        RepFactory.create(external_id="same-id", name="Acme's")
+    with in_tenant("globex"):
+        RepFactory.create(external_id="same-id", name="Globex's")
+    acme.get("/api/v1/reps/same-id")  # the keys' last_used_at fresh
+    globex.get("/api/v1/reps/same-id")
+    for client, name in ((acme, "Acme's"), (globex, "Globex's"), (acme, "Acme's"), (globex, "Globex's")):
+        with django_assert_max_num_queries(ROUTING_AND_KEY + 1 + 1) as captured:
+            body = client.get("/api/v1/reps/same-id").json()
+        assert body["name"] == name
+        sets = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET search_path")]
+        assert len(sets) == 1, sets
+    # The same tenant again on the same connection: no SET.
+    with django_assert_max_num_queries(ROUTING_AND_KEY + 1):
+        assert globex.get("/api/v1/reps/same-id").json()["name"] == "Globex's"
