@@ -57,9 +57,12 @@ TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 # The migrated schema that new tenants are cloned from (see tenants/schema_clone.py).
 SSI_TEMPLATE_SCHEMA = "tenant_template"
-# django-tenants issue 1262: with this on, a savepoint rollback can leave a stale
-# search_path. Keep it off.
-TENANT_LIMIT_SET_CALLS = False
+# One `SET search_path` per connection and schema switch instead of one before every query
+# (half the round trips of a read). Safe only where django-tenants forgets the path it set
+# whenever PostgreSQL discards it: on ROLLBACK and also on ROLLBACK TO SAVEPOINT (issue 1262,
+# fixed in 4.0.1). tenants.apps refuses to start on a django-tenants without that fix, and
+# tests/tenants/test_search_path.py proves the savepoint case.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -101,7 +104,8 @@ def database_config(url: str) -> dict[str, object]:
     # answers 503 within seconds instead of waiting for gunicorn to kill its worker.
     options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     config["OPTIONS"] = options
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    # django-tenants' backend with a health check that needs no round trip (its docstring).
+    config["ENGINE"] = "tenants.postgresql_backend"
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     return config
