@@ -11,7 +11,7 @@
   product's chain dispatcher -> per-tenant job -> day hooks -> outbox ->
   webhook deliveries (and a delivery's retry) stays in each tenant
   (tenant-schemas-celery issues 12, 132).
-* Savepoints: ``TENANT_LIMIT_SET_CALLS`` is off; after a rolled-back
+* Savepoints: ``TENANT_LIMIT_SET_CALLS`` is on (safe with django-tenants >= 4.0.1); after a rolled-back
   savepoint every query runs in the schema the connection names, within the
   request and in the next request on the same connection for another tenant
   (django-tenants issue 1262). A control test shows the probe does catch the
@@ -463,9 +463,16 @@ def _signed_by(secret: str, headers: dict[str, str], body: bytes) -> bool:
 # --- Savepoints (django-tenants issue 1262) ------------------------------------------------------
 
 
-def test_limit_set_calls_is_off() -> None:
-    assert settings.TENANT_LIMIT_SET_CALLS is False
-    assert get_limit_set_calls() is False
+def test_limit_set_calls_is_on_only_with_the_savepoint_fix() -> None:
+    """TRAPS.md: leave it off unless a test proves it safe. It is on (one SET per schema
+    switch on the read path) because the installed django-tenants forgets its cached
+    search_path on rollback and savepoint rollback (the tests below and
+    tests/tenants/test_search_path.py prove it), and tenants.apps refuses to start otherwise."""
+    from django_tenants.postgresql_backend.base import DatabaseWrapper
+
+    assert settings.TENANT_LIMIT_SET_CALLS is True
+    assert get_limit_set_calls() is True
+    assert "savepoint_rollback" in vars(DatabaseWrapper) and "rollback" in vars(DatabaseWrapper)
 
 
 def _backend_pid() -> int:
