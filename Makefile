@@ -4,10 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make soak`: examples per operation of the schema fuzzing, unless FUZZ_EXAMPLES is set.
+SOAK_FUZZ_EXAMPLES ?= 200
 PIP_NOISE := BuildBackendWarning|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench soak schema clean
+.PHONY: help install run test soak lint format bench schema clean
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +30,10 @@ run: $(STAMP)  ## Start everything: database, API, Celery worker and beat, demo 
 test: $(STAMP)  ## Run the whole test suite against a real PostgreSQL
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+soak: $(STAMP)  ## The load test at full scale (200,000 events), then the schema fuzz with 200 examples per operation
+	SSI_LOAD_EVENTS=$${SSI_LOAD_EVENTS:-200000} $(PY) -m pytest tests/reliability/test_load_no_loss.py $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-$(SOAK_FUZZ_EXAMPLES)} $(PY) -m pytest tests/api/test_fuzz_schema.py tests/api/test_isolation_every_operation.py $(PYTEST_ARGS)
+
 lint: $(STAMP)  ## ruff, mypy, and the OpenAPI schema validated with warnings as errors
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -42,9 +48,6 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 
 bench: $(STAMP)  ## Run the benchmarks (BENCH_SCALE=small|default)
 	@$(PY) -m bench.run
-
-soak: $(STAMP)  ## The fuzz and isolation tests at full scale (FUZZ_EXAMPLES=200 unless set)
-	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/api/test_fuzz_schema.py tests/api/test_isolation_every_operation.py $(PYTEST_ARGS)
 
 schema: $(STAMP)  ## Write the OpenAPI document to openapi.yaml
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file openapi.yaml

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 
 from api.models import ApiKey
 from gamification.models import RepToken
+from tenants.db import connection
 from tenants.keys import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
 from tenants.models import PlatformKey
 
@@ -98,7 +99,12 @@ class BearerAuthentication(BaseAuthentication):
         return AuthenticationFailed("Invalid or revoked token.", code="invalid_token")
 
     def _find(self, model: type[ApiKey] | type[PlatformKey], token: str) -> ApiKey | PlatformKey:
-        row = model.objects.filter(prefix=token_prefix(token), revoked_at__isnull=True).first()
+        # Every request runs this: raw SQL costs a fraction of compiling the ORM query (the
+        # prefix is unique; a revoked key is never found).
+        table = connection.ops.quote_name(model._meta.db_table)
+        sql = f"SELECT * FROM {table} WHERE prefix = %s AND revoked_at IS NULL"  # noqa: S608 (a model's table)
+        rows: list[ApiKey | PlatformKey] = list(model.objects.raw(sql, [token_prefix(token)]))
+        row = rows[0] if rows else None
         if row is None or not token_matches(token, row.key_hash):
             raise self._invalid()
         now = timezone.now()

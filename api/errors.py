@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from psycopg import InterfaceError as PsycopgInterfaceError
+from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -29,6 +32,20 @@ from tenants.errors import DomainError
 logger = logging.getLogger(__name__)
 
 DB_RETRY_AFTER_SECONDS = 5
+# The database is unreachable, restarting, or cut our connection: retryable, a 503.
+# Django wraps driver errors raised through its cursors; psycopg's own (a COPY, a
+# raw connection) come unwrapped, hence both families.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PsycopgOperationalError, PsycopgInterfaceError)
+
+
+def database_unavailable_response() -> JsonResponse:
+    return error_response(
+        503,
+        "service_unavailable",
+        "The database is unavailable; retry later.",
+        None,
+        headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+    )
 
 
 def error_type(status_code: int) -> str:
@@ -104,7 +121,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, RequestDataTooBig):
         status_code = 413
         errors = [{"code": "request_too_large", "detail": "The request body is too large.", "attr": None}]
-    elif isinstance(exc, OperationalError | InterfaceError):
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         status_code = 503
         headers["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
@@ -128,4 +145,9 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
+    # Called while the exception is being handled: a database outage that escaped
+    # the views (a middleware, a commit outside DRF) is still a 503, not a 500.
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        logger.warning("database unavailable: %s", sys.exc_info()[0].__name__)  # type: ignore[union-attr]
+        return database_unavailable_response()
     return error_response(500, "server_error", "An unexpected error occurred.", None)

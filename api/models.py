@@ -32,3 +32,59 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class AuditEntry(models.Model):
+    """One change to the tenant's configuration: who, when, what, before and after.
+
+    Written by ``api.services.audit_record`` in the same transaction as the
+    change it describes, so a change that rolls back leaves no entry and no
+    change is committed without one. Never updated or deleted by the API.
+    ``before``/``after`` never hold a secret (webhook secrets, keys, hashes
+    are redacted). The actor is copied, not linked: an entry outlives a
+    revoked key, and a platform key lives in another schema.
+    """
+
+    class ActorKind(models.TextChoices):
+        KEY = "key", "A tenant API key"
+        PLATFORM = "platform", "A platform key (the operator)"
+        REP = "rep", "A rep token (none of the audited writes allow one)"
+        SYSTEM = "system", "No request: a management command, a task or a migration"
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+        REVOKE = "revoke", "Revoked (API keys)"
+
+    class TargetType(models.TextChoices):
+        SCORING_CONFIG = "scoring_config", "The scoring config (target_id: the new version)"
+        SETTINGS = "settings", "The tenant's settings (target_id: the tenant's slug)"
+        TENANT = "tenant", "The tenant itself, changed by the platform (target_id: the slug)"
+        BADGE = "badge", "A badge definition (target_id: its slug)"
+        GOAL = "goal", "A goal (target_id: its id)"
+        WEBHOOK = "webhook", "A webhook subscription (target_id: its id)"
+        API_KEY = "api_key", "An API key (target_id: its id)"
+
+    at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_key_id = models.BigIntegerField(null=True, blank=True)
+    actor_prefix = models.CharField(max_length=16, blank=True)
+    actor_name = models.CharField(max_length=100, blank=True)
+    actor_role = models.CharField(max_length=16, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    target_type = models.CharField(max_length=32, choices=TargetType.choices)
+    target_id = models.CharField(max_length=100)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="auditentry_target"),
+            models.Index(fields=["at"], name="auditentry_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_kind} {self.action} {self.target_type} {self.target_id}"

@@ -6,6 +6,10 @@ the cache, which is costly at hundreds of requests a second; a counter per
 (``django_tenants.cache.make_key``), so key ids that repeat across tenants
 never share a counter. With Redis (``REDIS_URL``) the count is shared by
 every process; with the in-process cache each process counts on its own.
+
+The limit is ``SSI_RATE_LIMIT_PER_MINUTE`` unless the platform set one for
+the tenant (``rate_limit_per_minute``, ``PATCH /api/v1/platform/tenants/{slug}``);
+it is read from the tenant row routing already loaded, so it costs no query.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from tenants.tenant_settings import rate_limit_per_minute
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -29,7 +34,7 @@ class KeyRateThrottle(BaseThrottle):
         self._wait = 0.0
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        limit = int(settings.SSI_RATE_LIMIT_PER_MINUTE)
+        limit = rate_limit_per_minute(getattr(request._request, "tenant", None))
         principal = request.user
         if limit <= 0 or not getattr(principal, "is_authenticated", False):
             return True

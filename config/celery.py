@@ -8,11 +8,15 @@ runs: a task enqueued while serving tenant A runs in A's schema. A plain
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from typing import Any
 
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+logger = logging.getLogger(__name__)
 
 app = CeleryApp("ssi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -25,8 +29,56 @@ app.conf.update(
     task_time_limit=20 * 60,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    # Re-read the tenant row at most once a minute per worker (tenant-schemas-celery issue 28).
-    task_tenant_cache_seconds=60,
+    # A publish that fails is not retried for long: every enqueue the API makes has its work
+    # in a database table (outbox, evaluation queue, deliveries, jobs) that a beat sweep
+    # re-enqueues. See ``enqueue`` below.
+    broker_connection_timeout=3,
+    task_publish_retry_policy={
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    },
+    # Read the tenant row afresh for every task (one indexed query; tasks are coarse). A
+    # cached row (tenant-schemas-celery issue 28) carries settings as they were: with 60 s,
+    # the re-dating a time zone change enqueues ran with the old zone and changed nothing.
+    task_tenant_cache_seconds=0,
     timezone="UTC",
 )
 app.autodiscover_tasks()
+
+
+# After a failed publish, further best-effort publishes to the same broker are skipped for this
+# long (per process): one request pays for finding the broker down, the next ones do not.
+BROKER_DOWN_BACKOFF_SECONDS = 10.0
+_broker_down: dict[str, float] = {}
+
+
+def enqueue(task: Any, *, args: tuple[Any, ...] | list[Any] = (), countdown: float | None = None) -> bool:
+    """Publish ``task`` once, without retries; False if the broker is unavailable (logged).
+
+    For work that is also recorded in the database and swept by beat: the
+    caller loses nothing when this fails, and a request never waits on a dead
+    broker for more than one attempt (bounded by the broker socket timeouts).
+    Eager mode (tests) runs the task inline and lets its errors propagate.
+    """
+    if app.conf.task_always_eager:
+        task.apply_async(args=args, countdown=countdown)
+        return True
+    url = str(app.conf.broker_url)
+    if _broker_down.get(url, 0.0) > time.monotonic():
+        logger.info("broker unavailable (recently): %s left for the sweep", task.name)
+        return False
+    try:
+        task.apply_async(args=args, countdown=countdown, retry=False)
+    except Exception:
+        _broker_down[url] = time.monotonic() + BROKER_DOWN_BACKOFF_SECONDS
+        logger.warning("broker unavailable: %s left for the sweep", task.name, exc_info=True)
+        return False
+    _broker_down.pop(url, None)
+    return True
+
+
+def enqueue_reset() -> None:
+    """Forget recent broker failures (tests that switch brokers)."""
+    _broker_down.clear()

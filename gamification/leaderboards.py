@@ -13,6 +13,17 @@ without data), for ``ssi``/``pillar.*`` those with a snapshot that day.
 ``team`` ranks the members of that team (its current members) among
 themselves. A board is read lazily, a page at a time (``count()`` and
 slices), so Django's paginator pages it in SQL.
+
+The tenant-wide ``ssi`` board (no ``team``) usually needs no ranking at all:
+the day's recompute stored each snapshot's ``tenant_rank`` (the same
+competition ranking of the same 2-decimal values, over the reps it scored:
+the active ones) and ``ScoredDay.reps`` (how many). While the day's
+snapshots are still exactly the reps it scored (none deleted: their count is
+``ScoredDay.reps``) and all of them are still active, the board *is* those
+snapshots, so a page is an index range of ``(day, tenant_rank)``. When that
+no longer holds (a rep deactivated or deleted since, snapshots written by
+hand) the board is ranked in SQL as every other board is. Both give the same
+rows; one query checks it (``_stored_ranks_state``).
 """
 
 from __future__ import annotations
@@ -100,7 +111,15 @@ class Leaderboard:
     (then ``external_id``), or one rep's row (``row_of``)."""
 
     def __init__(
-        self, *, metric: Metric, period: str, day: date, start: date | None, end: date, team_id: int | None
+        self,
+        *,
+        metric: Metric,
+        period: str,
+        day: date,
+        start: date | None,
+        end: date,
+        team_id: int | None,
+        stored_count: int | None = None,
     ) -> None:
         self.metric = metric
         self.period = period
@@ -108,6 +127,9 @@ class Leaderboard:
         self.start = start
         self.end = end
         self.team_id = team_id
+        # Set when the day's stored ranks are the board's (see the module docstring): how many
+        # reps are on it. None: rank in SQL.
+        self.stored_count = stored_count
 
     def _reps_filter(self) -> tuple[str, list[Any]]:
         if self.team_id is None:
@@ -167,6 +189,30 @@ class Leaderboard:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, *tail_params])
             rows = cursor.fetchall()
+        return self._rows(rows)
+
+    def _stored(self, tail: str, tail_params: list[Any]) -> list[LeaderboardRow] | None:
+        """Rows from the snapshots' stored ``tenant_rank`` (only when ``stored_count`` is set);
+        None if a row shows the ranks are not the board's after all (the caller ranks in SQL)."""
+        n = self.stored_count
+        assert n is not None
+        value = _round2_sql("s.ssi")
+        sql = f"""
+            SELECT r.id, r.external_id, r.name, {value} AS value, s.tenant_rank,
+                   ceil(100.0 * s.tenant_rank / %s)::int, s.tenant_of
+              FROM scoring_scoresnapshot s JOIN scoring_rep r ON r.id = s.rep_id
+             WHERE s.day = %s {tail}
+        """  # noqa: S608 (only fixed fragments are interpolated)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [n, self.day, *tail_params])
+            rows = cursor.fetchall()
+        # Every snapshot of a day is written by one recompute with the same tenant_of.
+        if any(row[6] != n for row in rows):
+            self.stored_count = None
+            return None
+        return self._rows([row[:6] for row in rows])
+
+    def _rows(self, rows: list[tuple[Any, ...]]) -> list[LeaderboardRow]:
         as_number = float if self.metric.kind == "snapshot" else int
         return [
             LeaderboardRow(
@@ -182,6 +228,8 @@ class Leaderboard:
 
     def count(self) -> int:
         """How many reps are ranked (the ``n`` of top_percent)."""
+        if self.stored_count is not None:
+            return self.stored_count
         reps, params = self._reps_filter()
         if self.metric.kind == "snapshot":
             sql = f"""
@@ -214,12 +262,53 @@ class Leaderboard:
             return []
         limit = "LIMIT %s" if stop is not None else ""
         params = [stop - start] if stop is not None else []
+        if self.stored_count is not None:
+            # The index (day, tenant_rank) gives the order; ties are sorted by external_id.
+            page = self._stored(f"ORDER BY s.tenant_rank, r.external_id {limit} OFFSET %s", [*params, start])
+            if page is not None:
+                return page
         return self._ranked(f"ORDER BY rank, external_id {limit} OFFSET %s", [*params, start])
 
     def row_of(self, rep_id: int) -> LeaderboardRow | None:
         """The rep's row (rank among the whole board), or None when it is not on the board."""
+        if self.stored_count is not None:
+            # Every rep with a snapshot that day is active (that is when stored_count is set).
+            stored = self._stored("AND s.rep_id = %s", [rep_id])
+            if stored is not None:
+                return stored[0] if stored else None
         rows = self._ranked("WHERE id = %s", [rep_id])
         return rows[0] if rows else None
+
+
+def _stored_ranks_state(day: date | None) -> tuple[date, int | None] | None:
+    """The scored day (``day``, or the latest when None) and, when its snapshots' stored
+    ``tenant_rank`` are the tenant-wide ssi board, how many reps are on it (else None).
+    None when that day is not scored. One query.
+
+    The stored ranks were computed by the day's recompute over the reps it scored (every rep
+    active then: ``ScoredDay.reps`` of them). They are still the board's when no snapshot of
+    the day is gone (a deleted rep's go with it: the count is still ``reps``) and every rep
+    with a snapshot is still active. Reps created or reactivated since have no snapshot that
+    day, so they are on neither.
+    """
+    where, params = ("d.day = %s", [day]) if day is not None else ("true", [])
+    sql = f"""
+        SELECT d.day, d.reps,
+               (SELECT count(*) FROM scoring_scoresnapshot s WHERE s.day = d.day),
+               EXISTS (SELECT 1 FROM scoring_rep r JOIN scoring_scoresnapshot s
+                                ON s.rep_id = r.id AND s.day = d.day
+                        WHERE NOT r.active)
+          FROM scoring_scoredday d
+         WHERE {where}
+         ORDER BY d.day DESC LIMIT 1
+    """  # noqa: S608 (only a fixed fragment is interpolated)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    scored_day, reps, snapshots, inactive = row
+    return scored_day, (reps if snapshots == reps and not inactive else None)
 
 
 def leaderboard_get(
@@ -244,6 +333,20 @@ def leaderboard_get(
         raise ValidationFailed(f"Must be one of {', '.join(PERIODS)}.", code="invalid_choice", attr="period")
     if team is not None and not Team.objects.filter(pk=team).exists():
         raise ValidationFailed("No team with this id.", code="does_not_exist", attr="team")
+    if parsed.name == "ssi" and team is None:
+        state = _stored_ranks_state(day)
+        if state is not None:
+            scored_day, stored_count = state
+            return Leaderboard(
+                metric=parsed,
+                period=period,
+                day=scored_day,
+                start=scored_day,
+                end=scored_day,
+                team_id=None,
+                stored_count=stored_count,
+            )
+        # Not scored: ranked in SQL from whatever snapshots the day has (or no_snapshot below).
     if day is None:
         day = ScoredDay.objects.order_by("-day").values_list("day", flat=True).first()
         if day is None:

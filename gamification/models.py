@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -17,7 +18,8 @@ class XpDaily(models.Model):
     """
 
     pk = models.CompositePrimaryKey("rep_id", "day")
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key (rep, day) serves every lookup by rep.
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     xp = models.BigIntegerField(default=0)
 
@@ -77,15 +79,20 @@ class BadgeAward(models.Model):
 
 
 class PendingEvaluation(models.Model):
-    """Reps whose ingest-time badges and goals need evaluating: written in the
-    ingest transaction (so nothing is lost if the broker is down), drained by
-    a worker task; one row per rep coalesces many ingests."""
+    """Reps whose ingest-time badges and goals need evaluating: one row per ingest
+    transaction, written in it (so nothing is lost if the broker is down), drained by
+    a worker task, which evaluates each rep once however many rows name it.
 
-    rep = models.OneToOneField(Rep, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    A queue of appended rows rather than one row per rep: the worker holds the rows it
+    took until its evaluation commits, and an ingest coalescing into such a row would
+    wait for that whole evaluation. Appending never waits. ``rep_ids`` may name a rep
+    deleted since: the evaluation skips it."""
+
+    rep_ids = ArrayField(models.BigIntegerField())
     queued_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return str(self.rep_id)
+        return f"{self.pk}: {len(self.rep_ids)} reps"
 
 
 class Goal(models.Model):
@@ -150,10 +157,15 @@ class WebhookSubscription(models.Model):
     url = models.URLField(max_length=1000)
     events = models.JSONField(default=list)  # event names, or ["*"]
     active = models.BooleanField(default=True)
-    secret = models.CharField(max_length=100)  # needed in clear to sign; shown once
+    # Needed back to sign, so not hashed: sealed with SSI_SECRETS_KEY when set (webhooks/secrets.py).
+    secret = models.CharField(max_length=300)
     description = models.CharField(max_length=200, blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)  # failed deliveries in a row
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # The receiver is failing (timeouts, refusals, 5xx): until then only ``probe_delivery``
+    # (the last failed one, retrying) may try; after it, one other at a time. See delivery_run.
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    probe_delivery = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

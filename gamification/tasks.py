@@ -6,7 +6,7 @@ import logging
 
 from django_tenants.utils import tenant_context
 
-from config.celery import app
+from config.celery import app, enqueue
 from gamification.models import PendingEvaluation
 from gamification.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks)
 from tenants.db import connection
@@ -29,15 +29,12 @@ def sweep_pending_evaluations() -> None:
     for tenant in Tenant.objects.all():
         with tenant_context(tenant):
             if PendingEvaluation.objects.exists():
-                evaluate_pending.delay()
+                enqueue(evaluate_pending)
 
 
 def enqueue_evaluation() -> None:
     """On commit of an ingestion. A broker outage loses nothing: the rows wait for the sweep."""
-    try:
-        evaluate_pending.delay()
-    except Exception:
-        logger.warning("could not enqueue badge evaluation; the sweep will", exc_info=True)
+    enqueue(evaluate_pending)
 
 
 @app.task

@@ -47,8 +47,9 @@ class Rep(models.Model):
 class Activity(models.Model):
     """One event posted by the tenant. ``event_id`` is the client's id: a repeat is a duplicate."""
 
-    event_id = models.CharField(max_length=128, unique=True)
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="activities")
+    event_id = models.CharField(max_length=128)
+    # No index of its own: activity_rep_id (rep, -id) serves every lookup by rep.
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="activities", db_index=False)
     type = models.CharField(max_length=64)
     occurred_at = models.DateTimeField()
     # The tenant-local day of occurred_at, fixed at ingestion (recomputed if the
@@ -60,6 +61,10 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # A constraint, not ``unique=True``: that would add a second, varchar_pattern_ops
+        # index (for LIKE) that no query uses and every insert pays for. The name is the
+        # one PostgreSQL gave the column's UNIQUE.
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="scoring_activity_event_id_key")]
         indexes = [
             models.Index(fields=["rep", "-id"], name="activity_rep_id"),
             models.Index(fields=["occurred_at"], name="activity_occurred_at"),
@@ -79,7 +84,8 @@ class ActivityDaily(models.Model):
     """
 
     pk = models.CompositePrimaryKey("rep_id", "type", "day")
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key (rep, type, day) serves every lookup by rep.
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+", db_index=False)
     type = models.CharField(max_length=64)
     day = models.DateField()
     n = models.IntegerField()
@@ -177,6 +183,10 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: the claim, each day and chunk of a run, or the sweep re-enqueueing it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task (message) id of the run holding the claim.
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +11,7 @@ from zoneinfo import ZoneInfo
 from scoring.engine import PILLARS, Event, aggregate_events, recommendations, round2, score_rep
 from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot
 from scoring.services.config import scoring_config_version
+from tenants.db import connection
 
 
 def _events_as_of(
@@ -71,6 +74,64 @@ def rep_ssi(rep: Rep, day: date | None) -> dict[str, Any] | None:
     if snapshot is None:
         return None
     return snapshot_body(snapshot, rep.external_id, averages_by_day([snapshot.day]).get(snapshot.day))
+
+
+# The columns snapshot_body reads, in the order SNAPSHOT_JOIN selects them.
+SNAPSHOT_FIELDS = (
+    "day",
+    "ssi",
+    *PILLARS,
+    "config_version",
+    "team_id",
+    "tenant_rank",
+    "tenant_of",
+    "tenant_top_percent",
+    "team_rank",
+    "team_of",
+    "team_top_percent",
+)
+SNAPSHOT_COLUMNS = ", ".join(f"s.{f}" for f in SNAPSHOT_FIELDS) + ", d.averages"
+
+
+def snapshot_join(*, on_day: bool) -> str:
+    """SQL joining, to the rep ``r``, its snapshot ``s`` on a day (``on_day``: one more
+    parameter, at this fragment's place) or its latest, and that day's ``ScoredDay`` ``d``:
+    the columns ``SNAPSHOT_COLUMNS``, all null when there is no snapshot. The unique
+    ``(rep, day)`` index serves both (backwards for the latest)."""
+    which = "AND s.day = %s" if on_day else "ORDER BY s.day DESC LIMIT 1"
+    return f"""
+        LEFT JOIN LATERAL (
+            SELECT * FROM scoring_scoresnapshot s WHERE s.rep_id = r.id {which}
+        ) s ON true
+        LEFT JOIN scoring_scoredday d ON d.day = s.day
+    """  # noqa: S608 (only a fixed fragment is interpolated)
+
+
+def snapshot_body_from_row(values: Sequence[Any], external_id: str) -> dict[str, Any] | None:
+    """The SSI object from ``SNAPSHOT_COLUMNS`` (None when they are null: no snapshot)."""
+    if values[0] is None:
+        return None
+    *fields, averages = values
+    snapshot = ScoreSnapshot(**dict(zip(SNAPSHOT_FIELDS, fields, strict=True)))
+    # A raw cursor reads jsonb as text (Django's loader); the ORM would decode it.
+    decoded = json.loads(averages) if isinstance(averages, str) else averages
+    return snapshot_body(snapshot, external_id, decoded)
+
+
+def rep_ssi_get(*, external_id: str, day: date | None) -> tuple[bool, dict[str, Any] | None]:
+    """``GET /reps/{external_id}/ssi``: (whether the rep exists, its SSI object on ``day``
+    (None: the latest), or None without one). One query: the same body as ``rep_ssi``."""
+    sql = f"""
+        SELECT {SNAPSHOT_COLUMNS}
+          FROM scoring_rep r {snapshot_join(on_day=day is not None)}
+         WHERE r.external_id = %s
+    """  # noqa: S608 (only fixed fragments are interpolated)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, external_id] if day is not None else [external_id])
+        row = cursor.fetchone()
+    if row is None:
+        return False, None
+    return True, snapshot_body_from_row(row, external_id)
 
 
 def rep_history(rep: Rep, start: date | None, end: date | None) -> list[dict[str, Any]]:

@@ -2,78 +2,150 @@
 
 ``aggregates_for_day`` returns, per rep, exactly what
 ``scoring.engine.aggregate_events`` computes from raw events, but from the
-daily rollup with a few set-based queries: the decay is applied per day
-(one factor per rollup row), not per event.
+daily rollup with two set-based queries: the decay is applied per day (one
+factor per rollup row, by the row's age), not per event.
+
+One scan of the window's rollup rows gives, per (rep, type), the decayed and
+raw sums and a bitmask of the type's active days (bit ``a`` set: an event
+``a`` days before the scored day; 64 days a word); a rep's active days for a
+set of types are the set bits of the union of those types' masks. The latest
+event of each state type, which may be older than the window, is one index
+probe per (rep, type). Reps are selected by id range when the ids asked for
+are dense (a recompute's sorted chunks), which an index range scan serves,
+rather than by a large ``= ANY(array)``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
 
 from scoring.engine import Config, Latest, RepAggregates
 from tenants.db import connection
+
+WORD_BITS = 64
+WORD_MASK = (1 << WORD_BITS) - 1  # a bigint word as an unsigned Python int
+# The hash aggregate of a chunk's (rep, type) groups (tens of thousands) spills to disk
+# under PostgreSQL's default 4MB; this is the most one query of ours may use per node.
+AGGREGATE_WORK_MEM = "64MB"
+
+
+@contextmanager
+def aggregate_cursor() -> Iterator[Any]:
+    """A cursor in a short transaction whose big GROUP BY may use ``AGGREGATE_WORK_MEM``."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
+        yield cursor
+
+
+def rep_filter(rep_ids: Sequence[int], column: str = "rep_id") -> tuple[str, dict[str, object]]:
+    """A SQL condition selecting ``rep_ids`` (maybe more: callers keep only theirs) and its params.
+
+    Dense ids (at least a quarter of their id range, as a recompute's sorted chunks
+    are) become ``BETWEEN lo AND hi``, an index range scan; sparse ones ``= ANY(array)``.
+    """
+    lo, hi = min(rep_ids), max(rep_ids)
+    if len(rep_ids) * 4 >= hi - lo + 1:
+        return f"{column} BETWEEN %(rep_lo)s AND %(rep_hi)s", {"rep_lo": lo, "rep_hi": hi}
+    return f"{column} = ANY(%(rep_ids)s)", {"rep_ids": list(rep_ids)}
 
 
 def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> dict[int, RepAggregates]:
     """Aggregates of ``rep_ids`` for scoring ``day`` (reps without activity are absent)."""
     if not rep_ids:
         return {}
+    wanted = set(rep_ids)
     window_start = day - timedelta(days=config.window_days - 1)
-    days = [window_start + timedelta(days=i) for i in range(config.window_days)]
-    factors = [config.decay((day - d).days) for d in days]
-    decayed: dict[int, dict[str, float]] = defaultdict(dict)
-    raw: dict[int, dict[str, float]] = defaultdict(dict)
-    latest: dict[int, dict[str, Latest]] = defaultdict(dict)
-    active: dict[int, dict[frozenset[str], int]] = defaultdict(dict)
-    reps = list(rep_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH f(day, factor) AS (SELECT * FROM unnest(%s::date[], %s::float8[]))
-            SELECT d.rep_id, d.type, sum(d.total * f.factor), sum(d.total)
-              FROM scoring_activitydaily d JOIN f ON f.day = d.day
-             WHERE d.rep_id = ANY(%s) AND d.day BETWEEN %s AND %s
-             GROUP BY d.rep_id, d.type
-            """,
-            [days, factors, reps, window_start, day],
+    type_sets = sorted(config.active_day_type_sets, key=sorted)
+    condition, params = rep_filter(rep_ids)
+    params |= {
+        "day": day,
+        "start": window_start,
+        "factors": [config.decay(age) for age in range(config.window_days)],
+    }
+    age = "(%(day)s::date - day)"
+    # Active days: per (rep, type), a bitmask of the days in the window with a row (bit
+    # ``age - 64k`` of word k); per rep and type set, the set bits of the union of the masks
+    # of the set's types, by a window over the rep's (rep, type) groups.
+    words = range(-(-config.window_days // WORD_BITS)) if type_sets else range(0)
+    mask_columns = "".join(
+        f", bit_or(CASE WHEN {age} >= {WORD_BITS * k} AND {age} < {WORD_BITS * (k + 1)} "
+        f"THEN 1::bigint << ({age} - {WORD_BITS * k}) END) AS w{k}"
+        for k in words
+    )
+    active_columns = ""
+    for i, types in enumerate(type_sets):
+        selected = f" FILTER (WHERE type = ANY(%(types_{i})s))" if types else ""
+        params[f"types_{i}"] = sorted(types)
+        count_sql = " + ".join(
+            f"coalesce(bit_count((bit_or(w{k}){selected} OVER rep)::bit({WORD_BITS})), 0)" for k in words
         )
-        for rep_id, type_name, decayed_sum, raw_sum in cursor.fetchall():
-            decayed[rep_id][type_name] = decayed_sum
-            raw[rep_id][type_name] = raw_sum
+        active_columns += f", {count_sql}"
+    decayed: dict[int, dict[str, float]] = {}
+    raw: dict[int, dict[str, float]] = {}
+    active: dict[int, dict[frozenset[str], int]] = {}
+    latest: dict[int, dict[str, Latest]] = defaultdict(dict)
+    with aggregate_cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT rep_id, type, decayed, raw {active_columns}
+              FROM (SELECT rep_id, type, sum(total * (%(factors)s::float8[])[{age} + 1]) AS decayed,
+                           sum(total) AS raw {mask_columns}
+                      FROM scoring_activitydaily
+                     WHERE {condition} AND day BETWEEN %(start)s AND %(day)s
+                     GROUP BY rep_id, type) AS g
+            WINDOW rep AS (PARTITION BY rep_id)
+             ORDER BY rep_id
+            """,  # noqa: S608 (the interpolations are fixed fragments)
+            params,
+        )
+        # Rows come rep by rep; the active-day counts are the same on each of a rep's rows.
+        current = None
+        rep_decayed: dict[str, float] = {}
+        rep_raw: dict[str, float] = {}
+        for row in cursor.fetchall():
+            rep_id = row[0]
+            if rep_id != current:
+                current = rep_id
+                if rep_id not in wanted:
+                    rep_decayed, rep_raw = {}, {}  # collected, then dropped
+                    continue
+                rep_decayed = decayed[rep_id] = {}
+                rep_raw = raw[rep_id] = {}
+                counts = {types: count for types, count in zip(type_sets, row[4:], strict=True) if count}
+                if counts:
+                    active[rep_id] = counts
+            rep_decayed[row[1]] = row[2]
+            rep_raw[row[1]] = row[3]
 
         state_types = sorted(config.state_types)
         if state_types:
-            cursor.execute(
-                """
-                SELECT DISTINCT ON (rep_id, type) rep_id, type, last_at, last_id, last_value
-                  FROM scoring_activitydaily
-                 WHERE rep_id = ANY(%s) AND type = ANY(%s) AND day <= %s
-                 ORDER BY rep_id, type, day DESC
-                """,
-                [reps, state_types, day],
-            )
-            for rep_id, type_name, last_at, last_id, last_value in cursor.fetchall():
-                latest[rep_id][type_name] = Latest(last_at, last_id, last_value)
-
-        for types in config.active_day_type_sets:
-            type_filter = "AND type = ANY(%s)" if types else ""
-            params: list[object] = [reps, window_start, day]
-            if types:
-                params.append(sorted(types))
+            # The latest row of each state type on or before the day, however old: one
+            # backward probe of the primary key (rep_id, type, day) per (rep, type).
+            rep_condition, rep_params = rep_filter(rep_ids, "r.id")
             cursor.execute(
                 f"""
-                SELECT rep_id, count(DISTINCT day) FROM scoring_activitydaily
-                 WHERE rep_id = ANY(%s) AND day BETWEEN %s AND %s {type_filter}
-                 GROUP BY rep_id
-                """,  # noqa: S608 (the only interpolation is a fixed fragment)
-                params,
+                SELECT r.id, t.type, l.last_at, l.last_id, l.last_value
+                  FROM scoring_rep r
+                 CROSS JOIN unnest(%(types)s::text[]) AS t(type)
+                 CROSS JOIN LATERAL (
+                       SELECT last_at, last_id, last_value FROM scoring_activitydaily d
+                        WHERE d.rep_id = r.id AND d.type = t.type AND d.day <= %(day)s
+                        ORDER BY d.day DESC LIMIT 1) l
+                 WHERE {rep_condition}
+                """,  # noqa: S608 (the interpolation is a fixed fragment)
+                rep_params | {"types": state_types, "day": day},
             )
-            for rep_id, count in cursor.fetchall():
-                active[rep_id][types] = count
+            for rep_id, type_name, last_at, last_id, last_value in cursor.fetchall():
+                if rep_id in wanted:
+                    latest[rep_id][type_name] = Latest(last_at, last_id, last_value)
 
-    present = set(decayed) | set(latest) | set(active)
+    present = set(decayed) | set(latest)
     return {
         rep_id: RepAggregates(
             decayed=decayed.get(rep_id, {}),

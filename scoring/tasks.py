@@ -13,12 +13,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import get_public_schema_name, tenant_context
 
-from config.celery import app
+from config.celery import app, enqueue
 from scoring.models import IdempotencyRecord, Job
 from tenants.db import connection
 from tenants.models import Tenant
@@ -27,17 +27,19 @@ from tenants.tenant_settings import settings_get
 logger = logging.getLogger(__name__)
 
 
-@app.task(bind=True, acks_late=True, max_retries=6)
+@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
 def run_job(self, job_id: str) -> None:
     """Run a recompute job (idempotent: the claim makes repeats no-ops).
 
     A database outage is retried with exponential backoff (30 s, 1 min, … 10 min);
-    any other failure marks the job failed with its error.
+    any other failure marks the job failed with its error. If the worker process
+    dies mid-run (SIGKILL, out of memory) the message goes back to the queue
+    (``reject_on_worker_lost``) and its next delivery claims the job again.
     """
     from scoring.services.jobs import job_run
 
     try:
-        job_run(tenant=connection.tenant, job_id=job_id)
+        job_run(tenant=connection.tenant, job_id=job_id, task_id=str(self.request.id or ""))
     except (OperationalError, InterfaceError) as exc:
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
 
@@ -84,7 +86,9 @@ def dispatch_nightly() -> int:
             # The job row first: it shows as queued at once, and a redelivered
             # message finds (and claims) this same job rather than a new one.
             job = Job.objects.create(kind="nightly", params={"days": [d.isoformat() for d in days]})
-            run_job.apply_async(
+            # The broker down: the job stays queued, and sweep_jobs enqueues it later.
+            enqueue(
+                run_job,
                 args=[str(job.id)],
                 countdown=random.randint(0, jitter) if jitter else 0,  # noqa: S311 (spreading load)
             )
@@ -108,3 +112,18 @@ def relocalize_activities() -> None:
     from scoring.services.relocalize import activities_relocalize
 
     activities_relocalize(tz_name=connection.tenant.timezone)
+
+
+@app.task
+def sweep_jobs() -> int:
+    """Beat, every few minutes: in every tenant, jobs whose message was lost or whose worker died."""
+    from scoring.services.jobs import jobs_sweep
+
+    enqueued = 0
+    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("id"):
+        try:
+            with tenant_context(tenant):
+                enqueued += jobs_sweep()
+        except DatabaseError:  # one broken schema must not stop the others
+            logger.exception("job sweep failed for tenant %s", tenant.slug)
+    return enqueued

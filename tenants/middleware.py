@@ -1,20 +1,27 @@
 """Routing a request to its tenant: by host, or by ``X-Tenant`` on the platform host.
 
-Runs first. The connection goes to ``public`` to read the tenant tables, then
-to the tenant's schema. django-tenants has no header routing of its own
-(issues 658, 922), so this replaces its ``TenantMainMiddleware.process_request``;
-the tenant is resolved from the public schema before authentication runs.
+Runs first. django-tenants has no header routing of its own (issues 658,
+922), so this replaces its ``TenantMainMiddleware.process_request``; the
+tenant is resolved from the public schema before authentication runs.
+
+The lookup names the public schema's tables explicitly, so it runs on
+whatever search_path the connection has. With ``TENANT_LIMIT_SET_CALLS`` a
+request then costs at most one ``SET search_path`` (to its tenant, or to
+public), and none when its connection is still on that tenant's path from
+the request before (``_activate``). Nothing is cached across requests: a
+tenant's settings, a new domain or a deleted tenant are seen by the very
+next request.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
 
-from api.errors import DB_RETRY_AFTER_SECONDS, error_response
+from api.errors import DATABASE_UNAVAILABLE, database_unavailable_response, error_response
 from tenants.db import connection
 from tenants.models import Domain, Tenant
 from tenants.validation import SLUG_RE
@@ -24,18 +31,11 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         try:
             return self._route(request)
-        except (OperationalError, InterfaceError):
+        except DATABASE_UNAVAILABLE:
             # The tenant tables are unreachable: say so, retryable, in the API's shape.
-            return error_response(
-                503,
-                "service_unavailable",
-                "The database is unavailable; retry later.",
-                None,
-                headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
-            )
+            return database_unavailable_response()
 
     def _route(self, request: HttpRequest) -> HttpResponse | None:
-        connection.set_schema_to_public()
         hostname = request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
         hostname = hostname.rsplit(":", 1)[0] if not hostname.endswith("]") else hostname
         hostname = hostname.lower().rstrip(".")
@@ -44,23 +44,58 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if hostname in settings.SSI_PLATFORM_HOSTS:
             slug = request.headers.get("X-Tenant", "").strip()
             if not slug:
+                _activate(None)
                 request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
                 set_urlconf(request.urlconf)
                 return None
-            tenant = Tenant.objects.filter(slug=slug).first() if SLUG_RE.match(slug) else None
+            tenant = _tenant_where("t.slug = %s", slug) if SLUG_RE.match(slug) else None
             if tenant is None:
+                connection.set_schema_to_public()
                 return error_response(
                     404, "tenant_not_found", f"No tenant with slug {slug[:64]!r}.", "X-Tenant"
                 )
         else:
-            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-            if domain is None:
+            tenant = _tenant_where(
+                "t.id = (SELECT d.tenant_id FROM {domains} d WHERE d.domain = %s)", hostname
+            )
+            if tenant is None:
+                connection.set_schema_to_public()
                 return error_response(404, "tenant_not_found", "No tenant is served on this host.", None)
-            tenant = domain.tenant
 
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
-        connection.set_tenant(tenant)
+        _activate(tenant)
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
         return None
+
+
+def _activate(tenant: Tenant | None) -> None:
+    """``connection.set_tenant(tenant)`` (None: public), which makes the next query issue
+    ``SET search_path``, unless PostgreSQL is known to be on that very path already.
+
+    ``search_path_set_schemas`` is django-tenants' record of the path it last set; it is
+    cleared whenever PostgreSQL may have dropped it (rollback, savepoint rollback, a new
+    connection), and ``TENANT_LIMIT_SET_CALLS`` already trusts it for every query within a
+    request. Trusting it from one request to the next saves the ``SET`` of every request
+    that follows one to the same tenant on the same connection.
+    """
+    was_on = connection.search_path_set_schemas
+    if tenant is None:
+        connection.set_schema_to_public()
+    else:
+        connection.set_tenant(tenant)
+    if was_on is not None and was_on == connection._get_cursor_search_paths():
+        connection.search_path_set_schemas = was_on
+
+
+def _tenant_where(condition: str, value: str) -> Tenant | None:
+    """The tenant matching ``condition`` (one parameter; ``{domains}`` names the domain table),
+    read from the public schema by qualified names, whatever schema the connection is on."""
+    qn = connection.ops.quote_name
+    public = qn(get_public_schema_name())
+    tenants = f"{public}.{qn(Tenant._meta.db_table)}"
+    where = condition.format(domains=f"{public}.{qn(Domain._meta.db_table)}")
+    sql = f"SELECT t.* FROM {tenants} t WHERE {where}"  # noqa: S608 (only fixed fragments)
+    rows = list(Tenant.objects.raw(sql, [value]))
+    return rows[0] if rows else None

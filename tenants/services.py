@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +15,7 @@ from tenants.errors import Conflict
 from tenants.keys import PLATFORM, new_token
 from tenants.models import Domain, PlatformKey, Tenant
 from tenants.schema_clone import clone_schema, drop_schema, template_ensure, template_schema
+from tenants.tenant_settings import RATE_LIMIT, rate_limit_override, rate_limit_validate
 from tenants.validation import schema_name_for, validate_name, validate_slug, validate_timezone
 
 logger = logging.getLogger(__name__)
@@ -66,7 +68,33 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
     return CreatedTenant(tenant=tenant, admin_key=key.token)
 
 
-def tenant_update(*, tenant: Tenant, name: str | None = None, timezone_name: str | None = None) -> Tenant:
+_KEEP: Any = object()  # "leave as is", for arguments where None means something
+
+
+def tenant_snapshot(tenant: Tenant) -> dict[str, Any]:
+    """What the tenant's audit log keeps of a platform change to the tenant."""
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "timezone": tenant.timezone,
+        "rate_limit_per_minute": rate_limit_override(tenant),
+    }
+
+
+def tenant_update(
+    *,
+    tenant: Tenant,
+    name: str | None = None,
+    timezone_name: str | None = None,
+    rate_limit_per_minute: int | None = _KEEP,
+) -> Tenant:
+    """Change a tenant's name, time zone or rate limit (None: back to the platform default).
+
+    Recorded in the tenant's own audit log, in the same transaction.
+    """
+    from api.services import audit_record  # tenant-side app; imported lazily
+
+    before = tenant_snapshot(tenant)
     fields = ["updated_at"]
     if name is not None:
         tenant.name = validate_name(name)
@@ -77,8 +105,25 @@ def tenant_update(*, tenant: Tenant, name: str | None = None, timezone_name: str
         relocalize = new_timezone != tenant.timezone
         tenant.timezone = new_timezone
         fields.append("timezone")
+    if rate_limit_per_minute is not _KEEP:
+        limit = rate_limit_validate(rate_limit_per_minute)
+        stored = dict(tenant.settings or {})
+        if limit is None:
+            stored.pop(RATE_LIMIT, None)
+        else:
+            stored[RATE_LIMIT] = limit
+        tenant.settings = stored
+        fields.append("settings")
     with transaction.atomic():
         tenant.save(update_fields=fields)
+        with tenant_context(tenant):
+            audit_record(
+                action="update",
+                target_type="tenant",
+                target_id=tenant.slug,
+                before=before,
+                after=tenant_snapshot(tenant),
+            )
         if relocalize:  # events' local days follow the new time zone
             from scoring.services.relocalize import activities_relocalize_later
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings as django_settings
+from django.db import transaction
+
 from tenants.errors import ValidationFailed
 from tenants.models import Tenant
 from tenants.validation import validate_timezone
@@ -26,6 +29,29 @@ DEFAULTS: dict[str, Any] = {
 }
 MAX_XP = 100_000
 MAX_LEVELS = 100
+
+# Set by the platform only (PATCH /api/v1/platform/tenants/{slug}), never by the tenant's own
+# admins: a tenant must not lift its own limit. Absent: SSI_RATE_LIMIT_PER_MINUTE applies.
+RATE_LIMIT = "rate_limit_per_minute"
+MAX_RATE_LIMIT = 1_000_000
+PLATFORM_ONLY = frozenset({RATE_LIMIT})
+
+
+def rate_limit_override(tenant: Tenant) -> int | None:
+    """The tenant's own requests-per-minute limit, or None for the platform default."""
+    value = (tenant.settings or {}).get(RATE_LIMIT)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def rate_limit_per_minute(tenant: Tenant | None) -> int:
+    """Requests a minute each key of this tenant may make (0: no limit)."""
+    override = rate_limit_override(tenant) if tenant is not None else None
+    return int(django_settings.SSI_RATE_LIMIT_PER_MINUTE) if override is None else override
+
+
+def rate_limit_validate(value: Any) -> int | None:
+    """A platform's value for ``rate_limit_per_minute``: 0..1,000,000 (0 = no limit), or null."""
+    return None if value is None else _int(value, RATE_LIMIT, 0, MAX_RATE_LIMIT)
 
 
 def settings_get(tenant: Tenant) -> dict[str, Any]:
@@ -104,6 +130,10 @@ def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]
                 if levels[i] <= levels[i - 1]:
                     raise ValidationFailed("Thresholds must increase.", code="invalid", attr=f"{name}.{i}")
             clean[name] = levels
+        elif name in PLATFORM_ONLY:
+            raise ValidationFailed(
+                "Only the platform operator can change this setting.", code="read_only", attr=name
+            )
         else:
             raise ValidationFailed("Unknown setting.", code="unknown_field", attr=str(name))
     return clean
@@ -113,7 +143,10 @@ def settings_update(
     tenant: Tenant, changes: Mapping[str, Any], *, known_types: frozenset[str]
 ) -> dict[str, Any]:
     """Apply a validated partial update; nothing changes if any field is invalid."""
+    from api.services import audit_record  # the tenant-side audit log; imported lazily
+
     clean = validate_settings(changes, known_types=known_types)
+    before = settings_get(tenant)
     stored = dict(tenant.settings or {})
     fields = ["settings", "updated_at"]
     for name, value in clean.items():
@@ -123,5 +156,10 @@ def settings_update(
         else:
             stored[name] = value
     tenant.settings = stored
-    tenant.save(update_fields=fields)
-    return settings_get(tenant)
+    with transaction.atomic():
+        tenant.save(update_fields=fields)
+        after = settings_get(tenant)
+        audit_record(
+            action="update", target_type="settings", target_id=tenant.slug, before=before, after=after
+        )
+    return after

@@ -10,6 +10,7 @@ shared while the rows a test writes disappear after it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -209,7 +210,9 @@ def committed_tenant(
     """
     from tenants.services import tenant_delete
 
-    slug = "c-" + request.node.name.lower().replace("_", "-")[:30].strip("-") + f"-{id(request) % 10000}"
+    # A parametrized test's name has brackets: anything but letters and digits becomes one hyphen.
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())
+    slug = "c-" + name[:30].strip("-") + f"-{id(request) % 10000}"
     with django_db_blocker.unblock():
         keys = _make_tenant(slug, "Committed", "Europe/Berlin")
         connection.set_schema_to_public()

@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +16,7 @@ from urllib.parse import quote
 import kombu.pools
 from django.db import connection
 
-from config.celery import app
+from config.celery import app, enqueue_reset
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,9 +35,24 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    data_dir: Path,
+    *,
+    pool: str | None = None,
+    concurrency: int = 1,
+    include: Sequence[str] = (),
+    broker_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``celery -A config worker`` on a filesystem broker under ``data_dir``;
-    point this process's producer at the same broker, eager mode off."""
+    point this process's producer at the same broker, eager mode off.
+
+    The worker leads its own process group (a test may SIGKILL the whole group).
+    One process (``--pool solo``) unless ``concurrency`` > 1 (prefork, as in
+    production, so a long task does not hold up the others) or ``pool`` says
+    otherwise. ``include``: more modules for the worker to import (tasks defined
+    by tests). ``broker_url``: another broker instead (a private Redis, say).
+    ``extra_env``: more environment for the worker."""
     broker = data_dir / "broker"
     options = {
         "data_folder_in": str(broker / "queue"),
@@ -49,7 +64,10 @@ def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
     for folder in ("queue", "processed", "control"):
         (broker / folder).mkdir(parents=True, exist_ok=True)
     saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
-    app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    if broker_url:
+        app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
+    else:
+        app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
     _reset_pools()
     env = {
         **os.environ,
@@ -57,23 +75,30 @@ def celery_worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
         "DATABASE_URL": test_database_url(),
         "SSI_DATA_DIR": str(data_dir),
         "REDIS_URL": "",
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": broker_url or "filesystem://",
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(extra_env or {}),
     }
     log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    pool = pool or ("prefork" if concurrency > 1 else "solo")
+    pool_args = ["--pool", pool, "--concurrency", str(concurrency)]
+    extra = ["--include", ",".join(include)] if include else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--pool", "solo",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool_args, *extra,
          "--without-mingle", "--without-gossip", "--without-heartbeat"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         log.close()
         app.conf.update(saved)
         _reset_pools()
@@ -86,6 +111,7 @@ def _reset_pools() -> None:
     later eager ``.delay()`` (which still wants a producer) gets a closed pool.
     """
     kombu.pools.reset()
+    enqueue_reset()
     app._pool = None
     app.amqp._producer_pool = None
 

@@ -15,7 +15,7 @@ from api.permissions import ADMIN, key_roles, own_rep_or_key_roles
 from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
 from gamification.models import Badge, BadgeAward
-from gamification.services.badges import badge_create, badge_update
+from gamification.services.badges import badge_create, badge_delete, badge_update
 from scoring.models import Rep
 from tenants.errors import NotFound
 
@@ -122,7 +122,7 @@ class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.update(request, slug, partial=True)
 
     def destroy(self, request: Request, slug: str) -> Response:
-        self.get_object().delete()
+        badge_delete(badge=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

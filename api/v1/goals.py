@@ -15,7 +15,15 @@ from api.pagination import PagePagination
 from api.permissions import ADMIN_OR_INTEGRATION, any_rep_or_key_roles
 from api.v1.serializers import body_object
 from gamification.models import Goal
-from gamification.services.goals import FIELDS, GoalView, goal_create, goal_payload, goal_update, goals_view
+from gamification.services.goals import (
+    FIELDS,
+    GoalView,
+    goal_create,
+    goal_delete,
+    goal_payload,
+    goal_update,
+    goals_view,
+)
 from scoring.models import Rep
 
 READ_ONLY_ECHO = ("id", "status", "progress", "current", "created_at", "updated_at", "status_changed_at")
@@ -136,5 +144,5 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(goal_body(view))
 
     def destroy(self, request: Request, pk: str) -> Response:
-        self.get_object().delete()
+        goal_delete(goal=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,17 +14,26 @@ from api.v1.serializers import StrictInputSerializer, TenantSlugField, TimezoneF
 from tenants.errors import ValidationFailed
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_delete, tenant_update
+from tenants.tenant_settings import MAX_RATE_LIMIT, rate_limit_override
 
 
 class TenantOutSerializer(serializers.ModelSerializer):
     domains = serializers.SerializerMethodField()
+    rate_limit_per_minute = serializers.SerializerMethodField(
+        help_text="Requests a minute per key of this tenant (0: no limit); null: the platform default "
+        "(`SSI_RATE_LIMIT_PER_MINUTE`)."
+    )
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "timezone", "domains", "created_at", "updated_at"]
+        fields = ["slug", "name", "timezone", "domains", "rate_limit_per_minute", "created_at", "updated_at"]
 
     def get_domains(self, tenant: Tenant) -> list[str]:
         return [d.domain for d in tenant.domains.all()]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=0))
+    def get_rate_limit_per_minute(self, tenant: Tenant) -> int | None:
+        return rate_limit_override(tenant)
 
 
 class TenantCreatedSerializer(TenantOutSerializer):
@@ -43,6 +52,14 @@ class TenantCreateInSerializer(StrictInputSerializer):
 class TenantPatchInSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     timezone = TimezoneField(max_length=64, required=False)
+    rate_limit_per_minute = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_RATE_LIMIT,
+        help_text="Requests a minute per key (0: no limit); null: back to the platform default. "
+        "Only the platform sets it: a tenant's admins cannot lift their own limit.",
+    )
     slug = serializers.CharField(required=False, help_text="Cannot change; accepted only if unchanged.")
     ignored_fields = ("domains", "created_at", "updated_at")
 
@@ -58,7 +75,7 @@ class TenantPatchInSerializer(StrictInputSerializer):
         responses={201: TenantCreatedSerializer},
     ),
     partial_update=extend_schema(
-        summary="Update a tenant's name or time zone",
+        summary="Update a tenant's name, time zone or rate limit",
         request=TenantPatchInSerializer,
         responses={200: TenantOutSerializer},
     ),
@@ -95,10 +112,12 @@ class TenantViewSet(
         data.is_valid(raise_exception=True)
         if data.validated_data.get("slug", tenant.slug) != tenant.slug:
             raise ValidationFailed("A tenant's slug cannot be changed.", code="immutable", attr="slug")
+        limit = {k: v for k, v in data.validated_data.items() if k == "rate_limit_per_minute"}
         tenant_update(
             tenant=tenant,
             name=data.validated_data.get("name"),
             timezone_name=data.validated_data.get("timezone"),
+            **limit,
         )
         return Response(TenantOutSerializer(self.get_object()).data)
 

@@ -20,7 +20,7 @@ from api.permissions import ADMIN, KEY_ROLES, key_roles, own_rep_or_key_roles
 from api.v1.serializers import body_object, external_id_list, parse_date
 from scoring.engine import PILLARS, round2
 from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
-from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi, snapshot_body
+from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi_get, snapshot_body
 from scoring.selectors import local_today, local_yesterday, reps_by_external_id
 from scoring.services.jobs import job_create
 from tenants.errors import NotFound, ValidationFailed
@@ -217,7 +217,11 @@ class RepSsiView(APIView):
         responses={200: SsiSerializer},
     )
     def get(self, request: Request, external_id: str) -> Response:
-        body = rep_ssi(get_rep(external_id), parse_date(request.query_params.get("date"), "date"))
+        found, body = rep_ssi_get(
+            external_id=external_id, day=parse_date(request.query_params.get("date"), "date")
+        )
+        if not found:
+            raise NotFound("No rep with this external_id.")
         if body is None:
             raise NotFound("No scores for this rep on that day.", code="no_snapshot")
         return Response(body)

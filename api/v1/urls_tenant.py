@@ -6,6 +6,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from api.v1.activities import ActivityViewSet
+from api.v1.audit import AuditLogViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
@@ -26,6 +27,7 @@ router.register("badges", BadgeViewSet, basename="badge")
 router.register("awards", AwardViewSet, basename="award")
 router.register("goals", GoalViewSet, basename="goal")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("audit-log", AuditLogViewSet, basename="audit-log")
 
 REP = "reps/<str:external_id>"
 config = ScoringConfigViewSet

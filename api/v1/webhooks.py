@@ -17,6 +17,7 @@ from api.permissions import ADMIN, key_roles
 from api.v1.serializers import StrictInputSerializer
 from gamification.models import WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
+from gamification.webhooks.secrets import secret_open
 from gamification.webhooks.services import (
     delivery_redeliver,
     subscription_create,
@@ -60,9 +61,12 @@ class WebhookSerializer(serializers.ModelSerializer):
 
 
 class WebhookCreatedSerializer(WebhookSerializer):
-    secret = serializers.CharField(
+    secret = serializers.SerializerMethodField(
         help_text="Signs every delivery (`X-SSI-Signature`). Shown only in this answer; store it now."
     )
+
+    def get_secret(self, subscription: WebhookSubscription) -> str:
+        return secret_open(subscription.secret)  # stored sealed when SSI_SECRETS_KEY is set
 
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "secret"]

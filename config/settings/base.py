@@ -57,12 +57,19 @@ TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 # The migrated schema that new tenants are cloned from (see tenants/schema_clone.py).
 SSI_TEMPLATE_SCHEMA = "tenant_template"
-# django-tenants issue 1262: with this on, a savepoint rollback can leave a stale
-# search_path. Keep it off.
-TENANT_LIMIT_SET_CALLS = False
+# One `SET search_path` per connection and schema switch instead of one before every query
+# (half the round trips of a read). Safe only where django-tenants forgets the path it set
+# whenever PostgreSQL discards it: on ROLLBACK and also on ROLLBACK TO SAVEPOINT (issue 1262,
+# fixed in 4.0.1). tenants.apps refuses to start on a django-tenants without that fix, and
+# tests/tenants/test_search_path.py proves the savepoint case.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after Django's: every answer below (static files, routing's 404/503, errors) gets
+    # CSP, X-Frame-Options and Cache-Control; then the request id the audit log records.
+    "api.middleware.SecurityHeadersMiddleware",
+    "api.middleware.RequestContextMiddleware",
     # Static files (Swagger UI assets) are answered before tenant routing: no database query.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
@@ -93,8 +100,12 @@ def database_config(url: str) -> dict[str, object]:
     if "host" in query:
         config["HOST"] = query["host"][0]
         options.pop("host", None)
+    # A database host that vanished makes connects hang, not fail: bound them, so a request
+    # answers 503 within seconds instead of waiting for gunicorn to kill its worker.
+    options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     config["OPTIONS"] = options
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    # django-tenants' backend with a health check that needs no round trip (its docstring).
+    config["ENGINE"] = "tenants.postgresql_backend"
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     return config
@@ -136,6 +147,13 @@ _broker_default = REDIS_URL or "filesystem://"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without socket timeouts a Redis broker that stops answering (connections accepted, no reply)
+# hangs every publish, and the request making it, for ever.
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = data_dir() / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -150,12 +168,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # ingest -> badge -> webhook chain take ~3 s; a listing 10 times a second costs little.
         "polling_interval": 0.1,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(data_dir() / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Finds tenants whose local recompute hour has passed and enqueues their missing days.
     "dispatch-nightly": {"task": "scoring.tasks.dispatch_nightly", "schedule": 15 * 60},
+    # Recompute jobs whose message was lost (broker down) or whose worker died mid-run.
+    "sweep-jobs": {"task": "scoring.tasks.sweep_jobs", "schedule": 5 * 60},
     "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
@@ -172,6 +194,8 @@ SSI_WEBHOOK_MAX_TRIES = env.int("SSI_WEBHOOK_MAX_TRIES", default=8)
 SSI_WEBHOOK_BACKOFF_SECONDS = env.float("SSI_WEBHOOK_BACKOFF_SECONDS", default=10.0)
 SSI_WEBHOOK_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 SSI_WEBHOOK_ALLOW_PRIVATE = env.bool("SSI_WEBHOOK_ALLOW_PRIVATE", default=False)
+# Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
+SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -248,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "leaderboards", "description": "Ranked reps by metric and period."},
         {"name": "rep-tokens", "description": "Short-lived tokens that show one rep its own data."},
         {"name": "webhooks", "description": "Signed event deliveries to your endpoints. Admin keys only."},
+        {"name": "audit", "description": "Who changed what, when: the tenant's audit log. Admin keys only."},
         {"name": "health", "description": "Liveness and readiness probes."},
     ],
 }

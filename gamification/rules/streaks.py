@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 MODES = ("weekdays", "daily")
 
@@ -78,3 +79,46 @@ def streak(active_days: Iterable[date], *, today: date, mode: str = "weekdays") 
         last_active_day=last_active,
         active_today=today in all_active,
     )
+
+
+@lru_cache(maxsize=64)
+def _weekend_bits(today: date, length: int) -> int:
+    """Bit ``k`` (``k < length``) set when ``today - k`` days is a Saturday or Sunday."""
+    weekday = today.weekday()
+    week = (1 << (weekday - 5) % 7) | (1 << (weekday - 6) % 7)
+    every_week = int("0000001" * (length // 7 + 1), 2)  # bit 7i, for each week i
+    return (week * every_week) & ((1 << length) - 1)
+
+
+def streak_from_mask(mask: int, *, today: date, mode: str = "weekdays") -> Streak:
+    """``streak`` from a bitmask of active days: bit ``k`` set when the day ``k`` days before
+    ``today`` is active (no bit for a future day). The same answer as ``streak`` on those days.
+
+    Runs are found with a few integer operations each, not a step per day. In ``weekdays``
+    mode Saturdays and Sundays are set as if active (they never break a run) and not
+    counted in its length: a run's length is its active weekdays.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown streak mode {mode!r}")
+    if mask < 0:
+        raise ValueError("a mask of active days is not negative")
+    if not mask:
+        return Streak(current=0, longest=0, last_active_day=None, active_today=False)
+    active_today = bool(mask & 1)
+    last_active = today - timedelta(days=(mask & -mask).bit_length() - 1)
+    weekends = 0 if mode == "daily" else _weekend_bits(today, mask.bit_length())
+    counted_active = mask & ~weekends
+    # The current streak is the run through today when today is active or not counted,
+    # else the run through yesterday (a weekend then leads back to Friday).
+    end = 1 if counted(today, mode) and not active_today else 0
+    current = longest = 0
+    rest = mask | weekends
+    while rest:
+        lowest = rest & -rest
+        run = rest & ~(rest + lowest)  # the lowest run of set bits
+        length = (run & counted_active).bit_count()
+        longest = max(longest, length)
+        if run >> end & 1:
+            current = length
+        rest ^= run
+    return Streak(current=current, longest=longest, last_active_day=last_active, active_today=active_today)

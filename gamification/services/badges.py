@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.services import audit_record
 from gamification.models import Badge, BadgeAward
 from gamification.rules.criteria import (
     Criteria,
@@ -29,7 +30,7 @@ from gamification.rules.criteria import (
 from gamification.services.metrics import metrics_load
 from gamification.services.outbox import events_emit
 from gamification.services.xp import level_ups_emit, xp_apply
-from scoring.models import Rep
+from scoring.selectors import rep_filter
 from scoring.services.config import scoring_config_current
 from tenants.db import connection
 from tenants.errors import Conflict, ValidationFailed
@@ -126,11 +127,20 @@ def _clean(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     return clean
 
 
+def badge_snapshot(badge: Badge) -> dict[str, Any]:
+    """What the audit log keeps of a badge: its definition."""
+    return {name: getattr(badge, name) for name in FIELDS}
+
+
 def badge_create(*, data: Mapping[str, Any]) -> Badge:
     clean = _clean(data, partial=False)
     try:
         with transaction.atomic():
-            return Badge.objects.create(**clean)
+            badge = Badge.objects.create(**clean)
+            audit_record(
+                action="create", target_type="badge", target_id=badge.slug, after=badge_snapshot(badge)
+            )
+            return badge
     except IntegrityError as exc:
         raise Conflict(f"A badge {clean['slug']!r} exists.", code="already_exists", attr="slug") from exc
 
@@ -145,10 +155,26 @@ def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Bad
         clean = {**REPLACE_DEFAULTS, **clean}
     if clean.get("slug", badge.slug) != badge.slug:
         raise ValidationFailed("A badge's slug cannot change.", code="immutable", attr="slug")
+    before = badge_snapshot(badge)
     for name, value in clean.items():
         setattr(badge, name, value)
-    badge.save()
+    with transaction.atomic():
+        badge.save()
+        audit_record(
+            action="update",
+            target_type="badge",
+            target_id=badge.slug,
+            before=before,
+            after=badge_snapshot(badge),
+        )
     return badge
+
+
+def badge_delete(*, badge: Badge) -> None:
+    """Delete a definition (its awards go with it)."""
+    with transaction.atomic():
+        audit_record(action="delete", target_type="badge", target_id=badge.slug, before=badge_snapshot(badge))
+        badge.delete()
 
 
 def badges_seed() -> None:
@@ -166,32 +192,72 @@ def badges_seed() -> None:
 def badges_evaluate(
     *, tenant: Tenant, rep_ids: Sequence[int], day: date, ingest_time_only: bool
 ) -> list[BadgeAward]:
-    """Award every earned badge to ``rep_ids`` as of local ``day``. Returns the new awards."""
+    """Award every earned badge to ``rep_ids`` as of local ``day``. Returns the new awards.
+
+    A rep that already holds a badge for the day's period is not evaluated for it again
+    (its award would be a no-op), and only the metrics of badges some rep may still earn
+    are loaded, for those reps.
+    """
     queryset = Badge.objects.filter(active=True)
     if ingest_time_only:
         queryset = queryset.filter(ingest_time=True)
     badges = list(queryset)
-    reps = list(Rep.objects.filter(id__in=rep_ids, active=True).values_list("id", flat=True))
-    if not badges or not reps:
+    if not badges or not rep_ids:
+        return []
+    reps = _active_reps(rep_ids)
+    if not reps:
         return []
     types = known_types()
-    parsed: list[tuple[Badge, Criteria]] = []
+    parsed: list[tuple[Badge, Criteria, str]] = []
     for badge in badges:
         try:
-            parsed.append((badge, parse_criteria(badge.criteria, known_types=types)))
+            parsed.append(
+                (badge, parse_criteria(badge.criteria, known_types=types), period_key(badge.repeat, day))
+            )
         except CriteriaError:  # e.g. a custom type removed from the config since: skip, never crash
             continue
-    refs = set().union(*(metrics_needed(c) for _, c in parsed))
-    values = metrics_load(tenant=tenant, rep_ids=reps, refs=refs, day=day)
+    held = _held(reps, [(badge.pk, period) for badge, _, period in parsed])
+    open_reps = {badge.pk: [rep for rep in reps if (rep, badge.pk) not in held] for badge, _, _ in parsed}
+    parsed = [(badge, criteria, period) for badge, criteria, period in parsed if open_reps[badge.pk]]
+    if not parsed:
+        return []
+    refs = set().union(*(metrics_needed(c) for _, c, _ in parsed))
+    evaluated = sorted(set().union(*(open_reps[badge.pk] for badge, _, _ in parsed)))
+    values = metrics_load(tenant=tenant, rep_ids=evaluated, refs=refs, day=day)
     candidates = [
-        (rep, badge.pk, period_key(badge.repeat, day), badge.xp_reward)
-        for badge, criteria in parsed
-        for rep in reps
+        (rep, badge.pk, period, badge.xp_reward)
+        for badge, criteria, period in parsed
+        for rep in open_reps[badge.pk]
         if evaluate(criteria, values[rep].get)
     ]
     if not candidates:
         return []
     return _award(candidates, day)
+
+
+def _active_reps(rep_ids: Sequence[int]) -> list[int]:
+    """The active ones among ``rep_ids``, in id order."""
+    condition, params = rep_filter(rep_ids, "id")
+    wanted = set(rep_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM scoring_rep WHERE active AND {condition} ORDER BY id", params)  # noqa: S608 (a fixed fragment)
+        return [rep for (rep,) in cursor.fetchall() if rep in wanted]
+
+
+def _held(reps: list[int], periods: list[tuple[int, str]]) -> set[tuple[int, int]]:
+    """(rep, badge) of the awards ``reps`` already hold for these (badge, period) pairs."""
+    if not periods:
+        return set()
+    condition, params = rep_filter(reps, "a.rep_id")
+    wanted = set(reps)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.rep_id, a.badge_id FROM gamification_badgeaward a "  # noqa: S608 (a fixed fragment)
+            "JOIN unnest(%(badges)s::bigint[], %(periods)s::text[]) AS p(badge_id, period) "
+            f"ON p.badge_id = a.badge_id AND p.period = a.period WHERE {condition}",
+            params | {"badges": [b for b, _ in periods], "periods": [p for _, p in periods]},
+        )
+        return {(rep, badge) for rep, badge in cursor.fetchall() if rep in wanted}
 
 
 def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[BadgeAward]:

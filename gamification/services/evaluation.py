@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from django.db import transaction
 
-from gamification.models import OutboxEvent
+from gamification.models import OutboxEvent, PendingEvaluation
 from gamification.services.badges import badges_evaluate
 from gamification.services.outbox import event_emit
 from scoring.models import Rep, ScoredDay
@@ -17,35 +18,68 @@ from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
+# Queue rows taken per pass (one row per ingest transaction, up to 1000 reps each): many,
+# so that a rep named by many ingests since the last pass is evaluated once; the reps are
+# then evaluated DRAIN_BATCH at a time.
+DRAIN_ROWS = 200
 DRAIN_BATCH = 5000
+# Between passes while ingestion keeps queueing (a badge stays "within seconds").
+COALESCE_SECONDS = 0.5
+# Held (deleted, uncommitted) until the evaluation commits: a crash puts them back.
+CLAIM_SQL = """
+DELETE FROM gamification_pendingevaluation WHERE id IN (
+    SELECT id FROM gamification_pendingevaluation ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+RETURNING rep_ids
+"""
 
 
-def pending_evaluate(*, tenant: Tenant) -> int:
+def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECONDS) -> int:
     """Evaluate ingest-time rules for the reps queued by ingestion. Returns how many reps.
 
     The queue rows are taken with SKIP LOCKED and deleted in the same
-    transaction as the awards: two workers never take the same rep, and a
-    crash puts the reps back.
+    transaction as the awards: a crash puts the reps back. A rep named by
+    several rows is evaluated once. One worker at a time drains a tenant's
+    queue, until it is empty: two would evaluate mostly the same reps, from
+    different rows, twice. While ingestion keeps queueing, passes are
+    ``coalesce_seconds`` apart, so that one pass covers every batch of that
+    moment rather than one pass per batch for the same reps.
     """
+    key = f"pending-evaluate:{connection.schema_name}"
+    total = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+            if not cursor.fetchone()[0]:
+                # The worker holding it drains the queue, and looks again after it lets go:
+                # nothing queued before this moment is left behind.
+                return total
+        try:
+            total += _drain(tenant=tenant, coalesce_seconds=coalesce_seconds)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+        # Rows queued by ingests whose worker gave up while we held the lock: look again.
+        if not PendingEvaluation.objects.exists():
+            return total
+
+
+def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:
     total = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                """
-                DELETE FROM gamification_pendingevaluation WHERE rep_id IN (
-                    SELECT rep_id FROM gamification_pendingevaluation ORDER BY queued_at
-                     LIMIT %s FOR UPDATE SKIP LOCKED)
-                RETURNING rep_id
-                """,
-                [DRAIN_BATCH],
-            )
-            rep_ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(CLAIM_SQL, [DRAIN_ROWS])
+            rep_ids = sorted({rep_id for (ids,) in cursor.fetchall() for rep_id in ids})
             if not rep_ids:
                 return total
             today = local_today(tenant.timezone)
-            badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=today, ingest_time_only=True)
-            _goals_hook(tenant=tenant, rep_ids=rep_ids, day=today)
+            for start in range(0, len(rep_ids), DRAIN_BATCH):
+                chunk = rep_ids[start : start + DRAIN_BATCH]
+                badges_evaluate(tenant=tenant, rep_ids=chunk, day=today, ingest_time_only=True)
+                _goals_hook(tenant=tenant, rep_ids=chunk, day=today)
         total += len(rep_ids)
+        if not PendingEvaluation.objects.exists():
+            return total
+        time.sleep(coalesce_seconds)  # more is being queued: let it gather, one pass for it all
 
 
 def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> None:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from api.services import audit_record
 from gamification.models import Goal
 from gamification.rules.criteria import CriteriaError, MetricRef, validate_metric
 from gamification.rules.goals import ACTIVE, AGGREGATES, aggregate, goal_state, progress
@@ -130,15 +131,39 @@ def _rep_key(goal: Goal) -> str | None:
     return goal.rep.external_id if goal.rep_id and goal.rep else None
 
 
+def goal_snapshot(goal: Goal) -> dict[str, Any]:
+    """What the audit log keeps of a goal: its definition and status."""
+    return {
+        "id": goal.pk, "title": goal.title, "rep": _rep_key(goal), "team": goal.team_id,
+        "metric": goal.metric, "target": goal.target, "start_date": goal.start_date,
+        "end_date": goal.end_date, "aggregate": goal.aggregate, "status": goal.status,
+    }  # fmt: skip
+
+
 def goal_create(*, data: Mapping[str, Any]) -> Goal:
-    return Goal.objects.create(**_clean(data, None))
+    clean = _clean(data, None)
+    with transaction.atomic():
+        goal = Goal.objects.create(**clean)
+        audit_record(action="create", target_type="goal", target_id=goal.pk, after=goal_snapshot(goal))
+    return goal
 
 
 def goal_update(*, goal: Goal, data: Mapping[str, Any]) -> Goal:
+    before = goal_snapshot(goal)
     for name, value in _clean(data, goal).items():
         setattr(goal, name, value)
-    goal.save()
+    with transaction.atomic():
+        goal.save()
+        audit_record(
+            action="update", target_type="goal", target_id=goal.pk, before=before, after=goal_snapshot(goal)
+        )
     return goal
+
+
+def goal_delete(*, goal: Goal) -> None:
+    with transaction.atomic():
+        audit_record(action="delete", target_type="goal", target_id=goal.pk, before=goal_snapshot(goal))
+        goal.delete()
 
 
 def goals_current(*, tenant: Tenant, goals: Sequence[Goal], today: date) -> dict[int, float | None]:

@@ -4,6 +4,13 @@
 reps, as of a local day, with one set-based query per metric family; rules
 are then evaluated in memory. A metric with no value (no snapshot yet) is
 None, which makes its criteria leaf false.
+
+The daily rollup is read once for every ``events.*``/``sum.*`` metric and the
+streaks together: one scan grouped by rep and 64-day word, each word a bitmask
+of the rep's active days (``gamification.rules.streaks.streak_from_mask``),
+each metric a filtered sum. The latest snapshot and the latest row of a state
+type are index probes per rep. Reps are selected by id range when their ids
+are dense (``scoring.selectors.rep_filter``).
 """
 
 from __future__ import annotations
@@ -11,11 +18,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from gamification.rules.criteria import MetricRef
 from gamification.rules.levels import level_for
+from gamification.rules.streaks import streak_from_mask
 from scoring.engine import PILLARS, round2
-from scoring.models import Rep
+from scoring.selectors import WORD_BITS, WORD_MASK, aggregate_cursor, rep_filter
 from tenants.db import connection
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -56,49 +65,49 @@ def metrics_load(
         _snapshot_metrics(out, reps, refs, day)
     if names & {"xp", "level"}:
         thresholds = settings["level_thresholds"]
-        for rep_id, xp in Rep.objects.filter(id__in=reps).values_list("id", "xp"):
+        for rep_id, xp in _rows("SELECT id, xp FROM scoring_rep WHERE {reps}", reps, "id"):
             for ref in refs:
                 if ref.name == "xp":
                     out[rep_id][ref] = float(xp)
                 elif ref.name == "level":
                     out[rep_id][ref] = float(level_for(xp, thresholds))
-    if names & {"streak.current", "streak.longest"}:
-        from gamification.services.streaks import reps_streaks
-
-        streaks = reps_streaks(tenant=tenant, rep_ids=reps, today=day, mode=settings["streak_mode"])
-        for rep_id, s in streaks.items():
-            for ref in refs:
-                if ref.name == "streak.current":
-                    out[rep_id][ref] = float(s.current)
-                elif ref.name == "streak.longest":
-                    out[rep_id][ref] = float(s.longest)
-    _event_metrics(out, reps, refs, day, period_start)
+    streaks = bool(names & {"streak.current", "streak.longest"})
+    _rollup_metrics(out, reps, refs, day, period_start, settings["streak_mode"] if streaks else None)
     _state_metrics(out, reps, refs, day)
     if "badges" in names:
-        counts = _counts(
-            "SELECT rep_id, count(*) FROM gamification_badgeaward WHERE rep_id = ANY(%s) GROUP BY rep_id",
-            reps,
+        counts = dict(
+            _rows("SELECT rep_id, count(*) FROM gamification_badgeaward WHERE {reps} GROUP BY rep_id", reps)
         )
         _fill(out, refs, "badges", counts)
     if "goals.achieved" in names:
-        counts = _counts(
-            "SELECT rep_id, count(*) FROM gamification_goal WHERE rep_id = ANY(%s) AND status = 'achieved' "
-            "GROUP BY rep_id",
-            reps,
+        counts = dict(
+            _rows(
+                "SELECT rep_id, count(*) FROM gamification_goal WHERE {reps} AND status = 'achieved' "
+                "GROUP BY rep_id",
+                reps,
+            )
         )
         _fill(out, refs, "goals.achieved", counts)
     return out
 
 
-def active_days(rep_ids: Sequence[int], day: date) -> dict[int, list[date]]:
-    """Each rep's active local days up to ``day`` (a day with any event)."""
+def active_day_masks(rep_ids: Sequence[int], day: date) -> dict[int, int]:
+    """Each rep's active local days up to ``day`` (a day with any event) as a bitmask: bit
+    ``k`` set when the rep was active ``k`` days before ``day``. Reps never active are absent."""
+    masks, _ = _rollup_scan(rep_ids, day, sums=[], masks=True)
+    return masks
+
+
+def _rows(
+    sql: str, reps: list[int], column: str = "rep_id", params: dict[str, object] | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` whose ``{reps}`` selects ``reps`` (by id range or array), theirs only
+    (the first column is the rep id)."""
+    condition, rep_params = rep_filter(reps, column)
+    wanted = set(reps)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rep_id, array_agg(DISTINCT day) FROM scoring_activitydaily "
-            "WHERE rep_id = ANY(%s) AND day <= %s GROUP BY rep_id",
-            [list(rep_ids), day],
-        )
-        return {rep_id: days for rep_id, days in cursor.fetchall()}
+        cursor.execute(sql.format(reps=condition), rep_params | (params or {}))
+        return [row for row in cursor.fetchall() if row[0] in wanted]
 
 
 def _fill(out: Values, refs: set[MetricRef], name: str, counts: dict[int, int]) -> None:
@@ -108,23 +117,20 @@ def _fill(out: Values, refs: set[MetricRef], name: str, counts: dict[int, int]) 
                 out[rep_id][ref] = float(counts.get(rep_id, 0))
 
 
-def _counts(sql: str, reps: list[int]) -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [reps])
-        return dict(cursor.fetchall())
-
-
 def _snapshot_metrics(out: Values, reps: list[int], refs: set[MetricRef], day: date) -> None:
     """The rep's latest snapshot on or before ``day``; None without one."""
     wanted = [ref for ref in refs if ref.name in SNAPSHOT_COLUMNS]
     columns = sorted({SNAPSHOT_COLUMNS[ref.name] for ref in wanted})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT ON (rep_id) rep_id, {', '.join(columns)} FROM scoring_scoresnapshot "  # noqa: S608 (fixed column names)
-            "WHERE rep_id = ANY(%s) AND day <= %s ORDER BY rep_id, day DESC",
-            [reps, day],
-        )
-        latest = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
+    # One backward probe of (rep_id, day) per rep, however many days of snapshots there are.
+    rows = _rows(
+        f"SELECT r.id, {', '.join(f's.{c}' for c in columns)} FROM scoring_rep r "  # noqa: S608 (fixed column names)
+        "CROSS JOIN LATERAL (SELECT * FROM scoring_scoresnapshot s WHERE s.rep_id = r.id "
+        "AND s.day <= %(day)s ORDER BY s.day DESC LIMIT 1) s WHERE {reps}",
+        reps,
+        "r.id",
+        {"day": day},
+    )
+    latest = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
     for rep_id in reps:
         row = latest.get(rep_id)
         for ref in wanted:
@@ -134,43 +140,111 @@ def _snapshot_metrics(out: Values, reps: list[int], refs: set[MetricRef], day: d
             out[rep_id][ref] = None if value is None else float(value)
 
 
-def _event_metrics(
-    out: Values, reps: list[int], refs: set[MetricRef], day: date, period_start: date | None
+def _rollup_metrics(
+    out: Values,
+    reps: list[int],
+    refs: set[MetricRef],
+    day: date,
+    period_start: date | None,
+    streak_mode: str | None,
 ) -> None:
-    by_start: dict[date | None, set[MetricRef]] = defaultdict(set)
+    """``events.*``/``sum.*`` over their windows and, given a ``streak_mode``, the streaks: one scan."""
+    starts: dict[MetricRef, date | None] = {}
     for ref in refs:
         if ref.name.startswith(("events.", "sum.")):
             start = period_start
             if start is None and ref.window_days is not None:
                 start = day - timedelta(days=ref.window_days - 1)
-            by_start[start].add(ref)
-    for start, group in by_start.items():
-        types = sorted({ref.type for ref in group if ref.type})
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT rep_id, type, sum(n), sum(total) FROM scoring_activitydaily "
-                "WHERE rep_id = ANY(%s) AND type = ANY(%s) AND day <= %s "
-                "AND (%s::date IS NULL OR day >= %s::date) GROUP BY rep_id, type",
-                [reps, types, day, start, start],
-            )
-            sums = {(rep_id, t): (n, total) for rep_id, t, n, total in cursor.fetchall()}
+            starts[ref] = start
+    if not starts and streak_mode is None:
+        return
+    sums = sorted(
+        {(ref.type or "", start) for ref, start in starts.items()}, key=lambda s: (s[0], s[1] or date.min)
+    )
+    masks, totals = _rollup_scan(reps, day, sums=sums, masks=streak_mode is not None)
+    for ref, start in starts.items():
+        index = sums.index((ref.type or "", start))
         for rep_id in reps:
-            for ref in group:
-                n, total = sums.get((rep_id, ref.type or ""), (0, 0.0))
-                out[rep_id][ref] = float(n if ref.name.startswith("events.") else total)
+            n, total = totals.get(rep_id, {}).get(index, (0, 0.0))
+            out[rep_id][ref] = float(n if ref.name.startswith("events.") else total)
+    if streak_mode is not None:
+        for rep_id in reps:
+            s = streak_from_mask(masks.get(rep_id, 0), today=day, mode=streak_mode)
+            for ref in refs:
+                if ref.name == "streak.current":
+                    out[rep_id][ref] = float(s.current)
+                elif ref.name == "streak.longest":
+                    out[rep_id][ref] = float(s.longest)
+
+
+def _rollup_scan(
+    rep_ids: Sequence[int], day: date, *, sums: list[tuple[str, date | None]], masks: bool
+) -> tuple[dict[int, int], dict[int, dict[int, tuple[int, float]]]]:
+    """One scan of the reps' rollup rows up to ``day``: with ``masks``, each rep's active days
+    (see ``active_day_masks``); for each (type, start) of ``sums``, by its index there, each
+    rep's ``(sum(n), sum(total))`` of that type from ``start`` (None: all time) to ``day``."""
+    if not rep_ids or (not sums and not masks):
+        return {}, {}
+    condition, params = rep_filter(rep_ids)
+    params["day"] = day
+    age = "(%(day)s::date - day)"
+    columns = []
+    for i, (type_name, start) in enumerate(sums):
+        params[f"type_{i}"], params[f"start_{i}"] = type_name, start
+        selected = f"type = %(type_{i})s" + (f" AND day >= %(start_{i})s" if start else "")
+        columns += [f"sum(n) FILTER (WHERE {selected})", f"sum(total) FILTER (WHERE {selected})"]
+    where = f"{condition} AND day <= %(day)s"
+    if masks:
+        # Rows grouped by rep and word of 64 days: bit (age - 64 * word) of the word.
+        word = f"{age} / {WORD_BITS}"
+        columns.insert(0, f"bit_or(1::bigint << ({age} - {WORD_BITS} * ({word})))")
+    else:
+        word = "0"
+        params["types"] = sorted({type_name for type_name, _ in sums})
+        where += " AND type = ANY(%(types)s)"
+        if all(start is not None for _, start in sums):
+            params["first"] = min(start for _, start in sums if start is not None)
+            where += " AND day >= %(first)s"
+    wanted = set(rep_ids)
+    rep_masks: dict[int, int] = defaultdict(int)
+    totals: dict[int, dict[int, tuple[int, float]]] = defaultdict(dict)
+    with aggregate_cursor() as cursor:
+        cursor.execute(
+            f"SELECT rep_id, {word}, {', '.join(columns)} FROM scoring_activitydaily "  # noqa: S608 (fixed fragments)
+            f"WHERE {where} GROUP BY 1, 2",
+            params,
+        )
+        for rep_id, word_index, *values in cursor.fetchall():
+            if rep_id not in wanted:
+                continue
+            if masks:
+                rep_masks[rep_id] |= (values.pop(0) & WORD_MASK) << (WORD_BITS * word_index)
+            rep_totals = totals[rep_id]
+            for i in range(len(sums)):
+                n, total = values[2 * i], values[2 * i + 1]
+                if n is not None:
+                    before_n, before_total = rep_totals.get(i, (0, 0.0))
+                    rep_totals[i] = (before_n + n, before_total + total)
+    return dict(rep_masks), dict(totals)
 
 
 def _state_metrics(out: Values, reps: list[int], refs: set[MetricRef], day: date) -> None:
     wanted = [ref for ref in refs if ref.name.startswith("state.")]
     if not wanted:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT ON (rep_id, type) rep_id, type, last_value FROM scoring_activitydaily "
-            "WHERE rep_id = ANY(%s) AND type = ANY(%s) AND day <= %s ORDER BY rep_id, type, day DESC",
-            [reps, sorted({ref.type for ref in wanted if ref.type}), day],
-        )
-        latest = {(rep_id, t): value for rep_id, t, value in cursor.fetchall()}
+    # The latest row of each type on or before the day: one backward probe of the rollup's
+    # primary key (rep_id, type, day) per (rep, type).
+    rows = _rows(
+        "SELECT r.id, t.type, l.last_value FROM scoring_rep r "
+        "CROSS JOIN unnest(%(types)s::text[]) AS t(type) "
+        "CROSS JOIN LATERAL (SELECT last_value FROM scoring_activitydaily d "
+        "WHERE d.rep_id = r.id AND d.type = t.type AND d.day <= %(day)s ORDER BY d.day DESC LIMIT 1) l "
+        "WHERE {reps}",
+        reps,
+        "r.id",
+        {"types": sorted({ref.type for ref in wanted if ref.type}), "day": day},
+    )
+    latest = {(rep_id, t): value for rep_id, t, value in rows}
     for rep_id in reps:
         for ref in wanted:
             out[rep_id][ref] = float(latest.get((rep_id, ref.type or ""), 0.0))

@@ -37,9 +37,7 @@ def events_emit(events: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _kick_dispatch() -> None:
+    from config.celery import enqueue
     from gamification.webhooks.tasks import dispatch_outbox
 
-    try:
-        dispatch_outbox.delay()
-    except Exception:  # the broker is down: the periodic sweep will dispatch it
-        logger.warning("could not enqueue webhook dispatch; the outbox sweep will", exc_info=True)
+    enqueue(dispatch_outbox)  # the broker is down: the periodic sweep will dispatch it

@@ -1,9 +1,10 @@
 """Streaks of reps from their active days (gamification.md, "Streaks").
 
-The database gives each rep's distinct active local days (from the daily
-rollup ``scoring_activitydaily``: a day with a row has at least one event);
-the pure rule ``gamification.rules.streaks.streak`` turns them into
-current/longest runs under the tenant's ``streak_mode`` and local today.
+The database gives each rep's active local days (from the daily rollup
+``scoring_activitydaily``: a day with a row has at least one event) as a
+bitmask; the pure rule ``gamification.rules.streaks.streak_from_mask`` turns
+it into current/longest runs under the tenant's ``streak_mode`` and local
+today (the same answer as ``streak`` on the list of days).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from gamification.rules.streaks import Streak, streak
-from gamification.services.metrics import active_days
+from gamification.rules.streaks import Streak, streak_from_mask
+from gamification.services.metrics import active_day_masks
 from scoring.selectors import local_today
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -34,10 +35,10 @@ def reps_streaks(
         return {}
     today = today or local_today(tenant.timezone)
     mode = mode or settings_get(tenant)["streak_mode"]
-    # One query (DISTINCT days per rep); the rollup's primary key (rep_id, type, day) serves it.
-    days = active_days(rep_ids, today)
+    # One query: the reps' rollup rows grouped by rep and 64-day word, OR-ed into masks.
+    masks = active_day_masks(rep_ids, today)
     return {
-        rep_id: streak(days[rep_id], today=today, mode=mode) if rep_id in days else NO_STREAK
+        rep_id: streak_from_mask(masks[rep_id], today=today, mode=mode) if rep_id in masks else NO_STREAK
         for rep_id in rep_ids
     }
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from scoring.engine import DEFAULT_XP, Config
-from tenants.db import connection
+from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -38,9 +38,9 @@ def xp_credit_events(
 ) -> None:
     """The ingest hook: XP for the events stored now, level-ups, and reps to evaluate.
 
-    One statement adds to the daily XP ledger and the reps' totals and queues
-    the reps for badge evaluation; the level-ups it reveals become outbox
-    events in the same transaction.
+    Queues the reps for badge evaluation and adds to the daily XP ledger and the
+    reps' totals (``xp_apply``); the level-ups it reveals become outbox events in
+    the same transaction.
     """
     settings = settings_get(tenant)
     table = xp_table(config, settings["xp_per_type"])
@@ -65,27 +65,48 @@ def xp_credit_reward(*, rep_id: int, day: date, xp: int) -> tuple[int, int] | No
 
 
 def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
-    """(rep id, old xp, new xp) for every rep credited."""
-    with connection.cursor() as cursor:
+    """(rep id, old xp, new xp) for every rep credited.
+
+    ``pending_reps`` are queued for evaluation: one appended row, which waits for no
+    one. Then row locks in the order every writer takes them (see
+    scoring.services.ingest; the evaluation worker's awards too), each statement in
+    key order: the daily XP ledger, then the reps' totals. Two transactions
+    crediting the same reps wait for each other, never deadlock.
+    """
+    with binary_cursor() as cursor:
+        if pending_reps:
+            cursor.execute(
+                "INSERT INTO gamification_pendingevaluation (rep_ids, queued_at) "
+                "VALUES (%b::bigint[], now())",
+                [sorted(pending_reps)],
+            )
+        if not rows:
+            return []
+        rows = sorted(rows)
         cursor.execute(
             """
-            WITH x AS (SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS t(rep_id, day, xp)),
-            ledger AS (
-                INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
-                SELECT rep_id, day, xp FROM x ORDER BY rep_id, day
-                ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
+            INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
+            SELECT * FROM unnest(%b::bigint[], %b::date[], %b::bigint[]) ORDER BY 1, 2
+            ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
+            """,
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+        )
+        totals: dict[int, int] = defaultdict(int)
+        for rep_id, _day, xp in rows:
+            totals[rep_id] += xp
+        reps = sorted(totals)
+        cursor.execute(
+            """
+            WITH locked AS (
+                SELECT id FROM scoring_rep WHERE id = ANY(%b::bigint[]) ORDER BY id FOR NO KEY UPDATE
             ),
-            pending AS (
-                INSERT INTO gamification_pendingevaluation (rep_id, queued_at)
-                SELECT rep_id, now() FROM unnest(%s::bigint[]) AS p(rep_id)
-                ON CONFLICT (rep_id) DO NOTHING
-            )
+            t AS (SELECT * FROM unnest(%b::bigint[], %b::bigint[]) AS t(rep_id, xp))
             UPDATE scoring_rep r SET xp = r.xp + t.xp
-              FROM (SELECT rep_id, sum(xp) AS xp FROM x GROUP BY rep_id) t
-             WHERE r.id = t.rep_id
+              FROM locked JOIN t ON t.rep_id = locked.id
+             WHERE r.id = locked.id
             RETURNING r.id, r.xp - t.xp, r.xp
             """,
-            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], pending_reps],
+            [reps, reps, [totals[r] for r in reps]],
         )
         return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
 

@@ -39,6 +39,9 @@ class Outcome:
     status_code: int | None
     error: str
     duration_ms: int
+    # Failed on our side before anything was sent (URL refused, secret unavailable): says
+    # nothing about the receiver, so it must not hold back the subscription's other deliveries.
+    unsent: bool = False
 
     @property
     def ok(self) -> bool:

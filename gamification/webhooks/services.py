@@ -8,7 +8,12 @@ The life of an event:
    event dispatched, in one transaction; the deliveries are enqueued on commit,
    one task each.
 3. ``delivery_run`` claims a delivery, makes one try, records it, and either
-   finishes the delivery or schedules the next try with backoff.
+   finishes the delivery or schedules the next try with backoff. While a
+   subscription's receiver fails (times out, refuses, answers 5xx or 429), its
+   other deliveries are held back, without a try, until its failed delivery's
+   next try (then one at a time): a dead receiver holds a worker for one
+   timeout, not one per pending delivery, and other tenants' deliveries wait
+   behind it for no longer than that.
 4. ``webhooks_sweep`` (per tenant, from the beat task) catches what an
    enqueue lost: events left undispatched and deliveries overdue.
 
@@ -33,9 +38,11 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from api.services import REDACTED, audit_record
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
 from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
+from gamification.webhooks.secrets import SecretUnavailable, secret_open, secret_seal
 from gamification.webhooks.urls_guard import url_resolve
 from tenants.errors import Conflict, NotFound, ValidationFailed
 
@@ -94,13 +101,30 @@ def subscription_create(
 ) -> WebhookSubscription:
     """A new subscription with a fresh secret (the caller shows it once)."""
     events = events_validate(events)  # the cheap check first: the URL check resolves the host
-    return WebhookSubscription.objects.create(
-        url=url_validate(url),
-        events=events,
-        active=active,
-        description=description,
-        secret=secret_new(),
-    )
+    url = url_validate(url)
+    with transaction.atomic():
+        subscription = WebhookSubscription.objects.create(
+            url=url, events=events, active=active, description=description, secret=secret_seal(secret_new())
+        )
+        audit_record(
+            action="create",
+            target_type="webhook",
+            target_id=subscription.pk,
+            after=subscription_snapshot(subscription),
+        )
+    return subscription
+
+
+def subscription_snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
+    """What the audit log keeps of a webhook: never its secret."""
+    return {
+        "id": subscription.pk,
+        "url": subscription.url,
+        "events": list(subscription.events),
+        "active": subscription.active,
+        "description": subscription.description,
+        "secret": REDACTED,
+    }
 
 
 def subscription_update(*, subscription: WebhookSubscription, data: dict[str, Any]) -> WebhookSubscription:
@@ -109,6 +133,7 @@ def subscription_update(*, subscription: WebhookSubscription, data: dict[str, An
     Turning a subscription back on gives it a clean slate: its failure count
     and ``deactivated_at`` are cleared.
     """
+    before = subscription_snapshot(subscription)
     fields: set[str] = {name for name in ("events", "url", "description", "active") if name in data}
     if "events" in data:
         subscription.events = events_validate(data["events"])
@@ -122,14 +147,29 @@ def subscription_update(*, subscription: WebhookSubscription, data: dict[str, An
             subscription.deactivated_at = None
             fields |= {"consecutive_failures", "deactivated_at"}
         subscription.active = data["active"]
-    # Only what changed: a worker may be counting this webhook's failures right now.
-    subscription.save(update_fields=sorted(fields | {"updated_at"}))
+    with transaction.atomic():
+        # Only what changed: a worker may be counting this webhook's failures right now.
+        subscription.save(update_fields=sorted(fields | {"updated_at"}))
+        audit_record(
+            action="update",
+            target_type="webhook",
+            target_id=subscription.pk,
+            before=before,
+            after=subscription_snapshot(subscription),
+        )
     return subscription
 
 
 def subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Delete it with its deliveries and their tries; a try in flight finds nothing to record."""
-    subscription.delete()
+    with transaction.atomic():
+        audit_record(
+            action="delete",
+            target_type="webhook",
+            target_id=subscription.pk,
+            before=subscription_snapshot(subscription),
+        )
+        subscription.delete()
 
 
 # --- Fan-out -------------------------------------------------------------------------------------------
@@ -176,15 +216,12 @@ def _dispatch_batch() -> tuple[int, int]:
 
 def deliveries_enqueue(ids: Sequence[str], *, countdown: float = 0) -> int:
     """One ``deliver`` task per delivery. A broker outage loses nothing: the sweep re-enqueues."""
+    from config.celery import enqueue
     from gamification.webhooks.tasks import deliver
 
     for sent, delivery_id in enumerate(ids):
-        try:
-            deliver.apply_async(args=[delivery_id], countdown=countdown or None)
-        except Exception:
-            logger.warning(
-                "could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent, exc_info=True
-            )
+        if not enqueue(deliver, args=[delivery_id], countdown=countdown or None):
+            logger.warning("could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent)
             return sent
     return len(ids)
 
@@ -224,10 +261,44 @@ def delivery_run(*, delivery_id: str) -> Outcome | None:
             last_error="Not sent: webhook inactive.",
         )
         return None
+    if not _may_try(delivery, now):
+        return None
     started = timezone.now()
     outcome = _try(delivery)
     _record(delivery, outcome, started)
     return outcome
+
+
+def _receiver_failing(outcome: Outcome) -> bool:
+    """No answer (timeout, refused), or an answer that says "not now" (5xx, 429)."""
+    if outcome.unsent:
+        return False
+    return outcome.status_code is None or outcome.status_code >= 500 or outcome.status_code == 429
+
+
+def _may_try(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Whether this claimed delivery may be tried now; if not, it is held back (not a try).
+
+    A healthy subscription: yes. A failing one: its probe (the delivery whose
+    failure blocked it) when its own retry comes; another once the block is
+    over, and then alone (it becomes the probe for a lease of two timeouts).
+    """
+    subscription = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+    state = subscription.values_list("blocked_until", "probe_delivery").first()
+    if state is None or state[0] is None or state[1] == delivery.pk:
+        return True
+    lease = timedelta(seconds=2 * float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS) + 5)
+    if subscription.filter(blocked_until__lte=now).update(
+        blocked_until=now + lease, probe_delivery=delivery.pk
+    ):
+        return True
+    until = max(state[0], now + timedelta(seconds=1))
+    held = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=delivery.attempts).update(
+        attempts=F("attempts") - 1, next_attempt_at=until
+    )
+    if held:
+        deliveries_enqueue([str(delivery.pk)], countdown=(until - now).total_seconds())
+    return False
 
 
 def _try(delivery: WebhookDelivery) -> Outcome:
@@ -237,10 +308,12 @@ def _try(delivery: WebhookDelivery) -> Outcome:
         # Checked again at every try: the name may point somewhere else by now.
         target = url_resolve(delivery.subscription.url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)
     except ValidationFailed as exc:
-        return Outcome(status_code=None, error=f"{exc.code}: {exc.detail}", duration_ms=0)
-    headers = request_headers(
-        secret=delivery.subscription.secret, event_type=event.type, delivery_id=str(delivery.pk), body=body
-    )
+        return Outcome(status_code=None, error=f"{exc.code}: {exc.detail}", duration_ms=0, unsent=True)
+    try:
+        secret = secret_open(delivery.subscription.secret)
+    except SecretUnavailable as exc:  # SSI_SECRETS_KEY missing or wrong: the try fails, retried later
+        return Outcome(status_code=None, error=str(exc), duration_ms=0, unsent=True)
+    headers = request_headers(secret=secret, event_type=event.type, delivery_id=str(delivery.pk), body=body)
     return post(
         target=target, body=body, headers=headers, timeout=float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS)
     )
@@ -267,11 +340,19 @@ def _record(delivery: WebhookDelivery, outcome: Outcome, started: datetime) -> N
         mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=tries)
         result = {"last_status_code": outcome.status_code, "last_error": outcome.error}
         subscriptions = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+        retries = tries < int(settings.SSI_WEBHOOK_MAX_TRIES)
+        delay = backoff_seconds(tries)
+        if _receiver_failing(outcome):
+            # Hold the subscription's other deliveries back until this one's next try.
+            subscriptions.update(
+                blocked_until=now + timedelta(seconds=delay), probe_delivery=delivery.pk if retries else None
+            )
+        else:  # the receiver answers
+            subscriptions.exclude(blocked_until=None).update(blocked_until=None, probe_delivery=None)
         if outcome.ok:
             if mine.update(status=Succeeded, finished_at=now, **result):
                 subscriptions.update(consecutive_failures=0)
-        elif tries < int(settings.SSI_WEBHOOK_MAX_TRIES):
-            delay = backoff_seconds(tries)
+        elif retries:
             if mine.update(next_attempt_at=now + timedelta(seconds=delay), **result):
                 delivery_id = str(delivery.pk)
                 transaction.on_commit(lambda: deliveries_enqueue([delivery_id], countdown=delay))
@@ -323,17 +404,15 @@ def webhooks_sweep() -> int:
     What an enqueue lost (a broker outage, a worker that died mid-try) goes
     out here. Returns the number of tasks enqueued.
     """
+    from config.celery import enqueue
     from gamification.webhooks.tasks import dispatch_outbox
 
     now = timezone.now()
     cutoff = now - SWEEP_GRACE
     enqueued = 0
-    if OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).exists():
-        try:
-            dispatch_outbox.delay()
-            enqueued += 1
-        except Exception:
-            logger.warning("could not enqueue the webhook dispatch; the next sweep will", exc_info=True)
+    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
+    if undispatched.exists() and enqueue(dispatch_outbox):
+        enqueued += 1
     overdue = [
         str(pk)
         for pk in WebhookDelivery.objects.filter(status=Pending, next_attempt_at__lt=cutoff)

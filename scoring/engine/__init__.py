@@ -13,6 +13,7 @@ from scoring.engine.score import (
     recommendations,
     score_rep,
     score_reps,
+    score_totals,
     signal_value,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "round2",
     "score_rep",
     "score_reps",
+    "score_totals",
     "signal_value",
 ]

@@ -44,7 +44,10 @@ class Recommendation:
 
 
 def _sum(values: Mapping[str, float], types: tuple[str, ...]) -> float:
-    return math.fsum(values.get(t, 0.0) for t in types)
+    if len(types) == 1:
+        # The same as fsum of one value, which only turns -0.0 into 0.0 (as ``+ 0.0`` does).
+        return values.get(types[0], 0.0) + 0.0
+    return math.fsum([values.get(t, 0.0) for t in types])
 
 
 def _latest(latest: Mapping[str, Latest], types: tuple[str, ...]) -> float:
@@ -104,9 +107,26 @@ def _score_pillar(pillar: Pillar, agg: RepAggregates, results: list[SignalResult
     return pillar.max_points * math.fsum(weighted) / weight_sum
 
 
-def score_reps(config: Config, aggregates: Mapping[K, RepAggregates], reps: list[K]) -> dict[K, RepScore]:
-    """Score every rep in ``reps``; a rep with no aggregates scores as zero activity."""
-    return {rep: score_rep(config, aggregates.get(rep, EMPTY)) for rep in reps}
+def score_totals(config: Config, agg: RepAggregates) -> RepScore:
+    """``score_rep``'s pillars and SSI, by the same arithmetic, without the per-signal
+    breakdown (``signals`` is empty): what a recompute stores."""
+    pillars: dict[str, float] = {}
+    for pillar in config.pillars:
+        weighted = [signal.weight * signal_value(signal, agg)[1] for signal in pillar.signals]
+        pillars[pillar.key] = pillar.max_points * math.fsum(weighted) / pillar.weight_sum
+    return RepScore(pillars=pillars, ssi=math.fsum(pillars.values()), signals=())
+
+
+def score_reps(
+    config: Config, aggregates: Mapping[K, RepAggregates], reps: list[K], *, signals: bool = True
+) -> dict[K, RepScore]:
+    """Score every rep in ``reps``; a rep with no aggregates scores as zero activity.
+
+    ``signals=False`` leaves out the per-signal breakdown (``score_totals``): the same
+    pillars and SSI, about twice as fast.
+    """
+    score = score_rep if signals else score_totals
+    return {rep: score(config, aggregates.get(rep, EMPTY)) for rep in reps}
 
 
 def recommendations(config: Config, score: RepScore, *, limit: int = 3) -> list[Recommendation]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from api.services import audit_record
 from scoring.engine import DEFAULT_CONFIG, Config, ConfigError, parse_config
 from scoring.models import ScoringConfig
 from tenants.errors import ValidationFailed
@@ -74,10 +75,16 @@ def scoring_config_save(*, data: Any, created_by: str = "") -> VersionedConfig:
     for _ in range(3):
         try:
             with transaction.atomic():
-                latest = (
-                    ScoringConfig.objects.order_by("-version").values_list("version", flat=True).first() or 0
-                )
+                previous = ScoringConfig.objects.order_by("-version").values_list("version", "config").first()
+                latest = previous[0] if previous else 0
                 row = ScoringConfig.objects.create(version=latest + 1, config=stored, created_by=created_by)
+                audit_record(
+                    action="update",
+                    target_type="scoring_config",
+                    target_id=row.version,
+                    before={"version": previous[0], **previous[1]} if previous else None,
+                    after={"version": row.version, **stored},
+                )
             return VersionedConfig(row.version, _parse_cached(row.version, stored))
         except IntegrityError:  # another admin saved at the same moment: take the next number
             continue

@@ -1,11 +1,12 @@
 """Activity ingestion: the hottest path of the product.
 
-Validation is plain Python (no serializer per event). Accepted events and
-their daily rollup are written by ONE statement: an ``INSERT … SELECT FROM
-unnest(…) ON CONFLICT (event_id) DO NOTHING`` whose ``RETURNING`` rows feed
-an upsert of the rollup, so only events stored now count, and a duplicate
-(same event id, in this batch or before) is stored once and counted.
-The caller's transaction commits before the answer.
+Validation is plain Python (no serializer per event). Accepted events are
+written by ONE statement, an ``INSERT … SELECT FROM unnest(…) ON CONFLICT
+(event_id) DO NOTHING`` fed binary arrays, whose ``RETURNING`` rows, grouped
+per (rep, type, local day), then feed the hooks (XP) and the upsert of the
+daily rollup: only events stored now count, and a duplicate (same event id,
+in this batch or before) is stored once and counted. The caller's transaction
+commits before the answer.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ from scoring import hooks
 from scoring.models import Rep
 from scoring.services.config import scoring_config_current
 from scoring.services.people import EXTERNAL_ID_RE
-from tenants.db import connection
+from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -48,9 +50,8 @@ class IngestResult:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
-@dataclass(frozen=True)
-class _Valid:
-    index: int
+class _Valid(NamedTuple):
+    position: int  # in the batch
     event_id: str
     rep: str
     type: str
@@ -81,7 +82,7 @@ def _parse_time(raw: Any) -> datetime | dict[str, Any]:
 
 
 def validate_event(
-    raw: Any, *, known_types: frozenset[str], tz: ZoneInfo, now: datetime
+    raw: Any, *, known_types: frozenset[str], tz: ZoneInfo, now: datetime, index: int = 0
 ) -> _Valid | list[dict[str, Any]]:
     """One event: the clean row, or its list of errors (every problem at once)."""
     if not isinstance(raw, Mapping):
@@ -156,59 +157,75 @@ def validate_event(
     if errors:
         return errors
     assert occurred_at is not None and day is not None
-    return _Valid(0, str(event_id), str(rep), str(type_name), occurred_at, day, float(value), metadata_text)
+    return _Valid(
+        index, str(event_id), str(rep), str(type_name), occurred_at, day, float(value), metadata_text
+    )
 
 
+# Row locks are taken in one order by every writer of these rows, so concurrent batches
+# over the same reps wait for each other instead of deadlocking: first the event rows
+# (only a duplicate event id makes two batches meet there), then the hooks' rows
+# (gamification: daily XP, then the reps' XP totals; the evaluation queue row is
+# appended and waits for no one; see gamification.services.xp.xp_apply), then the
+# rollup rows, each statement in key order. The shared rows are touched at the end of
+# the transaction, by short statements fed the few rows they need, so a batch that
+# has to wait for another waits for little more than its commit.
 _INSERT_SQL = """
-WITH input AS (
-    SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::timestamptz[], %s::date[],
-                         %s::float8[], %s::jsonb[], %s::int[])
-        AS t(event_id, rep_id, type, occurred_at, local_day, value, metadata, ord)
-),
-ins AS (
+WITH ins AS (
     INSERT INTO scoring_activity
         (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
     SELECT event_id, rep_id, type, occurred_at, local_day, value, metadata, clock_timestamp()
-      FROM input ORDER BY ord
+      FROM unnest(%b::varchar[], %b::bigint[], %b::varchar[], %b::timestamptz[], %b::date[],
+                  %b::float8[], %b::jsonb[])
+           WITH ORDINALITY AS t(event_id, rep_id, type, occurred_at, local_day, value, metadata, ord)
+     ORDER BY ord
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, rep_id, type, local_day, occurred_at, value
-),
-roll AS (
-    INSERT INTO scoring_activitydaily AS d (rep_id, type, day, n, total, last_at, last_id, last_value)
-    SELECT rep_id, type, local_day, count(*), sum(value), max(occurred_at),
-           (array_agg(id ORDER BY occurred_at DESC, id DESC))[1],
-           (array_agg(value ORDER BY occurred_at DESC, id DESC))[1]
-      FROM ins GROUP BY rep_id, type, local_day
-     ORDER BY rep_id, type, local_day
-    ON CONFLICT (rep_id, type, day) DO UPDATE SET
-        n = d.n + excluded.n,
-        total = d.total + excluded.total,
-        last_value = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
-                          THEN excluded.last_value ELSE d.last_value END,
-        last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
-                       THEN excluded.last_id ELSE d.last_id END,
-        last_at = GREATEST(d.last_at, excluded.last_at)
 )
-SELECT rep_id, type, local_day, count(*) FROM ins GROUP BY rep_id, type, local_day
+SELECT rep_id, type, local_day, count(*), sum(value), max(occurred_at),
+       (array_agg(id ORDER BY occurred_at DESC, id DESC))[1],
+       (array_agg(value ORDER BY occurred_at DESC, id DESC))[1]
+  FROM ins GROUP BY rep_id, type, local_day
+ ORDER BY rep_id, type, local_day
+"""
+
+_ROLLUP_SQL = """
+INSERT INTO scoring_activitydaily AS d (rep_id, type, day, n, total, last_at, last_id, last_value)
+SELECT * FROM unnest(%b::bigint[], %b::varchar[], %b::date[], %b::int[], %b::float8[],
+                     %b::timestamptz[], %b::bigint[], %b::float8[])
+ ORDER BY 1, 2, 3
+ON CONFLICT (rep_id, type, day) DO UPDATE SET
+    n = d.n + excluded.n,
+    total = d.total + excluded.total,
+    last_value = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
+                      THEN excluded.last_value ELSE d.last_value END,
+    last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
+                   THEN excluded.last_id ELSE d.last_id END,
+    last_at = GREATEST(d.last_at, excluded.last_at)
 """
 
 
-def _rep_ids(external_ids: Sequence[str], *, create: bool) -> dict[str, int]:
+def _rep_ids(cursor: psycopg.Cursor[Any], external_ids: list[str], *, create: bool) -> dict[str, int]:
     """external_id -> rep id, creating missing reps in one statement when allowed."""
-    found = dict(Rep.objects.filter(external_id__in=external_ids).values_list("external_id", "id"))
+    cursor.execute(
+        "SELECT external_id, id FROM scoring_rep WHERE external_id = ANY(%b::varchar[])", [external_ids]
+    )
+    found: dict[str, int] = dict(cursor.fetchall())
     missing = [e for e in external_ids if e not in found]
     if missing and create:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO scoring_rep (external_id, name, email, active, created_at, updated_at)
-                SELECT e, '', '', true, now(), now() FROM unnest(%s::varchar[]) AS e
-                ON CONFLICT (external_id) DO NOTHING
-                """,
-                [missing],
-            )
+        cursor.execute(
+            """
+            INSERT INTO scoring_rep (external_id, name, email, active, created_at, updated_at)
+            SELECT e, '', '', true, now(), now() FROM unnest(%b::varchar[]) AS e
+            ON CONFLICT (external_id) DO NOTHING
+            """,
+            [missing],
+        )
         # Another request may have created some of them a moment ago: read them all back.
-        found.update(Rep.objects.filter(external_id__in=missing).values_list("external_id", "id"))
+        cursor.execute(
+            "SELECT external_id, id FROM scoring_rep WHERE external_id = ANY(%b::varchar[])", [missing]
+        )
+        found.update(cursor.fetchall())
     return found
 
 
@@ -225,7 +242,7 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
     seen: set[str] = set()
     rejected_reps: dict[int, str] = {}  # index -> the rep named by an already rejected event
     for index, raw in enumerate(events):
-        checked = validate_event(raw, known_types=known_types, tz=tz, now=now)
+        checked = validate_event(raw, known_types=known_types, tz=tz, now=now, index=index)
         if isinstance(checked, list):
             result.rejected.append({"index": index, "id": _id_of(raw), "errors": checked})
             rep = raw.get("rep") if isinstance(raw, Mapping) else None
@@ -236,7 +253,7 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
             result.duplicates += 1
             continue
         seen.add(checked.event_id)
-        valid.append(replace(checked, index=index))
+        valid.append(checked)
 
     if not auto_create and rejected_reps:
         # Every problem at once: an event rejected for another reason is also told its rep is unknown.
@@ -253,8 +270,9 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
     if not valid:
         return result
 
-    with transaction.atomic():
-        reps = _rep_ids(sorted({v.rep for v in valid}), create=auto_create)
+    # No savepoint of its own inside the caller's transaction: an error here aborts it anyway.
+    with transaction.atomic(savepoint=False), binary_cursor() as cursor:
+        reps = _rep_ids(cursor, sorted({v.rep for v in valid}), create=auto_create)
         rows: list[_Valid] = []
         for v in valid:
             if v.rep in reps:
@@ -262,7 +280,7 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
             else:
                 result.rejected.append(
                     {
-                        "index": v.index,
+                        "index": v.position,
                         "id": v.event_id,
                         "errors": [_error("unknown_rep", f"No rep with external_id {v.rep!r}.", "rep")],
                     }
@@ -270,27 +288,27 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
         result.rejected.sort(key=lambda r: r["index"])
         if not rows:
             return result
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT_SQL,
-                [
-                    [r.event_id for r in rows],
-                    [reps[r.rep] for r in rows],
-                    [r.type for r in rows],
-                    [r.occurred_at for r in rows],
-                    [r.local_day for r in rows],
-                    [r.value for r in rows],
-                    [r.metadata for r in rows],
-                    list(range(len(rows))),
-                ],
-            )
-            stored_rows = cursor.fetchall()
+        cursor.execute(
+            _INSERT_SQL,
+            [
+                [r.event_id for r in rows],
+                [reps[r.rep] for r in rows],
+                [r.type for r in rows],
+                [r.occurred_at for r in rows],
+                [r.local_day for r in rows],
+                [r.value for r in rows],
+                [r.metadata for r in rows],
+            ],
+            binary=True,
+        )
+        groups = cursor.fetchall()  # (rep id, type, day, n, total, last_at, last_id, last_value)
+        stored_rows = [(rep_id, type_name, day, n) for rep_id, type_name, day, n, *_ in groups]
         stored = 0
         for rep_id, type_name, _day, count in stored_rows:
             by_type = result.stored_by_rep.setdefault(rep_id, {})
             by_type[type_name] = by_type.get(type_name, 0) + count
             stored += count
-        if stored_rows:
+        if groups:
             # XP, levels and badge evaluation (gamification) in this same transaction.
             hooks.events_stored(
                 tenant=tenant,
@@ -298,6 +316,7 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
                 external_ids={rep_id: ext for ext, rep_id in reps.items()},
                 config=config,
             )
+            cursor.execute(_ROLLUP_SQL, [list(column) for column in zip(*groups, strict=True)])
     result.accepted = stored
     result.duplicates += len(rows) - stored
     return result

@@ -1,8 +1,20 @@
 """Recompute jobs: created by the API, the nightly dispatcher or the CLI; run by a worker.
 
-A job is claimed with a conditional UPDATE (``queued`` -> ``running``, or a
-``running`` job whose worker died long ago), so two workers never run the same
-job at once, and a redelivered message for a finished job does nothing.
+A job is claimed with a conditional UPDATE (``queued`` -> ``running``), so two
+workers never run the same job at once, and a redelivered message for a
+finished job does nothing. A ``running`` job is claimed again when its run is
+known or presumed dead:
+
+- the same task message comes back (``run_job`` is ``acks_late`` with
+  ``reject_on_worker_lost``: the worker process running it was killed, and the
+  message was put back), so the run that held the claim is gone;
+- no heartbeat for ``STALE_AFTER`` (the whole worker died and the message is
+  lost or waits for the broker's visibility timeout): ``jobs_sweep``, from
+  beat, re-enqueues it.
+
+A rerun recomputes every day of the job: each day replaces its snapshots, and
+awards are unique per (rep, badge, period), so a day scored twice changes
+nothing and no badge (nor its XP) is given twice.
 """
 
 from __future__ import annotations
@@ -14,16 +26,22 @@ from datetime import date, timedelta
 
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.celery import enqueue
 from scoring.models import Job
 from scoring.services.recompute import Progress, scores_compute_day
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-# A running job not finished after this long is taken to be orphaned (its worker died).
+# A running job with no heartbeat for this long is taken to be orphaned (its worker died).
 STALE_AFTER = timedelta(minutes=30)
+# A queued job not taken for this long (plus the nightly jitter) lost its message: enqueued again.
+QUEUED_GRACE = timedelta(minutes=2)
+# A job that took its worker down this many times (out of memory, say) is failed, not retried.
+MAX_ATTEMPTS = 5
 
 
 def job_create(*, kind: str, days: Sequence[date]) -> Job:
@@ -32,22 +50,78 @@ def job_create(*, kind: str, days: Sequence[date]) -> Job:
 
     job = Job.objects.create(kind=kind, params={"days": [d.isoformat() for d in days]})
     job_id = str(job.id)
-    transaction.on_commit(lambda: run_job.delay(job_id))
+    # The broker down: the job stays queued and jobs_sweep enqueues it later.
+    transaction.on_commit(lambda: enqueue(run_job, args=[job_id]))
     return job
 
 
-def job_claim(job_id: str) -> bool:
+def job_claim(job_id: str, task_id: str = "") -> bool:
     now = timezone.now()
-    claimed = Job.objects.filter(
-        Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, started_at__lt=now - STALE_AFTER),
-        pk=job_id,
-    ).update(status=Job.Status.RUNNING, started_at=now, attempts=F("attempts") + 1, error="")
+    dead = Q(status=Job.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER) | Q(
+        status=Job.Status.RUNNING, heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER
+    )
+    if task_id:
+        dead |= Q(status=Job.Status.RUNNING, claimed_by=task_id)
+    claimable = Job.objects.filter(Q(status=Job.Status.QUEUED) | dead, pk=job_id)
+    # Only runs that died count against the limit (a database outage requeues the job instead).
+    gave_up = Job.objects.filter(dead, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
+        status=Job.Status.FAILED,
+        error=f"Gave up after {MAX_ATTEMPTS} attempts (each ended with its worker dead).",
+        finished_at=now,
+    )
+    if gave_up:
+        logger.error("job %s: failed after %d attempts", job_id, MAX_ATTEMPTS)
+        return False
+    claimed = claimable.update(
+        status=Job.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        claimed_by=task_id,
+        attempts=F("attempts") + 1,
+        error="",
+    )
     return claimed == 1
 
 
-def job_run(*, tenant: Tenant, job_id: str) -> Job | None:
+def jobs_sweep() -> int:
+    """In this tenant: enqueue again the jobs whose message was lost or whose run died.
+
+    Queued jobs never taken (the broker was down when they were created) and
+    running jobs without a heartbeat for ``STALE_AFTER``. Each is re-armed
+    (heartbeat now) so the next sweeps leave it alone while its message waits.
+    """
+    from django.conf import settings
+
+    from scoring.tasks import run_job
+
+    now = timezone.now()
+    # Nightly jobs are enqueued with a countdown of up to the dispatch jitter.
+    nightly_cutoff = now - QUEUED_GRACE - timedelta(seconds=int(settings.SSI_DISPATCH_JITTER_SECONDS))
+    last_sign = Coalesce("heartbeat_at", "started_at", "created_at")
+    queued = Q(status=Job.Status.QUEUED)
+    due = list(
+        Job.objects.annotate(last_sign=last_sign)
+        .filter(
+            (queued & ~Q(kind="nightly") & Q(last_sign__lt=now - QUEUED_GRACE))
+            | (queued & Q(kind="nightly", last_sign__lt=nightly_cutoff))
+            | Q(status=Job.Status.RUNNING, last_sign__lt=now - STALE_AFTER)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:100]
+    )
+    enqueued = 0
+    for job_id in due:
+        if not enqueue(run_job, args=[str(job_id)]):
+            break
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(heartbeat_at=now)
+        enqueued += 1
+        logger.warning("job %s: re-enqueued by the sweep (lost message or dead worker)", job_id)
+    return enqueued
+
+
+def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
     """Run a job if this caller claims it. Days are scored oldest first."""
-    if not job_claim(job_id):
+    if not job_claim(job_id, task_id):
         logger.info("job %s: not claimed (done, or running elsewhere)", job_id)
         return None
     job = Job.objects.get(pk=job_id)
@@ -57,7 +131,9 @@ def job_run(*, tenant: Tenant, job_id: str) -> Job | None:
     def progress_of_day(index: int) -> Progress:
         def progress(done: int, total: int) -> None:
             Job.objects.filter(pk=job_id).update(
-                progress_done=index * total + done, progress_total=total * len(days)
+                progress_done=index * total + done,
+                progress_total=total * len(days),
+                heartbeat_at=timezone.now(),
             )
 
         return progress

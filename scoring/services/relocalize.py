@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 
 from tenants.db import connection
+
+logger = logging.getLogger(__name__)
 
 
 def activities_relocalize(*, tz_name: str) -> None:
@@ -40,8 +44,14 @@ def activities_relocalize_later(tenant: object) -> None:
 
     from scoring.tasks import relocalize_activities
 
-    def enqueue() -> None:
-        with tenant_context(tenant):
-            relocalize_activities.delay()
+    def later() -> None:
+        from config.celery import enqueue
 
-    transaction.on_commit(enqueue)
+        with tenant_context(tenant):
+            if not enqueue(relocalize_activities):
+                # Not swept: the operator re-runs it (docs/operations.md, "Broker down").
+                logger.error(
+                    "relocalize of %s not enqueued (broker down): re-run it", getattr(tenant, "slug", tenant)
+                )
+
+    transaction.on_commit(later)

@@ -241,3 +241,35 @@ def test_put_replaces_the_rep_and_resets_what_it_leaves_out(acme: ApiClient) -> 
     assert body["email"] == ""
     assert body["team"] is None
     assert body["active"] is True
+
+
+def test_the_card_shows_the_rep_as_the_list_and_the_create_do(acme: ApiClient) -> None:
+    from datetime import UTC, datetime
+
+    from api.v1.reps import RepSerializer, rep_body
+    from scoring.models import Rep
+
+    with in_tenant("acme"):
+        team = TeamFactory.create()
+        RepFactory.create(external_id="with-team", name="Ann", email="ann@example.com", team=team)
+        whole = RepFactory.create(external_id="whole-second", active=False)
+        # A timestamp on a whole second has no fraction in its ISO form: the same on both.
+        Rep.objects.filter(pk=whole.pk).update(created_at=datetime(2026, 3, 1, 12, tzinfo=UTC))
+        reps = list(Rep.objects.order_by("id"))
+        assert [rep_body(r) for r in reps] == [RepSerializer(r).data for r in reps]
+    created = acme.post("/api/v1/reps", {"external_id": "new", "team": team.pk}).json()
+    listed = {r["external_id"]: r for r in acme.get("/api/v1/reps").json()["results"]}
+    for external_id in ("with-team", "whole-second", "new"):
+        card = acme.get(f"/api/v1/reps/{external_id}").json()
+        assert {k: card[k] for k in listed[external_id]} == listed[external_id]
+    assert {k: acme.get("/api/v1/reps/new").json()[k] for k in created} == created
+    assert listed["whole-second"]["created_at"] == "2026-03-01T12:00:00Z"
+
+
+def test_the_lists_filters_apply_to_a_card_as_to_any_retrieve(acme: ApiClient) -> None:
+    with in_tenant("acme"):
+        RepFactory.create(external_id="ann")
+    assert acme.get("/api/v1/reps/ann", {"active": "true"}).status_code == 200
+    assert_error(acme.get("/api/v1/reps/ann", {"active": "false"}), 404, "not_found")
+    assert_error(acme.get("/api/v1/reps/ann", {"team": "x"}), 400)
+    assert_error(acme.get("/api/v1/reps/nobody"), 404, "not_found")

@@ -340,7 +340,8 @@ def test_badges_without_a_token_are_a_401(world: World, db: None) -> None:
 def test_first_post_is_awarded_after_ingesting_a_post(acme: ApiClient) -> None:
     ingest(acme, ev("p1", "post_published"))
     with in_tenant("acme"):
-        assert PendingEvaluation.objects.filter(rep__external_id="ann").exists()
+        ann = Rep.objects.get(external_id="ann")
+        assert PendingEvaluation.objects.filter(rep_ids__contains=[ann.id]).exists()
     assert evaluate_pending() == 1
     assert awards_of() == [("first-post", "")]
 

@@ -16,6 +16,7 @@ from scoring.selectors import aggregates_for_day
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
 from tests.factories import in_tenant
+from tests.factories.scoring import RepFactory
 
 TYPES = sorted(EVENT_TYPES)
 DAY = date(2026, 6, 30)
@@ -43,11 +44,34 @@ def random_events(rng: random.Random, reps: list[str], n: int) -> list[dict[str,
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sql_aggregates_equal_the_reference_on_random_events(world: object, db: None, seed: int) -> None:
     rng = random.Random(seed)
-    config = (
-        DEFAULT
-        if seed != 3
-        else parse_config({**DEFAULT.to_dict(), "window_days": 30, "half_life_days": None})
-    )
+    config = {
+        1: DEFAULT,
+        # A window of two mask words, and active days of one type set besides "any type".
+        2: parse_config(
+            {
+                **DEFAULT.to_dict(),
+                "window_days": 100,
+                "pillars": {
+                    **DEFAULT.to_dict()["pillars"],
+                    "brand": {
+                        "max_points": 25,
+                        "signals": [
+                            *DEFAULT.to_dict()["pillars"]["brand"]["signals"],
+                            {
+                                "key": "posting_days",
+                                "kind": "active_days",
+                                "types": ["post_published", "post_shared"],
+                                "target": 20,
+                                "weight": 1,
+                            },
+                        ],
+                    },
+                },
+            }
+        ),
+        3: parse_config({**DEFAULT.to_dict(), "window_days": 30, "half_life_days": None}),
+    }[seed]
+    assert seed != 2 or len(config.active_day_type_sets) == 2
     acme = Tenant.objects.get(slug="acme")
     tz = ZoneInfo(acme.timezone)
     with in_tenant("acme"):
@@ -66,8 +90,13 @@ def test_sql_aggregates_equal_the_reference_on_random_events(world: object, db: 
             ]
             for rep in reps
         }
+        # Reps far apart in id are selected by array, not by id range: both ways agree.
+        far = RepFactory.create_batch(40)[-1].pk
         for day in (DAY, DAY - timedelta(days=40), date(2026, 3, 1)):
             from_sql = aggregates_for_day(config=config, day=day, rep_ids=list(rep_ids.values()))
+            first = rep_ids[reps[0]]
+            sparse = aggregates_for_day(config=config, day=day, rep_ids=[first, far])
+            assert far not in sparse and sparse.get(first) == from_sql.get(first)
             for rep in reps:
                 reference = aggregate_events(stored[rep], day=day, config=config, tz=tz)
                 sql = from_sql.get(rep_ids[rep])

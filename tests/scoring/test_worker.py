@@ -65,7 +65,8 @@ def test_nightly_dispatch_scores_due_tenants_in_their_own_schema_once(
         with celery_worker(tmp_path) as worker:
             assert dispatch_nightly() == 1
             wait_for(
-                lambda: worker.poll() is not None or _scored(schema, yesterday),
+                # The day is scored before the job ends (its badge and goal hooks run after).
+                lambda: worker.poll() is not None or (_scored(schema, yesterday) and _jobs_done(schema) == 1),
                 what="the nightly recompute", log=tmp_path / "worker.log",
             )  # fmt: skip
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]

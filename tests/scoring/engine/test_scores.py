@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import math
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +24,7 @@ from scoring.engine import (
     score_rep,
     score_reps,
 )
-from scoring.engine.catalog import DEFAULT_TIPS
+from scoring.engine.catalog import DEFAULT_TIPS, EVENT_TYPES
 
 D = date(2026, 3, 10)
 UTC_TZ = ZoneInfo("UTC")
@@ -202,6 +204,33 @@ def test_score_reps_scores_every_listed_rep_zero_activity_included() -> None:
 
 def test_score_reps_with_no_reps_is_empty() -> None:
     assert score_reps(DEFAULT, {"ann": aggregates(ANN)}, []) == {}
+
+
+def test_scores_without_signals_are_the_very_same_pillars_and_ssi() -> None:
+    """What a recompute stores (``signals=False``) equals score_rep's numbers to the last bit, on
+    random events, under the default config and one whose signals sum several types."""
+    several = config_from(
+        lambda c: c["pillars"]["brand"]["signals"].append(
+            {"key": "mix", "kind": "count", "types": ["post_liked", "post_shared", "lead_saved"],
+             "target": 7, "weight": 1.5}
+        )
+    )  # fmt: skip
+    rng = random.Random(3)
+    types = sorted(EVENT_TYPES)
+    for config in (DEFAULT, several):
+        reps: dict[int, RepAggregates] = {}
+        for rep in range(300):
+            events = [
+                ev(rng.choice(types), rng.randint(-2, 120), rng.choice([1, 1, 2.5, 0, -0.0, 40, 0.1]))
+                for _ in range(rng.randint(0, 60))
+            ]
+            reps[rep] = aggregates(events, config)
+        full = score_reps(config, reps, [*reps, 999])
+        totals = score_reps(config, reps, [*reps, 999], signals=False)
+        for rep, score in full.items():
+            assert totals[rep].signals == ()
+            assert (totals[rep].ssi, totals[rep].pillars) == (score.ssi, score.pillars)
+            assert math.copysign(1, totals[rep].ssi) == math.copysign(1, score.ssi)
 
 
 # --- explanations ------------------------------------------------------------------------------

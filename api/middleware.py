@@ -1,0 +1,87 @@
+"""Every answer's security headers, and the request context the audit log reads.
+
+``SecurityHeadersMiddleware`` sits right after Django's ``SecurityMiddleware``
+(which adds ``X-Content-Type-Options``, ``Referrer-Policy``,
+``Cross-Origin-Opener-Policy`` and, on HTTPS in production, HSTS), before
+everything that may answer early (WhiteNoise, tenant routing's JSON 404 and
+503): so every answer, errors included, carries the same headers.
+
+``RequestContextMiddleware`` gives each request an id (the caller's
+``X-Request-ID`` when it is a sane token, else a fresh one), echoes it in the
+answer, and keeps the request in a context variable for the duration of the
+request, so that ``api.services.audit_record`` can name who made a change
+without every service taking the principal as an argument.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+# JSON (and everything else that is not the Swagger UI page): nothing may load, nobody may frame it.
+CSP_API = "default-src 'none'; frame-ancestors 'none'"
+# The Swagger UI page (drf-spectacular's split view: no inline script; the assets are served
+# from this host by drf-spectacular-sidecar). Swagger UI sets inline styles, and its CSS uses
+# data: images; it fetches the schema from this host.
+CSP_DOCS = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DOCS_PATH = "/api/v1/docs/"
+SCHEMA_PATH = "/api/v1/schema/"
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+_current_request: ContextVar[HttpRequest | None] = ContextVar("ssi_current_request", default=None)
+
+
+def current_request() -> HttpRequest | None:
+    """The request being served by this thread, or None (tasks, commands, tests calling services)."""
+    return _current_request.get()
+
+
+def request_id_of(request: HttpRequest | None) -> str:
+    return str(getattr(request, "request_id", "")) if request is not None else ""
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request.request_id = given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex  # type: ignore[attr-defined]
+        token = _current_request.set(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current_request.reset(token)
+        response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        is_docs_page = request.path == DOCS_PATH and response.get("Content-Type", "").startswith("text/html")
+        response["Content-Security-Policy"] = CSP_DOCS if is_docs_page else CSP_API
+        response["X-Frame-Options"] = "DENY"
+        response.setdefault("X-Content-Type-Options", "nosniff")
+        response.setdefault("Referrer-Policy", "no-referrer")
+        if "HTTP_AUTHORIZATION" in request.META or not self._cacheable(request.path):
+            # Answers to a token are that token's business: no shared or browser cache keeps them.
+            response["Cache-Control"] = "no-store"
+        return response
+
+    @staticmethod
+    def _cacheable(path: str) -> bool:
+        """Anonymous documents and static assets may be cached; nothing else."""
+        return path in (DOCS_PATH, SCHEMA_PATH) or path.startswith(str(settings.STATIC_URL))

@@ -1,0 +1,61 @@
+"""Gamification reads for the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gamification.rules.streaks import Streak, streak
+from gamification.services.streaks import NO_STREAK
+from scoring.models import Rep
+from scoring.read import SNAPSHOT_COLUMNS, snapshot_body_from_row, snapshot_join
+from scoring.selectors import local_today
+from tenants.db import connection
+from tenants.models import Tenant
+from tenants.tenant_settings import settings_get
+
+REP_FIELDS = ("id", "external_id", "name", "email", "team_id", "active", "xp", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class RepCard:
+    rep: Rep
+    streak: Streak
+    ssi: dict[str, Any] | None  # the latest snapshot's SSI object (scoring.read.snapshot_body)
+    badges: int
+
+
+def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
+    """The rep card's data (api.md, "Gamification"), or None when there is no such rep.
+
+    One query: the rep, its active days up to the tenant's local today (the streak, as
+    ``gamification.services.streaks.rep_streak`` reads them), its badge count and its
+    latest snapshot with that day's averages (as ``scoring.read.rep_ssi``).
+    """
+    today = local_today(tenant.timezone)
+    columns = ", ".join(f"r.{f}" for f in REP_FIELDS)
+    sql = f"""
+        SELECT {columns},
+               (SELECT array_agg(DISTINCT a.day) FROM scoring_activitydaily a
+                 WHERE a.rep_id = r.id AND a.day <= %s),
+               (SELECT count(*) FROM gamification_badgeaward b WHERE b.rep_id = r.id),
+               {SNAPSHOT_COLUMNS}
+          FROM scoring_rep r {snapshot_join(on_day=False)}
+         WHERE r.external_id = %s
+    """  # noqa: S608 (only fixed fragments are interpolated)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [today, external_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(REP_FIELDS)
+    rep = Rep(**dict(zip(REP_FIELDS, row[:n], strict=True)))
+    rep._state.adding = False
+    days, badges = row[n], row[n + 1]
+    mode = settings_get(tenant)["streak_mode"]
+    return RepCard(
+        rep=rep,
+        streak=streak(days, today=today, mode=mode) if days else NO_STREAK,
+        ssi=snapshot_body_from_row(row[n + 2 :], rep.external_id),
+        badges=int(badges),
+    )

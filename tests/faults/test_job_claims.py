@@ -1,0 +1,73 @@
+"""The rules that bring a recompute job back after its worker died (the processes are in
+test_worker_killed.py): who may claim a running job, what the sweep re-enqueues, when to give up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from scoring.models import Job
+from scoring.services.jobs import MAX_ATTEMPTS, STALE_AFTER, job_claim, jobs_sweep
+from tenants.models import Tenant
+
+
+@pytest.fixture
+def in_acme(acme_tenant: Tenant) -> Iterator[None]:
+    with tenant_context(acme_tenant):
+        yield
+
+
+def running(**fields: object) -> Job:
+    now = timezone.now()
+    defaults: dict[str, object] = {
+        "status": Job.Status.RUNNING, "started_at": now, "heartbeat_at": now, "claimed_by": "task-1",
+        "attempts": 1, "params": {"days": []},
+    }  # fmt: skip
+    return Job.objects.create(**{**defaults, **fields})
+
+
+def test_a_live_run_is_not_claimed_by_another_message(in_acme: None) -> None:
+    job = running()
+    assert not job_claim(str(job.pk), "task-2")
+    assert not job_claim(str(job.pk))
+    job.refresh_from_db()
+    assert (job.status, job.claimed_by, job.attempts) == ("running", "task-1", 1)
+
+
+def test_the_same_message_back_means_its_run_died(in_acme: None) -> None:
+    job = running()
+    assert job_claim(str(job.pk), "task-1")
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("running", 2)
+
+
+def test_a_run_without_a_heartbeat_for_long_is_claimed_by_anyone(in_acme: None) -> None:
+    job = running(heartbeat_at=timezone.now() - STALE_AFTER - timedelta(seconds=1))
+    assert job_claim(str(job.pk), "task-2")
+    job.refresh_from_db()
+    assert job.claimed_by == "task-2" and job.attempts == 2
+
+
+def test_a_job_that_killed_its_worker_too_often_fails(in_acme: None) -> None:
+    job = running(attempts=MAX_ATTEMPTS)
+    assert not job_claim(str(job.pk), "task-1")
+    job.refresh_from_db()
+    assert job.status == "failed" and "Gave up" in job.error and job.finished_at is not None
+
+
+def test_the_sweep_reruns_lost_and_dead_jobs_only(in_acme: None) -> None:
+    """Tasks are eager here: what the sweep enqueues runs at once (a job of no days succeeds)."""
+    old = timezone.now() - timedelta(hours=1)
+    lost = Job.objects.create(params={"days": []}, created_at=old)
+    fresh = Job.objects.create(params={"days": []})
+    dead = running(heartbeat_at=old, claimed_by="gone")
+    alive = running()
+    assert jobs_sweep() == 2
+    statuses = {j.pk: j.status for j in Job.objects.all()}
+    assert statuses[lost.pk] == statuses[dead.pk] == "succeeded"
+    assert statuses[fresh.pk] == "queued"
+    assert statuses[alive.pk] == "running"

@@ -1,0 +1,129 @@
+"""The evaluation queue: an ingest never waits for an evaluation in progress, and a rep
+queued by several ingests is evaluated once (real commits, a second real session).
+
+The broker is down in these tests (tasks run eagerly otherwise, at each commit): the
+queue rows stay until an evaluation takes them, as after a broker outage."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, connections, transaction
+from django_tenants.utils import tenant_context
+
+from gamification import tasks
+from gamification.models import BadgeAward, PendingEvaluation
+from gamification.services.evaluation import CLAIM_SQL, DRAIN_ROWS, pending_evaluate
+from scoring.models import Rep
+from scoring.services.ingest import activities_ingest
+from tenants.models import Tenant
+from tests.conftest import TenantKeys
+
+
+@pytest.fixture(autouse=True)
+def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable() -> None:
+        """What ``config.celery.enqueue`` does when the broker is down: log, publish nothing."""
+
+    monkeypatch.setattr(tasks, "enqueue_evaluation", unreachable)
+
+
+def post(rep: str, event_id: str) -> dict[str, object]:
+    at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    return {"id": event_id, "rep": rep, "type": "post_published", "occurred_at": at}
+
+
+def test_an_ingest_does_not_wait_for_an_evaluation_in_progress(committed_tenant: TenantKeys) -> None:
+    tenant = Tenant.objects.get(slug=committed_tenant.slug)
+    with tenant_context(tenant):
+        activities_ingest(tenant=tenant, events=[post("ann", "e-1")])
+    claimed = threading.Event()
+    release = threading.Event()
+    seen: list[list[int]] = []
+
+    def evaluation_in_progress() -> None:
+        """A worker that took the queue rows and is still evaluating (then crashes)."""
+        try:
+            with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(CLAIM_SQL, [DRAIN_ROWS])
+                seen.extend(ids for (ids,) in cursor.fetchall())
+                claimed.set()
+                release.wait(timeout=30)
+                raise RuntimeError("crash")
+        except RuntimeError:
+            pass
+        finally:
+            claimed.set()
+            connections.close_all()
+
+    worker = threading.Thread(target=evaluation_in_progress)
+    worker.start()
+    try:
+        assert claimed.wait(timeout=30)
+        with tenant_context(tenant):
+            ann_id = Rep.objects.get(external_id="ann").id
+            assert seen == [[ann_id]]
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    # The old queue (one row per rep, ON CONFLICT DO NOTHING) waited here.
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                result = activities_ingest(tenant=tenant, events=[post("ann", "e-2")])
+            assert result.accepted == 1
+    finally:
+        release.set()
+        worker.join(timeout=30)
+    with tenant_context(tenant):
+        # The crash put the first row back; the second ingest added its own: ann is
+        # evaluated once, and first-post awarded once.
+        assert sorted(PendingEvaluation.objects.values_list("rep_ids", flat=True)) == [[ann_id], [ann_id]]
+        assert pending_evaluate(tenant=tenant) == 1
+        assert not PendingEvaluation.objects.exists()
+        assert list(BadgeAward.objects.values_list("badge__slug", flat=True)) == ["first-post"]
+        assert pending_evaluate(tenant=tenant) == 0
+
+
+def test_a_rep_queued_by_several_ingests_is_evaluated_once(committed_tenant: TenantKeys) -> None:
+    tenant = Tenant.objects.get(slug=committed_tenant.slug)
+    with tenant_context(tenant):
+        for i in range(3):
+            activities_ingest(tenant=tenant, events=[post("bob", f"b-{i}"), post(f"other-{i}", f"o-{i}")])
+        assert PendingEvaluation.objects.count() == 3
+        assert pending_evaluate(tenant=tenant) == 4  # bob, other-0, other-1, other-2
+        assert BadgeAward.objects.filter(rep__external_id="bob").count() == 1
+
+
+def test_one_worker_at_a_time_drains_a_tenants_queue(committed_tenant: TenantKeys) -> None:
+    tenant = Tenant.objects.get(slug=committed_tenant.slug)
+    with tenant_context(tenant):
+        activities_ingest(tenant=tenant, events=[post("cat", "c-1")])
+    draining = threading.Event()
+    release = threading.Event()
+
+    def another_worker_mid_pass() -> None:
+        try:
+            with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                    [f"pending-evaluate:{tenant.schema_name}"],
+                )
+                draining.set()
+                release.wait(timeout=30)
+        finally:
+            draining.set()
+            connections.close_all()  # lets go of the lock
+
+    other = threading.Thread(target=another_worker_mid_pass)
+    other.start()
+    try:
+        assert draining.wait(timeout=30)
+        with tenant_context(tenant):
+            assert pending_evaluate(tenant=tenant) == 0  # left to the worker draining
+            assert PendingEvaluation.objects.count() == 1
+    finally:
+        release.set()
+        other.join(timeout=30)
+    with tenant_context(tenant):
+        assert pending_evaluate(tenant=tenant) == 1
+        assert list(BadgeAward.objects.values_list("badge__slug", flat=True)) == ["first-post"]
