@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,13 +209,23 @@ def committed_tenant(
     Tests using it run in autocommit, outside the per-test transaction; the
     tenant and its schema are dropped afterwards.
     """
-    from tenants.services import tenant_delete
-
     # A parametrized test's name has brackets: anything but letters and digits becomes one hyphen.
     name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())
-    slug = "c-" + name[:30].strip("-") + f"-{id(request) % 10000}"
+    with committed_tenant_made(
+        "c-" + name[:30].strip("-") + f"-{id(request) % 10000}", django_db_blocker
+    ) as keys:
+        yield keys
+
+
+@contextmanager
+def committed_tenant_made(
+    slug: str, django_db_blocker: Any, *, name: str = "Committed", tz: str = "Europe/Berlin"
+) -> Iterator[TenantKeys]:
+    """A tenant created and committed now, dropped when the block ends."""
+    from tenants.services import tenant_delete
+
     with django_db_blocker.unblock():
-        keys = _make_tenant(slug, "Committed", "Europe/Berlin")
+        keys = _make_tenant(slug, name, tz)
         connection.set_schema_to_public()
         try:
             yield keys

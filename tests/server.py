@@ -62,9 +62,16 @@ class Server:
 
 @contextmanager
 def gunicorn_server(
-    data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None, timeout: float = 60
+    data_dir: Path,
+    *,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    args: tuple[str, ...] = ("--timeout", "120"),
 ) -> Iterator[Server]:
-    """gunicorn (sync workers, as in production) until the block ends; waits for /healthz."""
+    """gunicorn (sync workers, as in production) until the block ends; waits for /healthz.
+
+    ``env`` adds to (or overrides) ``server_env``; ``args``: more gunicorn options."""
     for folder in ("queue", "processed", "control"):
         (data_dir / "broker" / folder).mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -72,7 +79,7 @@ def gunicorn_server(
     log = open(log_path, "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--timeout", "120"],
+         "--workers", str(workers), *args],
         cwd=BASE_DIR, env=server_env(data_dir, env), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     server = Server(port=port, process=process, log=log_path)

@@ -13,12 +13,9 @@ from the network), ``up()`` forwards again on the same port.
 from __future__ import annotations
 
 import contextlib
-import os
 import select
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -31,7 +28,7 @@ from urllib.parse import quote
 
 from django.db import connection
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+from tests.server import gunicorn_server
 
 
 class TcpProxy:
@@ -218,50 +215,16 @@ class AppServer:
 def app_server(
     data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None
 ) -> Iterator[AppServer]:
-    """gunicorn (one sync worker: one persistent database connection) on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    for folder in ("queue", "processed", "control"):
-        (data_dir / "broker" / folder).mkdir(parents=True, exist_ok=True)
+    """gunicorn (one sync worker: one persistent database connection) on a free loopback port,
+    on ``database_url`` (a proxy the test controls), tasks run inline as in the other tests."""
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url,
-        "SSI_DATA_DIR": str(data_dir),
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_TASK_ALWAYS_EAGER": "true",
         "SSI_RATE_LIMIT_PER_MINUTE": "0",
         "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    log = data_dir / "gunicorn.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--timeout", "30", "--graceful-timeout", "2"],
-            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    server = AppServer(process, port, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"gunicorn exited: {server.tail()}")
-            try:
-                if server.request("GET", "/healthz", host="localhost", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"gunicorn did not come up: {server.tail()}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with gunicorn_server(
+        data_dir, workers=1, env=env, args=("--timeout", "30", "--graceful-timeout", "2")
+    ) as server:
+        yield AppServer(server.process, server.port, server.log)

@@ -52,7 +52,7 @@ from scoring.tasks import dispatch_nightly
 from tenants.db import connection
 from tenants.keys import token_prefix
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys, World, _make_tenant
+from tests.conftest import ApiClient, TenantKeys, World, committed_tenant_made
 from tests.gamification import Receiver, running_receiver
 from tests.server import free_port, server_env
 from tests.worker import BASE_DIR, celery_worker, wait_for
@@ -353,19 +353,9 @@ def _redated(schema: str, day: Any) -> bool:
 
 @pytest.fixture
 def second_committed_tenant(world: World, django_db_blocker: Any) -> Iterator[TenantKeys]:
-    from tenants.services import tenant_delete
-
     slug = f"c-second-{os.getpid() % 10000}-{int(time.time() * 1000) % 100000}"
-    with django_db_blocker.unblock():
-        keys = _make_tenant(slug, "Second", "America/New_York")
-        connection.set_schema_to_public()
-        try:
-            yield keys
-        finally:
-            connection.set_schema_to_public()
-            tenant = Tenant.objects.filter(slug=slug).first()
-            if tenant is not None:
-                tenant_delete(tenant=tenant)
+    with committed_tenant_made(slug, django_db_blocker, name="Second", tz="America/New_York") as keys:
+        yield keys
 
 
 @pytest.fixture
