@@ -115,16 +115,24 @@ def _pings(client: Any) -> bool:
 def cache_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The default cache as configured without Redis (tests' settings), then with Redis."""
     if request.param == "locmem":
-        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
-        cache.clear()
-        yield "locmem"
-        cache.clear()
+        # The tests' settings use it, unless REDIS_URL is set (CI's second run): then the
+        # same configuration on the in-process backend, key functions included.
+        local = {
+            alias: {k: v for k, v in config.items() if k not in ("LOCATION", "OPTIONS")}
+            | {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"probe-{alias}"}
+            for alias, config in settings.CACHES.items()
+        }
+        with override_settings(CACHES=local):
+            cache.clear()
+            yield "locmem"
+            cache.clear()
         return
     url = request.getfixturevalue("redis_url")
     redis_caches = caches_with_redis(url, tmp_path)
     assert redis_caches["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     with override_settings(CACHES=redis_caches):
-        _redis_delete("*isolation-probe*")
+        # Other tests on the same Redis (REDIS_URL) leave their rate-limit counters behind.
+        _redis_delete("*isolation-probe*", "*:ratelimit:*")
         yield "redis"
         _redis_delete("*isolation-probe*", "*:ratelimit:*")
 
