@@ -96,7 +96,12 @@ def test_sql_aggregates_equal_the_reference_on_random_events(world: object, db: 
             from_sql = aggregates_for_day(config=config, day=day, rep_ids=list(rep_ids.values()))
             first = rep_ids[reps[0]]
             sparse = aggregates_for_day(config=config, day=day, rep_ids=[first, far])
-            assert far not in sparse and sparse.get(first) == from_sql.get(first)
+            assert far not in sparse
+            one, other = sparse[first], from_sql[first]
+            # Sums of floats: a parallel plan adds them in another order (last-bit noise).
+            assert one.decayed == pytest.approx(other.decayed, rel=1e-12)
+            assert one.raw == pytest.approx(other.raw, rel=1e-12)
+            assert (one.latest, one.active_days) == (other.latest, other.active_days)
             for rep in reps:
                 reference = aggregate_events(stored[rep], day=day, config=config, tz=tz)
                 sql = from_sql.get(rep_ids[rep])
