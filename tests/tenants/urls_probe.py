@@ -19,25 +19,18 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django_tenants.utils import schema_context
 
-from api.models import ApiKey
 from config.urls_tenant import handler404, handler500
 from config.urls_tenant import urlpatterns as tenant_urlpatterns
 from scoring.models import Team
 from tenants.db import connection
+from tests.tenants import probe_tasks
 
 ROLLED_BACK_TEAM = "probe-rolled-back"
 
 
 def seen() -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_schema()")
-        current = cursor.fetchone()[0]
-    return {
-        "schema_name": connection.schema_name,
-        "current_schema": current,
-        "teams": sorted(Team.objects.values_list("name", flat=True)),
-        "key_prefixes": sorted(ApiKey.objects.values_list("prefix", flat=True)),
-    }
+    """What a task sees (``probe_tasks.seen``), and the teams of the schema."""
+    return probe_tasks.seen() | {"teams": sorted(Team.objects.values_list("name", flat=True))}
 
 
 def savepoint_probe(request: HttpRequest) -> JsonResponse:
