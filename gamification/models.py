@@ -18,8 +18,11 @@ class XpDaily(models.Model):
     """
 
     pk = models.CompositePrimaryKey("rep_id", "day")
-    # No index of its own: the primary key (rep, day) serves every lookup by rep.
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No index of its own: the primary key (rep, day) serves every lookup by rep. No
+    # database foreign key: see scoring.services.people.rep_rows_write_lock.
+    rep = models.ForeignKey(
+        Rep, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     day = models.DateField()
     xp = models.BigIntegerField(default=0)
 

@@ -24,10 +24,13 @@ class Team(models.Model):
 class Rep(models.Model):
     """A sales rep, known to the client by ``external_id`` (the client's own id)."""
 
-    external_id = models.CharField(max_length=128, unique=True)
+    external_id = models.CharField(max_length=128)  # unique: Meta.constraints
     name = models.CharField(max_length=200, blank=True, default="")
     email = models.EmailField(max_length=254, blank=True, default="")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="reps")
+    # No index of its own: rep_team_active (team, active) serves every lookup by team.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="reps", db_index=False
+    )
     active = models.BooleanField(default=True)
     # Total XP: credited at ingestion (once per event) and by badge rewards.
     # The level is derived from it and the tenant's thresholds. A database
@@ -38,6 +41,8 @@ class Rep(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # A constraint, not ``unique=True``, which adds a varchar_pattern_ops twin no query uses.
+        constraints = [models.UniqueConstraint(fields=["external_id"], name="scoring_rep_external_id_key")]
         indexes = [models.Index(fields=["team", "active"], name="rep_team_active")]
 
     def __str__(self) -> str:
@@ -49,7 +54,10 @@ class Activity(models.Model):
 
     event_id = models.CharField(max_length=128)
     # No index of its own: activity_rep_id (rep, -id) serves every lookup by rep.
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="activities", db_index=False)
+    # No database foreign key either: see scoring.services.people.rep_rows_write_lock.
+    rep = models.ForeignKey(
+        Rep, on_delete=models.CASCADE, related_name="activities", db_index=False, db_constraint=False
+    )
     type = models.CharField(max_length=64)
     occurred_at = models.DateTimeField()
     # The tenant-local day of occurred_at, fixed at ingestion (recomputed if the
@@ -84,8 +92,11 @@ class ActivityDaily(models.Model):
     """
 
     pk = models.CompositePrimaryKey("rep_id", "type", "day")
-    # No index of its own: the primary key (rep, type, day) serves every lookup by rep.
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No index of its own: the primary key (rep, type, day) serves every lookup by rep. No
+    # database foreign key: see scoring.services.people.rep_rows_write_lock.
+    rep = models.ForeignKey(
+        Rep, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     type = models.CharField(max_length=64)
     day = models.DateField()
     n = models.IntegerField()
@@ -151,6 +162,10 @@ class ScoredDay(models.Model):
     day = models.DateField(primary_key=True)
     config_version = models.PositiveIntegerField()
     reps = models.PositiveIntegerField()
+    # Whether the day's snapshots are still exactly the ``reps`` it scored: set by the
+    # recompute, cleared when a rep with a snapshot that day is deleted (its snapshots go
+    # with it). The tenant-wide SSI board reads the stored ranks only while it holds.
+    ranks_current = models.BooleanField(default=True, db_default=True)
     # {"tenant": {"ssi": .., "brand": ..}, "teams": {"<team id>": {...}}}
     averages = models.JSONField(default=dict)
     computed_at = models.DateTimeField(default=timezone.now)

@@ -32,6 +32,7 @@ from gamification.services.outbox import events_emit
 from gamification.services.xp import level_ups_emit, xp_apply
 from scoring.selectors import rep_filter
 from scoring.services.config import scoring_config_current
+from scoring.services.people import rep_rows_write_lock
 from tenants.db import connection
 from tenants.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
@@ -264,12 +265,15 @@ def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[Badge
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # A rep deleted since it was evaluated gets nothing (and no XP row outlives it).
+            rep_rows_write_lock(cursor)
             cursor.execute(
                 """
                 INSERT INTO gamification_badgeaward (rep_id, badge_id, period, xp_reward, awarded_at)
                 SELECT rep_id, badge_id, period, xp_reward, %s
                   FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::int[])
                     AS t(rep_id, badge_id, period, xp_reward)
+                 WHERE EXISTS (SELECT 1 FROM scoring_rep r WHERE r.id = t.rep_id)
                  ORDER BY rep_id, badge_id
                 ON CONFLICT (rep_id, badge_id, period) DO NOTHING
                 RETURNING id

@@ -12,6 +12,7 @@ from django.db import transaction
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from scoring.engine import DEFAULT_XP, Config
+from scoring.services.people import rep_rows_write_lock
 from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -56,14 +57,6 @@ def xp_credit_events(
     transaction.on_commit(enqueue_evaluation)
 
 
-def xp_credit_reward(*, rep_id: int, day: date, xp: int) -> tuple[int, int] | None:
-    """A badge's ``xp_reward``: (old total, new total), or None for no XP."""
-    if xp <= 0:
-        return None
-    changes = xp_apply([(rep_id, day, xp)], [])
-    return changes[0][1], changes[0][2]
-
-
 def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
     """(rep id, old xp, new xp) for every rep credited.
 
@@ -83,6 +76,7 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
         if not rows:
             return []
         rows = sorted(rows)
+        rep_rows_write_lock(cursor)
         cursor.execute(
             """
             INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)

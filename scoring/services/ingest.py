@@ -26,7 +26,7 @@ from django.utils import timezone
 from scoring import hooks
 from scoring.models import Rep
 from scoring.services.config import scoring_config_current
-from scoring.services.people import EXTERNAL_ID_RE
+from scoring.services.people import EXTERNAL_ID_RE, rep_rows_write_lock
 from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -272,6 +272,7 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
 
     # No savepoint of its own inside the caller's transaction: an error here aborts it anyway.
     with transaction.atomic(savepoint=False), binary_cursor() as cursor:
+        rep_rows_write_lock(cursor)
         reps = _rep_ids(cursor, sorted({v.rep for v in valid}), create=auto_create)
         rows: list[_Valid] = []
         for v in valid:

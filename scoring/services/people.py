@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from scoring.models import Rep, Team
+from tenants.db import connection
 from tenants.errors import Conflict, ValidationFailed
 
 # external_id appears in URLs: no slash, no whitespace, no control characters.
@@ -75,6 +76,33 @@ def rep_update(*, rep: Rep, data: dict[str, Any]) -> Rep:
     return rep
 
 
+# Events, the daily rollup and the XP ledger name their rep without a database foreign
+# key: its check cost every ingested event an index probe and a row lock at commit, the
+# largest single cost of an ingest after the insert itself (docs/performance.md). What
+# the key guaranteed, no row for a rep that is gone, is kept by this tenant-wide lock:
+# every transaction writing such rows holds it shared, a rep's deletion exclusively. A
+# deletion waits for the ingests in flight and deletes what they stored; an ingest that
+# starts meanwhile waits (milliseconds) and then finds the rep gone.
+REP_ROWS_TABLES = ("scoring_activity", "scoring_activitydaily", "gamification_xpdaily")
+_REP_ROWS_LOCK = "SELECT pg_advisory_xact_lock{mode}(hashtextextended('rep-rows:' || %s, 0))"
+
+
+def rep_rows_write_lock(cursor: Any) -> None:
+    """Before writing rows of ``REP_ROWS_TABLES``, in the writing transaction."""
+    cursor.execute(_REP_ROWS_LOCK.format(mode="_shared"), [connection.schema_name])
+
+
 def rep_delete(*, rep: Rep) -> None:
     """Delete a rep and everything recorded for it. To keep history, set ``active`` false instead."""
-    rep.delete()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_REP_ROWS_LOCK.format(mode=""), [connection.schema_name])
+        # Its snapshots go with it: the days they were in no longer hold the reps they scored.
+        cursor.execute(
+            "UPDATE scoring_scoredday SET ranks_current = false WHERE ranks_current AND day IN "
+            "(SELECT day FROM scoring_scoresnapshot WHERE rep_id = %s)",
+            [rep.pk],
+        )
+        # In SQL: Django would load every row first (django-tenants listens to every delete).
+        for table in REP_ROWS_TABLES:
+            cursor.execute(f"DELETE FROM {table} WHERE rep_id = %s", [rep.pk])  # noqa: S608 (fixed names)
+        rep.delete()

@@ -17,7 +17,10 @@ def activities_relocalize(*, tz_name: str) -> None:
     One transaction; ingestion waits on the table lock meanwhile, so no event
     is counted in the old rollup and missed by the new one.
     """
+    from scoring.services.people import rep_rows_write_lock
+
     with transaction.atomic(), connection.cursor() as cursor:
+        rep_rows_write_lock(cursor)
         cursor.execute("LOCK TABLE scoring_activity IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(
             """
