@@ -15,6 +15,7 @@ handful of catalog queries:
   search path (so references inside the schema come out unqualified and
   resolve inside the new one). ``LIKE`` would rename indexes, and a later
   migration that drops an index by name would then fail on clones;
+* storage parameters (``fillfactor``), which ``LIKE`` does not copy;
 * the rows of ``django_migrations``, so that ``migrate_schemas`` sees the
   new schema as up to date.
 
@@ -126,6 +127,17 @@ def clone_schema(*, source: str, target: str) -> None:
             [source],
         )
         tables = [row[0] for row in cursor.fetchall()]
+        # Storage parameters (the fillfactor of the tables updated in place): LIKE copies none.
+        cursor.execute(
+            """
+            SELECT c.relname, array_to_string(c.reloptions, ', ')
+              FROM pg_class c
+             WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r' AND c.reloptions IS NOT NULL
+             ORDER BY c.relname
+            """,
+            [source],
+        )
+        table_options = cursor.fetchall()
         if not tables:
             raise RuntimeError(f"template schema {source!r} has no tables; run `manage.py setup_db`")
 
@@ -183,6 +195,10 @@ def clone_schema(*, source: str, target: str) -> None:
                 ident(table), ident(source), ident(table)
             )
             for table in tables
+        ]
+        statements += [
+            sql.SQL("ALTER TABLE {} SET ({})").format(ident(table), sql.SQL(options))
+            for table, options in table_options
         ]
         statements += [
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(ident(table), ident(name))

@@ -15,7 +15,8 @@ from tenants.services import tenant_create
 
 
 def structure(schema: str) -> list[tuple[str, ...]]:
-    """Tables, columns with types and defaults, constraints and indexes, schema name stripped."""
+    """Tables, columns with types and defaults, constraints, indexes and storage parameters
+    (fillfactor), schema name stripped."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -30,6 +31,9 @@ def structure(schema: str) -> list[tuple[str, ...]]:
             UNION ALL
             SELECT 'idx', tablename, indexname, replace(indexdef, %(s)s || '.', ''), '', '', ''
               FROM pg_indexes WHERE schemaname = %(s)s
+            UNION ALL
+            SELECT 'opt', c.relname, coalesce(array_to_string(c.reloptions, ','), ''), '', '', '', ''
+              FROM pg_class c WHERE c.relnamespace = %(s)s::regnamespace AND c.relkind = 'r'
             ORDER BY 1, 2, 3
             """,
             {"s": schema},
@@ -42,6 +46,7 @@ def test_a_new_schema_has_exactly_the_template_structure(world: object, db: None
     cloned = structure("clone_check")
     assert cloned == structure(template_schema())
     assert any(row[0] == "con" and row[3] == "f" for row in cloned), "foreign keys were cloned"
+    assert ("opt", "scoring_rep", "fillfactor=80", "", "", "", "") in cloned, "storage parameters were cloned"
 
 
 def test_foreign_keys_of_a_clone_point_inside_the_clone(world: object, db: None) -> None:
