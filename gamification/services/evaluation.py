@@ -23,7 +23,11 @@ logger = logging.getLogger(__name__)
 # then evaluated DRAIN_BATCH at a time.
 DRAIN_ROWS = 200
 DRAIN_BATCH = 5000
-# Between passes while ingestion keeps queueing (a badge stays "within seconds").
+# Between passes while ingestion keeps queueing (a badge stays "within seconds"): at
+# least this, and at least as long as the last pass took, so that under sustained
+# ingestion the evaluation takes at most half of a worker process (and of the database
+# backend it drives) from the ingestion it follows; a badge then arrives within about
+# two passes.
 COALESCE_SECONDS = 0.5
 # Held (deleted, uncommitted) until the evaluation commits: a crash puts them back.
 CLAIM_SQL = """
@@ -66,6 +70,7 @@ def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECON
 def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:
     total = 0
     while True:
+        started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(CLAIM_SQL, [DRAIN_ROWS])
             rep_ids = sorted({rep_id for (ids,) in cursor.fetchall() for rep_id in ids})
@@ -79,7 +84,8 @@ def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:
         total += len(rep_ids)
         if not PendingEvaluation.objects.exists():
             return total
-        time.sleep(coalesce_seconds)  # more is being queued: let it gather, one pass for it all
+        # More is being queued: let it gather, one pass for it all.
+        time.sleep(max(coalesce_seconds, time.monotonic() - started))
 
 
 def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> None:
