@@ -18,12 +18,12 @@ The tenant-wide ``ssi`` board (no ``team``) usually needs no ranking at all:
 the day's recompute stored each snapshot's ``tenant_rank`` (the same
 competition ranking of the same 2-decimal values, over the reps it scored:
 the active ones) and ``ScoredDay.reps`` (how many). While the day's
-snapshots are still exactly the reps it scored (none deleted: their count is
-``ScoredDay.reps``) and all of them are still active, the board *is* those
-snapshots, so a page is an index range of ``(day, tenant_rank)``. When that
-no longer holds (a rep deactivated or deleted since, snapshots written by
-hand) the board is ranked in SQL as every other board is. Both give the same
-rows; one query checks it (``_stored_ranks_state``).
+snapshots are still exactly the reps it scored (none deleted since: the
+deletion clears ``ScoredDay.ranks_current``) and all of them are still
+active, the board *is* those snapshots, so a page is an index range of
+``(day, tenant_rank)``. When that no longer holds (a rep deactivated or
+deleted since) the board is ranked in SQL as every other board is. Both give
+the same rows; one query checks it (``_stored_ranks_state``).
 """
 
 from __future__ import annotations
@@ -286,15 +286,23 @@ def _stored_ranks_state(day: date | None) -> tuple[date, int | None] | None:
     None when that day is not scored. One query.
 
     The stored ranks were computed by the day's recompute over the reps it scored (every rep
-    active then: ``ScoredDay.reps`` of them). They are still the board's when no snapshot of
-    the day is gone (a deleted rep's go with it: the count is still ``reps``) and every rep
-    with a snapshot is still active. Reps created or reactivated since have no snapshot that
-    day, so they are on neither.
+    active then: ``ScoredDay.reps`` of them). They are still the board's when:
+
+    * no snapshot of the day is gone: a deleted rep's go with it, and its deletion clears
+      ``ranks_current`` (counting the day's snapshots instead cost more than the rest of
+      the request);
+    * the snapshots are the recompute's: its ``tenant_of`` is the day's ``reps`` (snapshots
+      written otherwise, by hand, fail this);
+    * every rep with a snapshot is still active (checked here, so a rep deactivated while
+      the recompute ran is caught too).
+
+    Reps created or reactivated since have no snapshot that day, so they are on neither.
     """
     where, params = ("d.day = %s", [day]) if day is not None else ("true", [])
     sql = f"""
         SELECT d.day, d.reps,
-               (SELECT count(*) FROM scoring_scoresnapshot s WHERE s.day = d.day),
+               d.ranks_current AND (SELECT s.tenant_of FROM scoring_scoresnapshot s
+                                     WHERE s.day = d.day ORDER BY s.tenant_rank LIMIT 1) = d.reps,
                EXISTS (SELECT 1 FROM scoring_rep r JOIN scoring_scoresnapshot s
                                 ON s.rep_id = r.id AND s.day = d.day
                         WHERE NOT r.active)
@@ -307,8 +315,8 @@ def _stored_ranks_state(day: date | None) -> tuple[date, int | None] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    scored_day, reps, snapshots, inactive = row
-    return scored_day, (reps if snapshots == reps and not inactive else None)
+    scored_day, reps, current, inactive = row
+    return scored_day, (reps if current and not inactive else None)
 
 
 def leaderboard_get(

@@ -145,6 +145,7 @@ def scores_compute_day(
                 defaults={
                     "config_version": versioned.version,
                     "reps": len(rep_ids),
+                    "ranks_current": True,
                     "averages": averages,
                     "computed_at": now,
                 },
