@@ -21,7 +21,7 @@ from rest_framework.request import Request
 
 from api.models import ApiKey
 from gamification.models import RepToken
-from tenants.db import connection
+from tenants.db import connection, model_columns, model_from_row, prepared_cursor
 from tenants.keys import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
 from tenants.models import PlatformKey
 
@@ -102,9 +102,11 @@ class BearerAuthentication(BaseAuthentication):
         # Every request runs this: raw SQL costs a fraction of compiling the ORM query (the
         # prefix is unique; a revoked key is never found).
         table = connection.ops.quote_name(model._meta.db_table)
-        sql = f"SELECT * FROM {table} WHERE prefix = %s AND revoked_at IS NULL"  # noqa: S608 (a model's table)
-        rows: list[ApiKey | PlatformKey] = list(model.objects.raw(sql, [token_prefix(token)]))
-        row = rows[0] if rows else None
+        sql = f"SELECT {model_columns(model)} FROM {table} WHERE prefix = %s AND revoked_at IS NULL"  # noqa: S608 (a model's table)
+        with prepared_cursor() as cursor:  # every request runs it
+            cursor.execute(sql, [token_prefix(token)])
+            values = cursor.fetchone()
+        row = model_from_row(model, values) if values else None
         if row is None or not token_matches(token, row.key_hash):
             raise self._invalid()
         now = timezone.now()

@@ -37,7 +37,7 @@ from scoring.engine import PILLARS
 from scoring.models import ScoredDay, Team
 from scoring.selectors import local_today
 from scoring.services.config import scoring_config_current
-from tenants.db import connection
+from tenants.db import connection, prepared_cursor
 from tenants.errors import NotFound, ValidationFailed
 from tenants.models import Tenant
 
@@ -203,7 +203,7 @@ class Leaderboard:
               FROM scoring_scoresnapshot s JOIN scoring_rep r ON r.id = s.rep_id
              WHERE s.day = %s {tail}
         """  # noqa: S608 (only fixed fragments are interpolated)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [n, self.day, *tail_params])
             rows = cursor.fetchall()
         # Every snapshot of a day is written by one recompute with the same tenant_of.
@@ -310,7 +310,7 @@ def _stored_ranks_state(day: date | None) -> tuple[date, int | None] | None:
          WHERE {where}
          ORDER BY d.day DESC LIMIT 1
     """  # noqa: S608 (only a fixed fragment is interpolated)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

@@ -10,7 +10,7 @@ from gamification.services.streaks import NO_STREAK
 from scoring.models import Rep
 from scoring.read import SNAPSHOT_COLUMNS, snapshot_body_from_row, snapshot_join
 from scoring.selectors import local_today
-from tenants.db import connection
+from tenants.db import prepared_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -43,7 +43,7 @@ def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
           FROM scoring_rep r {snapshot_join(on_day=False)}
          WHERE r.external_id = %s
     """  # noqa: S608 (only fixed fragments are interpolated)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [today, external_id])
         row = cursor.fetchone()
     if row is None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from scoring.engine import PILLARS, Event, aggregate_events, recommendations, round2, score_rep
 from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot
 from scoring.services.config import scoring_config_version
-from tenants.db import connection
+from tenants.db import prepared_cursor
 
 
 def _events_as_of(
@@ -126,7 +126,7 @@ def rep_ssi_get(*, external_id: str, day: date | None) -> tuple[bool, dict[str, 
           FROM scoring_rep r {snapshot_join(on_day=day is not None)}
          WHERE r.external_id = %s
     """  # noqa: S608 (only fixed fragments are interpolated)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [day, external_id] if day is not None else [external_id])
         row = cursor.fetchone()
     if row is None:

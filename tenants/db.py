@@ -7,14 +7,16 @@ is django-tenants' ``DatabaseWrapper`` with ``set_tenant``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 from django.db import connection as _connection
+from django.db.models import Model
 
 connection: Any = cast(Any, _connection)
+M = TypeVar("M", bound=Model)
 
 
 @contextmanager
@@ -32,3 +34,51 @@ def binary_cursor() -> Iterator[psycopg.Cursor[Any]]:
         pass
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         yield cursor
+
+
+class _PreparedCursor(psycopg.Cursor[Any]):
+    """Every statement is prepared: PostgreSQL plans it once per connection and reuses the
+    plan (re-planning by itself when the ``search_path`` or a table it reads changed)."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[Any]:
+    """A Django cursor (``%s`` placeholders, Django's errors, seen by ``execute_wrapper``
+    and the query log) whose statements are prepared statements, bound server-side.
+
+    For the few statements every request runs (the tenant by host, the key by prefix,
+    the rep card, ``/ssi``, the SSI board): their planning cost as much as running them.
+    Name the columns (no ``*``): a prepared ``*`` fails once a migration adds a column to
+    the table, until the connection is replaced.
+    """
+    with connection.cursor():  # django-tenants sets the search_path for this schema
+        pass
+    raw = _PreparedCursor(connection.connection)
+    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def model_columns(model: type[Model], *, table_alias: str = "") -> str:
+    """The select list of ``model``'s concrete fields, for ``model_from_row``."""
+    qn = connection.ops.quote_name
+    prefix = f"{table_alias}." if table_alias else ""
+    return ", ".join(prefix + qn(field.column) for field in model._meta.concrete_fields)
+
+
+def model_from_row(model: type[M], row: Sequence[Any]) -> M:
+    """An instance from a row of ``model_columns`` read by a raw cursor, with the fields'
+    database converters applied as the ORM would (a JSON field's text is decoded)."""
+    fields = model._meta.concrete_fields
+    values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, row, strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], values)

@@ -22,7 +22,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
 from api.errors import DATABASE_UNAVAILABLE, database_unavailable_response, error_response
-from tenants.db import connection
+from tenants.db import connection, model_columns, model_from_row, prepared_cursor
 from tenants.models import Domain, Tenant
 from tenants.validation import SLUG_RE
 
@@ -96,6 +96,8 @@ def _tenant_where(condition: str, value: str) -> Tenant | None:
     public = qn(get_public_schema_name())
     tenants = f"{public}.{qn(Tenant._meta.db_table)}"
     where = condition.format(domains=f"{public}.{qn(Domain._meta.db_table)}")
-    sql = f"SELECT t.* FROM {tenants} t WHERE {where}"  # noqa: S608 (only fixed fragments)
-    rows = list(Tenant.objects.raw(sql, [value]))
-    return rows[0] if rows else None
+    sql = f"SELECT {model_columns(Tenant, table_alias='t')} FROM {tenants} t WHERE {where}"  # noqa: S608 (only fixed fragments)
+    with prepared_cursor() as cursor:  # every request runs it
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    return model_from_row(Tenant, row) if row else None

@@ -1,5 +1,6 @@
 """The database backend (``ENGINE = "tenants.postgresql_backend"``): django-tenants' wrapper
-with a health check that costs no round trip while nothing is wrong.
+with a health check that costs no round trip while nothing is wrong, and prepared statements
+where they are asked for.
 
 ``CONN_HEALTH_CHECKS`` has Django check a reused connection before the first query of every
 request, with a ``SELECT 1``: one round trip more per request, a quarter of those of a rep
@@ -13,9 +14,17 @@ open, a state psycopg calls bad) gets Django's ``SELECT 1``, which decides.
 from __future__ import annotations
 
 import select
+from typing import Any
 
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantsDatabaseWrapper
 from psycopg import pq
+
+# Django turns psycopg's prepared statements off (``prepare_threshold=None``: its own cursors
+# bind client-side), and psycopg then refuses even an explicit ``execute(prepare=True)``.
+# ``tenants.db.prepared_cursor`` prepares the few statements every request runs, on purpose;
+# with a threshold no statement reaches, every other statement stays unprepared, as before
+# (the nightly's large queries keep their custom plans).
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 def _nothing_to_read(fileno: int) -> bool:
@@ -25,6 +34,12 @@ def _nothing_to_read(fileno: int) -> bool:
 
 
 class DatabaseWrapper(TenantsDatabaseWrapper):
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        if params.get("prepare_threshold") is None:
+            params["prepare_threshold"] = PREPARE_ONLY_WHEN_ASKED
+        return params
+
     def is_usable(self) -> bool:
         conn = self.connection
         if conn is None or conn.closed:
