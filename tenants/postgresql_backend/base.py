@@ -16,6 +16,7 @@ from __future__ import annotations
 import select
 from typing import Any
 
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantsDatabaseWrapper
 from psycopg import pq
 
@@ -33,7 +34,16 @@ def _nothing_to_read(fileno: int) -> bool:
     return not poller.poll(0)
 
 
+class DatabaseOperations(PostgresOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        # psycopg keeps no query text for a prepared statement's execution: the query log
+        # (DEBUG, tests' query capture) shows the statement with its placeholders.
+        return super().last_executed_query(cursor, sql, params) or sql
+
+
 class DatabaseWrapper(TenantsDatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         if params.get("prepare_threshold") is None:
