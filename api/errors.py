@@ -38,12 +38,15 @@ DB_RETRY_AFTER_SECONDS = 5
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PsycopgOperationalError, PsycopgInterfaceError)
 
 
+DATABASE_UNAVAILABLE_CODE = "service_unavailable"
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable; retry later."
+
+
 def database_unavailable_response() -> JsonResponse:
     return error_response(
         503,
-        "service_unavailable",
-        "The database is unavailable; retry later.",
-        None,
+        DATABASE_UNAVAILABLE_CODE,
+        DATABASE_UNAVAILABLE_DETAIL,
         headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
     )
 
@@ -125,13 +128,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         status_code = 503
         headers["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
-        errors = [
-            {
-                "code": "service_unavailable",
-                "detail": "The database is unavailable; retry later.",
-                "attr": None,
-            }
-        ]
+        errors = [{"code": DATABASE_UNAVAILABLE_CODE, "detail": DATABASE_UNAVAILABLE_DETAIL, "attr": None}]
     else:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         status_code = 500

@@ -73,9 +73,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         is_docs_page = request.path == DOCS_PATH and response.get("Content-Type", "").startswith("text/html")
         response["Content-Security-Policy"] = CSP_DOCS if is_docs_page else CSP_API
-        response["X-Frame-Options"] = "DENY"
-        response.setdefault("X-Content-Type-Options", "nosniff")
-        response.setdefault("Referrer-Policy", "no-referrer")
+        # nosniff and Referrer-Policy: Django's SecurityMiddleware, outside this one, adds them.
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         if "HTTP_AUTHORIZATION" in request.META or not self._cacheable(request.path):
             # Answers to a token are that token's business: no shared or browser cache keeps them.
             response["Cache-Control"] = "no-store"

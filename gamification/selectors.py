@@ -10,11 +10,9 @@ from gamification.services.streaks import NO_STREAK
 from scoring.models import Rep
 from scoring.read import SNAPSHOT_COLUMNS, snapshot_body_from_row, snapshot_join
 from scoring.selectors import local_today
-from tenants.db import prepared_cursor
+from tenants.db import model_columns, model_from_row, prepared_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
-
-REP_FIELDS = ("id", "external_id", "name", "email", "team_id", "active", "xp", "created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -28,12 +26,12 @@ class RepCard:
 def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
     """The rep card's data (api.md, "Gamification"), or None when there is no such rep.
 
-    One query: the rep, its active days up to the tenant's local today (the streak, as
-    ``gamification.services.streaks.rep_streak`` reads them), its badge count and its
-    latest snapshot with that day's averages (as ``scoring.read.rep_ssi``).
+    One query: the rep, its active days up to the tenant's local today (the streak), its
+    badge count and its latest snapshot with that day's averages (``scoring.read``'s
+    ``snapshot_body``, as ``/ssi`` shows it).
     """
     today = local_today(tenant.timezone)
-    columns = ", ".join(f"r.{f}" for f in REP_FIELDS)
+    columns = model_columns(Rep, table_alias="r")
     sql = f"""
         SELECT {columns},
                (SELECT array_agg(DISTINCT a.day) FROM scoring_activitydaily a
@@ -48,9 +46,8 @@ def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    n = len(REP_FIELDS)
-    rep = Rep(**dict(zip(REP_FIELDS, row[:n], strict=True)))
-    rep._state.adding = False
+    n = len(Rep._meta.concrete_fields)
+    rep = model_from_row(Rep, row[:n])
     days, badges = row[n], row[n + 1]
     mode = settings_get(tenant)["streak_mode"]
     return RepCard(

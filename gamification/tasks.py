@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django_tenants.utils import tenant_context
 
 from config.celery import app, enqueue
@@ -11,8 +9,6 @@ from gamification.models import PendingEvaluation
 from gamification.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks)
 from tenants.db import connection
 from tenants.models import Tenant
-
-logger = logging.getLogger(__name__)
 
 
 @app.task(acks_late=True)

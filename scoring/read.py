@@ -67,15 +67,6 @@ def averages_by_day(days: list[date]) -> dict[date, dict[str, Any]]:
     return dict(ScoredDay.objects.filter(day__in=days).values_list("day", "averages"))
 
 
-def rep_ssi(rep: Rep, day: date | None) -> dict[str, Any] | None:
-    """The rep's snapshot on ``day`` (None: the latest), or None."""
-    queryset = ScoreSnapshot.objects.filter(rep=rep)
-    snapshot = queryset.filter(day=day).first() if day else queryset.order_by("-day").first()
-    if snapshot is None:
-        return None
-    return snapshot_body(snapshot, rep.external_id, averages_by_day([snapshot.day]).get(snapshot.day))
-
-
 # The columns snapshot_body reads, in the order SNAPSHOT_JOIN selects them.
 SNAPSHOT_FIELDS = (
     "day",
@@ -120,7 +111,7 @@ def snapshot_body_from_row(values: Sequence[Any], external_id: str) -> dict[str,
 
 def rep_ssi_get(*, external_id: str, day: date | None) -> tuple[bool, dict[str, Any] | None]:
     """``GET /reps/{external_id}/ssi``: (whether the rep exists, its SSI object on ``day``
-    (None: the latest), or None without one). One query: the same body as ``rep_ssi``."""
+    (None: the latest), or None without one). One query; the body is ``snapshot_body``'s."""
     sql = f"""
         SELECT {SNAPSHOT_COLUMNS}
           FROM scoring_rep r {snapshot_join(on_day=day is not None)}

@@ -12,6 +12,7 @@ from rest_framework import mixins, serializers, viewsets
 from api.models import AuditEntry
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
+from api.v1.filters import IsoDateTimeFilter
 
 
 class AuditActorSerializer(serializers.Serializer):
@@ -57,8 +58,8 @@ class AuditEntryFilter(django_filters.FilterSet):
     )
     target_id = django_filters.CharFilter(help_text="Its id, slug or version (with `target_type`).")
     action = django_filters.ChoiceFilter(choices=AuditEntry.Action.choices, help_text="What was done.")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", help_text="at >= this.")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", help_text="at < this.")
+    since = IsoDateTimeFilter(field_name="at", lookup_expr="gte", help_text="at >= this.")
+    until = IsoDateTimeFilter(field_name="at", lookup_expr="lt", help_text="at < this.")
 
     class Meta:
         model = AuditEntry

@@ -8,14 +8,11 @@ the periodic ``sweep_outbox`` task picks it up later. Nothing is lost.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
 
 from gamification.models import OutboxEvent
-
-logger = logging.getLogger(__name__)
 
 EVENT_TYPES = ("badge.awarded", "goal.achieved", "goal.missed", "level.up", "scores.computed")
 

@@ -41,8 +41,3 @@ def reps_streaks(
         rep_id: streak_from_mask(masks[rep_id], today=today, mode=mode) if rep_id in masks else NO_STREAK
         for rep_id in rep_ids
     }
-
-
-def rep_streak(*, tenant: Tenant, rep_id: int, today: date | None = None) -> Streak:
-    """One rep's streak under the tenant's mode, as of its local today (the rep card)."""
-    return reps_streaks(tenant=tenant, rep_ids=[rep_id], today=today)[rep_id]

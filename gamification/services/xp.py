@@ -12,7 +12,6 @@ from django.db import transaction
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from scoring.engine import DEFAULT_XP, Config
-from scoring.services.people import rep_rows_write_lock
 from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -64,7 +63,8 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
     one. Then row locks in the order every writer takes them (see
     scoring.services.ingest; the evaluation worker's awards too), each statement in
     key order: the daily XP ledger, then the reps' totals. Two transactions
-    crediting the same reps wait for each other, never deadlock.
+    crediting the same reps wait for each other, never deadlock. The caller holds
+    ``rep_rows_write_lock`` (the ingest and the award transaction take it first).
     """
     with binary_cursor() as cursor:
         if pending_reps:
@@ -76,7 +76,6 @@ def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list
         if not rows:
             return []
         rows = sorted(rows)
-        rep_rows_write_lock(cursor)
         cursor.execute(
             """
             INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)

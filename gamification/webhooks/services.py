@@ -283,16 +283,18 @@ def _may_try(delivery: WebhookDelivery, now: datetime) -> bool:
     failure blocked it) when its own retry comes; another once the block is
     over, and then alone (it becomes the probe for a lease of two timeouts).
     """
-    subscription = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
-    state = subscription.values_list("blocked_until", "probe_delivery").first()
-    if state is None or state[0] is None or state[1] == delivery.pk:
+    # As loaded with the delivery a moment ago; the conditional update below is what
+    # settles a race with another worker.
+    blocked_until = delivery.subscription.blocked_until
+    if blocked_until is None or delivery.subscription.probe_delivery == delivery.pk:
         return True
+    subscription = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
     lease = timedelta(seconds=2 * float(settings.SSI_WEBHOOK_TIMEOUT_SECONDS) + 5)
     if subscription.filter(blocked_until__lte=now).update(
         blocked_until=now + lease, probe_delivery=delivery.pk
     ):
         return True
-    until = max(state[0], now + timedelta(seconds=1))
+    until = max(blocked_until, now + timedelta(seconds=1))
     held = WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending, attempts=delivery.attempts).update(
         attempts=F("attempts") - 1, next_attempt_at=until
     )
