@@ -37,6 +37,11 @@ class TenantKeys:
     integration: str
     read: str
 
+    @property
+    def schema(self) -> str:
+        """The tenant's schema name (its slug, hyphens as underscores)."""
+        return self.slug.replace("-", "_")
+
 
 @dataclass(frozen=True)
 class World:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.worker import BASE_DIR, test_database_url
+from tests.worker import BASE_DIR, process_stop, test_database_url
 
 # A network error a client sees when the server dropped or never took the connection.
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
@@ -81,6 +80,7 @@ def gunicorn_server(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), *args],
         cwd=BASE_DIR, env=server_env(data_dir, env), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, which process_stop may kill whole
     )  # fmt: skip
     server = Server(port=port, process=process, log=log_path)
     try:
@@ -99,13 +99,7 @@ def gunicorn_server(
             time.sleep(0.2)
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        process_stop(process)
         log.close()
 
 

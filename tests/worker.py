@@ -91,17 +91,24 @@ def celery_worker(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        process_stop(process)
         log.close()
         app.conf.update(saved)
         _reset_pools()
+
+
+def process_stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, 20 s to exit cleanly, then SIGKILL to its whole process group (a server
+    or worker started with ``start_new_session=True`` leads one: its children go too)."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _reset_pools() -> None:

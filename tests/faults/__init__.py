@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from django.db import connection
 
-from tests.server import gunicorn_server
+from tests.server import free_port, gunicorn_server
 
 
 class TcpProxy:
@@ -41,9 +41,7 @@ class TcpProxy:
         self._pairs: list[tuple[socket.socket, socket.socket | None]] = []
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = free_port()
         self._listen()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
         self._thread.start()

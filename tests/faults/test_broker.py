@@ -4,7 +4,6 @@ when the broker is back (on a real worker, sent there by the sweeps as beat send
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys
 from tests.faults import TcpProxy
 from tests.gamification import Receiver, running_receiver
+from tests.server import free_port
 from tests.worker import _reset_pools, celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
@@ -31,21 +31,15 @@ pytestmark = pytest.mark.worker
 REQUEST_BOUND_SECONDS = 8
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(params=["refused", "hanging"])
 def broker_down(request: pytest.FixtureRequest) -> Iterator[str]:
     """This process publishes to a Redis broker that refuses connections, or that accepts them and
     never answers (a hung or unreachable host)."""
     proxy = None
     if request.param == "refused":
-        url = f"redis://127.0.0.1:{closed_port()}/0"
+        url = f"redis://127.0.0.1:{free_port()}/0"
     else:
-        proxy = TcpProxy(("tcp", "127.0.0.1", closed_port()))
+        proxy = TcpProxy(("tcp", "127.0.0.1", free_port()))
         proxy.blackhole()
         url = f"redis://127.0.0.1:{proxy.port}/0"
     saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}

@@ -265,7 +265,7 @@ def test_load_without_loss(
 ) -> None:
     record_property("load_events", events)
     keys = committed_tenant
-    schema = keys.slug.replace("-", "_")
+    schema = keys.schema
     tz = ZoneInfo("Europe/Berlin")  # the committed tenant's time zone
     rng = random.Random(6)
     now = datetime.now(UTC)

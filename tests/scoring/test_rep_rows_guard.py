@@ -60,7 +60,7 @@ def test_deleting_a_rep_deletes_its_events_rollup_and_xp_and_nothing_else(
     client = ApiClient(committed_tenant.host, committed_tenant.admin)
     answer = client.post("/api/v1/activities", {"events": events("a", "gone", 5) + events("b", "kept", 3)})
     assert answer.status_code == 200, answer.content
-    schema = committed_tenant.slug.replace("-", "_")
+    schema = committed_tenant.schema
     with schema_context(schema):
         gone = Rep.objects.get(external_id="gone").pk
         kept = Rep.objects.get(external_id="kept").pk
@@ -88,7 +88,7 @@ def _waiting_on_advisory_lock(pid: int) -> bool:
 def test_a_deletion_waits_for_the_ingest_in_flight_and_removes_what_it_stored(
     committed_tenant: TenantKeys,
 ) -> None:
-    schema = committed_tenant.slug.replace("-", "_")
+    schema = committed_tenant.schema
     tenant = Tenant.objects.get(schema_name=schema)
     with schema_context(schema):
         rep_id = Rep.objects.create(external_id="r1").pk
@@ -146,7 +146,7 @@ def test_ingests_racing_deletions_of_their_rep_leave_no_orphan_rows(committed_te
     """Over HTTP: batches for one rep while it is deleted again and again (it comes back,
     auto-created, with a new id). Whatever the interleaving, no row outlives its rep."""
     client = ApiClient(committed_tenant.host, committed_tenant.admin)
-    schema = committed_tenant.slug.replace("-", "_")
+    schema = committed_tenant.schema
     stop = threading.Event()
     statuses: list[int] = []
 

@@ -327,7 +327,7 @@ def test_a_task_sees_the_tenant_as_committed_not_as_the_worker_cached_it(
     change enqueues the re-dating of events: it must use the new zone even when the worker
     ran a task for this tenant a moment before (the cached row still has the old one)."""
     keys = committed_tenant
-    schema = keys.slug.replace("-", "_")
+    schema = keys.schema
     # 23:30 UTC: the next day in Berlin, the same day in New York.
     at = datetime.combine(timezone.now().date() - timedelta(days=2), dtime(23, 30), tzinfo=ZoneInfo("UTC"))
     events = [{"id": f"tz-{i}", "rep": "tz-rep", "type": "post_published", "occurred_at": at.isoformat()}
