@@ -55,6 +55,18 @@ def rep_filter(rep_ids: Sequence[int], column: str = "rep_id") -> tuple[str, dic
     return f"{column} = ANY(%(rep_ids)s)", {"rep_ids": list(rep_ids)}
 
 
+def rep_rows(
+    sql: str, reps: Sequence[int], column: str = "rep_id", params: dict[str, object] | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` whose ``{reps}`` selects ``reps`` (``rep_filter`` on ``column``), theirs
+    only (the first column is the rep id), in the order ``sql`` gives."""
+    condition, rep_params = rep_filter(reps, column)
+    wanted = set(reps)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(reps=condition), rep_params | (params or {}))
+        return [row for row in cursor.fetchall() if row[0] in wanted]
+
+
 def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> dict[int, RepAggregates]:
     """Aggregates of ``rep_ids`` for scoring ``day`` (reps without activity are absent)."""
     if not rep_ids:

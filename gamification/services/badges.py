@@ -30,7 +30,7 @@ from gamification.rules.criteria import (
 from gamification.services.metrics import metrics_load
 from gamification.services.outbox import events_emit
 from gamification.services.xp import level_ups_emit, xp_apply
-from scoring.selectors import rep_filter
+from scoring.selectors import rep_rows
 from scoring.services.config import scoring_config_current
 from scoring.services.people import rep_rows_write_lock
 from tenants.db import connection
@@ -238,27 +238,27 @@ def badges_evaluate(
 
 def _active_reps(rep_ids: Sequence[int]) -> list[int]:
     """The active ones among ``rep_ids``, in id order."""
-    condition, params = rep_filter(rep_ids, "id")
-    wanted = set(rep_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM scoring_rep WHERE active AND {condition} ORDER BY id", params)  # noqa: S608 (a fixed fragment)
-        return [rep for (rep,) in cursor.fetchall() if rep in wanted]
+    return [
+        rep
+        for (rep,) in rep_rows(
+            "SELECT id FROM scoring_rep WHERE active AND {reps} ORDER BY id", rep_ids, "id"
+        )
+    ]
 
 
 def _held(reps: list[int], periods: list[tuple[int, str]]) -> set[tuple[int, int]]:
     """(rep, badge) of the awards ``reps`` already hold for these (badge, period) pairs."""
     if not periods:
         return set()
-    condition, params = rep_filter(reps, "a.rep_id")
-    wanted = set(reps)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.rep_id, a.badge_id FROM gamification_badgeaward a "  # noqa: S608 (a fixed fragment)
-            "JOIN unnest(%(badges)s::bigint[], %(periods)s::text[]) AS p(badge_id, period) "
-            f"ON p.badge_id = a.badge_id AND p.period = a.period WHERE {condition}",
-            params | {"badges": [b for b, _ in periods], "periods": [p for _, p in periods]},
-        )
-        return {(rep, badge) for rep, badge in cursor.fetchall() if rep in wanted}
+    rows = rep_rows(
+        "SELECT a.rep_id, a.badge_id FROM gamification_badgeaward a "
+        "JOIN unnest(%(badges)s::bigint[], %(periods)s::text[]) AS p(badge_id, period) "
+        "ON p.badge_id = a.badge_id AND p.period = a.period WHERE {reps}",
+        reps,
+        "a.rep_id",
+        {"badges": [b for b, _ in periods], "periods": [p for _, p in periods]},
+    )
+    return {(rep, badge) for rep, badge in rows}
 
 
 def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[BadgeAward]:

@@ -18,14 +18,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
 
 from gamification.rules.criteria import MetricRef
 from gamification.rules.levels import level_for
 from gamification.rules.streaks import streak_from_mask
 from scoring.engine import PILLARS, round2
-from scoring.selectors import WORD_BITS, WORD_MASK, aggregate_cursor, rep_filter
-from tenants.db import connection
+from scoring.selectors import WORD_BITS, WORD_MASK, aggregate_cursor, rep_filter, rep_rows
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -65,7 +63,7 @@ def metrics_load(
         _snapshot_metrics(out, reps, refs, day)
     if names & {"xp", "level"}:
         thresholds = settings["level_thresholds"]
-        for rep_id, xp in _rows("SELECT id, xp FROM scoring_rep WHERE {reps}", reps, "id"):
+        for rep_id, xp in rep_rows("SELECT id, xp FROM scoring_rep WHERE {reps}", reps, "id"):
             for ref in refs:
                 if ref.name == "xp":
                     out[rep_id][ref] = float(xp)
@@ -76,12 +74,14 @@ def metrics_load(
     _state_metrics(out, reps, refs, day)
     if "badges" in names:
         counts = dict(
-            _rows("SELECT rep_id, count(*) FROM gamification_badgeaward WHERE {reps} GROUP BY rep_id", reps)
+            rep_rows(
+                "SELECT rep_id, count(*) FROM gamification_badgeaward WHERE {reps} GROUP BY rep_id", reps
+            )
         )
         _fill(out, refs, "badges", counts)
     if "goals.achieved" in names:
         counts = dict(
-            _rows(
+            rep_rows(
                 "SELECT rep_id, count(*) FROM gamification_goal WHERE {reps} AND status = 'achieved' "
                 "GROUP BY rep_id",
                 reps,
@@ -98,18 +98,6 @@ def active_day_masks(rep_ids: Sequence[int], day: date) -> dict[int, int]:
     return masks
 
 
-def _rows(
-    sql: str, reps: list[int], column: str = "rep_id", params: dict[str, object] | None = None
-) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` whose ``{reps}`` selects ``reps`` (by id range or array), theirs only
-    (the first column is the rep id)."""
-    condition, rep_params = rep_filter(reps, column)
-    wanted = set(reps)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(reps=condition), rep_params | (params or {}))
-        return [row for row in cursor.fetchall() if row[0] in wanted]
-
-
 def _fill(out: Values, refs: set[MetricRef], name: str, counts: dict[int, int]) -> None:
     for ref in refs:
         if ref.name == name:
@@ -122,7 +110,7 @@ def _snapshot_metrics(out: Values, reps: list[int], refs: set[MetricRef], day: d
     wanted = [ref for ref in refs if ref.name in SNAPSHOT_COLUMNS]
     columns = sorted({SNAPSHOT_COLUMNS[ref.name] for ref in wanted})
     # One backward probe of (rep_id, day) per rep, however many days of snapshots there are.
-    rows = _rows(
+    rows = rep_rows(
         f"SELECT r.id, {', '.join(f's.{c}' for c in columns)} FROM scoring_rep r "  # noqa: S608 (fixed column names)
         "CROSS JOIN LATERAL (SELECT * FROM scoring_scoresnapshot s WHERE s.rep_id = r.id "
         "AND s.day <= %(day)s ORDER BY s.day DESC LIMIT 1) s WHERE {reps}",
@@ -234,7 +222,7 @@ def _state_metrics(out: Values, reps: list[int], refs: set[MetricRef], day: date
         return
     # The latest row of each type on or before the day: one backward probe of the rollup's
     # primary key (rep_id, type, day) per (rep, type).
-    rows = _rows(
+    rows = rep_rows(
         "SELECT r.id, t.type, l.last_value FROM scoring_rep r "
         "CROSS JOIN unnest(%(types)s::text[]) AS t(type) "
         "CROSS JOIN LATERAL (SELECT last_value FROM scoring_activitydaily d "

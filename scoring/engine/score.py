@@ -84,12 +84,22 @@ def score_rep(config: Config, agg: RepAggregates) -> RepScore:
     return RepScore(pillars=pillars, ssi=math.fsum(pillars.values()), signals=tuple(results))
 
 
-def _score_pillar(pillar: Pillar, agg: RepAggregates, results: list[SignalResult]) -> float:
+def score_totals(config: Config, agg: RepAggregates) -> RepScore:
+    """``score_rep``'s pillars and SSI, by the same arithmetic (the same function), without
+    the per-signal breakdown (``signals`` is empty): what a recompute stores."""
+    pillars = {pillar.key: _score_pillar(pillar, agg, None) for pillar in config.pillars}
+    return RepScore(pillars=pillars, ssi=math.fsum(pillars.values()), signals=())
+
+
+def _score_pillar(pillar: Pillar, agg: RepAggregates, results: list[SignalResult] | None) -> float:
+    """The pillar's points; each signal's breakdown is appended to ``results`` unless None."""
     weight_sum = pillar.weight_sum
     weighted: list[float] = []
     for signal in pillar.signals:
         x, n, num, den = signal_value(signal, agg)
         weighted.append(signal.weight * n)
+        if results is None:
+            continue
         results.append(
             SignalResult(
                 pillar=pillar.key,
@@ -105,16 +115,6 @@ def _score_pillar(pillar: Pillar, agg: RepAggregates, results: list[SignalResult
             )
         )
     return pillar.max_points * math.fsum(weighted) / weight_sum
-
-
-def score_totals(config: Config, agg: RepAggregates) -> RepScore:
-    """``score_rep``'s pillars and SSI, by the same arithmetic, without the per-signal
-    breakdown (``signals`` is empty): what a recompute stores."""
-    pillars: dict[str, float] = {}
-    for pillar in config.pillars:
-        weighted = [signal.weight * signal_value(signal, agg)[1] for signal in pillar.signals]
-        pillars[pillar.key] = pillar.max_points * math.fsum(weighted) / pillar.weight_sum
-    return RepScore(pillars=pillars, ssi=math.fsum(pillars.values()), signals=())
 
 
 def score_reps(
