@@ -9,6 +9,8 @@ first, then ``status``; ``hang`` seconds of silence before answering; or
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import socket
 import threading
 import time
@@ -23,6 +25,14 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+
+
+def signed_with(secret: str, request: Received) -> bool:
+    """Whether ``request`` carries a valid ``X-SSI-Signature`` for ``secret`` (HMAC-SHA256 of
+    ``"<t>." + body``, computed here independently of the product's signer)."""
+    parts = dict(item.split("=", 1) for item in request.headers["X-SSI-Signature"].split(","))
+    mac = hmac.new(secret.encode(), parts["t"].encode() + b"." + request.body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(parts["v1"], mac)
 
 
 class Receiver:

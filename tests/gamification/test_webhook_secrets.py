@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from io import StringIO
@@ -21,7 +19,7 @@ from gamification.webhooks.secrets import SEALED_PREFIX, secret_open, secret_sea
 from gamification.webhooks.services import delivery_run, outbox_dispatch
 from tests.conftest import ApiClient
 from tests.factories import in_tenant
-from tests.gamification import Receiver, running_receiver
+from tests.gamification import Receiver, running_receiver, signed_with
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
@@ -52,12 +50,6 @@ def deliver_one() -> Any:
         delivery = WebhookDelivery.objects.order_by("-created_at").first()
         assert delivery is not None
         return delivery_run(delivery_id=str(delivery.pk))
-
-
-def signed_with(secret: str, request: Any) -> bool:
-    parts = dict(item.split("=", 1) for item in request.headers["X-SSI-Signature"].split(","))
-    mac = hmac.new(secret.encode(), parts["t"].encode() + b"." + request.body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(parts["v1"], mac)
 
 
 @override_settings(SSI_SECRETS_KEY=KEY_A)

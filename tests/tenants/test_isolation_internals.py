@@ -53,7 +53,7 @@ from tenants.db import connection
 from tenants.keys import token_prefix
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys, World, committed_tenant_made
-from tests.gamification import Receiver, running_receiver
+from tests.gamification import Receiver, running_receiver, signed_with
 from tests.server import free_port, server_env
 from tests.worker import BASE_DIR, celery_worker, wait_for
 
@@ -435,7 +435,7 @@ def test_the_nightly_fan_out_and_its_webhook_deliveries_stay_in_each_tenant(
         ids = {r.headers["X-SSI-Delivery"] for r in got}
         assert ids == {str(d) for d in delivered}, (name, ids, delivered)
         for request in got:
-            assert _signed_by(secrets[name], request.headers, request.body), name
+            assert signed_with(secrets[name], request), name
             assert json.loads(request.body)["type"] == "scores.computed"
     assert len(receiver.requests) == 2 * days + 1  # every delivery once, one of them twice
 
@@ -447,15 +447,6 @@ def _all_delivered(tenants: dict[str, Tenant], days: int) -> bool:
         if len(statuses) < days or any(s != WebhookDelivery.Status.SUCCEEDED for s in statuses):
             return False
     return True
-
-
-def _signed_by(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    import hashlib
-    import hmac
-
-    parts = dict(item.split("=", 1) for item in headers["X-SSI-Signature"].split(","))
-    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts["v1"])
 
 
 # --- Savepoints (django-tenants issue 1262) ------------------------------------------------------
