@@ -13,6 +13,7 @@ import os
 import time
 from typing import Any
 
+from celery import signals
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -45,7 +46,27 @@ app.conf.update(
     task_tenant_cache_seconds=0,
     timezone="UTC",
 )
+# Celery's Django fixup closes every database connection after every task unless this is set
+# (celery#9824 took back honouring CONN_MAX_AGE), so each task paid for a new PostgreSQL
+# backend: a fork, authentication, a cold catalog cache. Under ingestion that is one per
+# batch, each enqueueing an evaluation. A count the fixup never reaches turns its closing
+# off; the two handlers below give tasks Django's request lifecycle instead.
+app.conf.update({"CELERY_DB_REUSE_MAX": 2**62})
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender: Any = None, **_: Any) -> None:
+    """What Django does around every request: a connection older than ``CONN_MAX_AGE``, or
+    broken, or left in a transaction, is closed (the next query opens a new one), and
+    ``CONN_HEALTH_CHECKS`` checks a reused one before its first query. Not for a task run
+    eagerly (tests), which runs inside its caller's connection and transaction."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 # After a failed publish, further best-effort publishes to the same broker are skipped for this
