@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.services import audit_record
@@ -208,11 +207,28 @@ def goals_view(*, tenant: Tenant, goals: Iterable[Goal], today: date | None = No
 
 
 def goals_evaluate(*, tenant: Tenant, rep_ids: Sequence[int], day: date, nightly: bool = False) -> None:
-    """Status transitions for the goals of these reps and their teams (nightly: every active goal)."""
+    """Status transitions for the goals of these reps and their teams (nightly: every active goal).
+
+    An ingest-time pass names thousands of reps: they go to the database as one array
+    (an ``IN`` list would cost Django and psycopg a parameter each), and a tenant without
+    active goals costs one query that finds none.
+    """
     queryset = Goal.objects.filter(status=ACTIVE)
     if not nightly:
-        teams = Rep.objects.filter(id__in=rep_ids, team_id__isnull=False).values_list("team_id", flat=True)
-        queryset = queryset.filter(Q(rep_id__in=rep_ids) | Q(team_id__in=teams))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT id FROM gamification_goal
+                 WHERE status = %(active)s
+                   AND (rep_id = ANY(%(reps)s) OR team_id IN (
+                        SELECT team_id FROM scoring_rep WHERE id = ANY(%(reps)s) AND team_id IS NOT NULL))
+                """,
+                {"active": ACTIVE, "reps": list(rep_ids)},
+            )
+            goal_ids = [goal_id for (goal_id,) in cursor.fetchall()]
+        if not goal_ids:
+            return
+        queryset = queryset.filter(pk__in=goal_ids)
     goals = list(queryset.select_related("rep", "team"))
     if goals:
         _transition(goals, goals_current(tenant=tenant, goals=goals, today=day), day)
