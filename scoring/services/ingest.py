@@ -3,10 +3,10 @@
 Validation is plain Python (no serializer per event). Accepted events are
 written by ONE statement, an ``INSERT … SELECT FROM unnest(…) ON CONFLICT
 (event_id) DO NOTHING`` fed binary arrays, whose ``RETURNING`` rows, grouped
-per (rep, type, local day), then feed the hooks (XP) and the upsert of the
-daily rollup: only events stored now count, and a duplicate (same event id,
-in this batch or before) is stored once and counted. The caller's transaction
-commits before the answer.
+per (rep, type, local day), feed the upsert of the daily rollup in the same
+statement, then the hooks (XP): only events stored now count, and a duplicate
+(same event id, in this batch or before) is stored once and counted. The
+caller's transaction commits before the answer.
 """
 
 from __future__ import annotations
@@ -164,12 +164,12 @@ def validate_event(
 
 # Row locks are taken in one order by every writer of these rows, so concurrent batches
 # over the same reps wait for each other instead of deadlocking: first the event rows
-# (only a duplicate event id makes two batches meet there), then the hooks' rows
-# (gamification: daily XP, then the reps' XP totals; the evaluation queue row is
-# appended and waits for no one; see gamification.services.xp.xp_apply), then the
-# rollup rows, each statement in key order. The shared rows are touched at the end of
-# the transaction, by short statements fed the few rows they need, so a batch that
-# has to wait for another waits for little more than its commit.
+# (only a duplicate event id makes two batches meet there), then the rollup rows (written
+# by the same statement), then the hooks' rows (gamification: daily XP, then the reps' XP
+# totals; the evaluation queue row is appended and waits for no one; see
+# gamification.services.xp.xp_apply, whose other caller, a badge award, writes no rollup
+# row), each statement in key order. The statement returns what the hooks need: the
+# events stored now, per (rep, type, local day); the rollup's rows never travel to Python.
 _INSERT_SQL = """
 WITH ins AS (
     INSERT INTO scoring_activity
@@ -181,27 +181,26 @@ WITH ins AS (
      ORDER BY ord
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id, rep_id, type, local_day, occurred_at, value
+),
+stored AS (
+    SELECT rep_id, type, local_day, count(*) AS n, sum(value) AS total, max(occurred_at) AS last_at,
+           (array_agg(id ORDER BY occurred_at DESC, id DESC))[1] AS last_id,
+           (array_agg(value ORDER BY occurred_at DESC, id DESC))[1] AS last_value
+      FROM ins GROUP BY rep_id, type, local_day
+),
+rollup AS (
+    INSERT INTO scoring_activitydaily AS d (rep_id, type, day, n, total, last_at, last_id, last_value)
+    SELECT * FROM stored ORDER BY 1, 2, 3
+    ON CONFLICT (rep_id, type, day) DO UPDATE SET
+        n = d.n + excluded.n,
+        total = d.total + excluded.total,
+        last_value = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
+                          THEN excluded.last_value ELSE d.last_value END,
+        last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
+                       THEN excluded.last_id ELSE d.last_id END,
+        last_at = GREATEST(d.last_at, excluded.last_at)
 )
-SELECT rep_id, type, local_day, count(*), sum(value), max(occurred_at),
-       (array_agg(id ORDER BY occurred_at DESC, id DESC))[1],
-       (array_agg(value ORDER BY occurred_at DESC, id DESC))[1]
-  FROM ins GROUP BY rep_id, type, local_day
- ORDER BY rep_id, type, local_day
-"""
-
-_ROLLUP_SQL = """
-INSERT INTO scoring_activitydaily AS d (rep_id, type, day, n, total, last_at, last_id, last_value)
-SELECT * FROM unnest(%b::bigint[], %b::varchar[], %b::date[], %b::int[], %b::float8[],
-                     %b::timestamptz[], %b::bigint[], %b::float8[])
- ORDER BY 1, 2, 3
-ON CONFLICT (rep_id, type, day) DO UPDATE SET
-    n = d.n + excluded.n,
-    total = d.total + excluded.total,
-    last_value = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
-                      THEN excluded.last_value ELSE d.last_value END,
-    last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
-                   THEN excluded.last_id ELSE d.last_id END,
-    last_at = GREATEST(d.last_at, excluded.last_at)
+SELECT rep_id, type, local_day, n FROM stored ORDER BY rep_id, type, local_day
 """
 
 
@@ -302,14 +301,13 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
             ],
             binary=True,
         )
-        groups = cursor.fetchall()  # (rep id, type, day, n, total, last_at, last_id, last_value)
-        stored_rows = [(rep_id, type_name, day, n) for rep_id, type_name, day, n, *_ in groups]
+        stored_rows: list[tuple[int, str, date, int]] = cursor.fetchall()  # (rep id, type, day, n)
         stored = 0
         for rep_id, type_name, _day, count in stored_rows:
             by_type = result.stored_by_rep.setdefault(rep_id, {})
             by_type[type_name] = by_type.get(type_name, 0) + count
             stored += count
-        if groups:
+        if stored_rows:
             # XP, levels and badge evaluation (gamification) in this same transaction.
             hooks.events_stored(
                 tenant=tenant,
@@ -317,7 +315,6 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
                 external_ids={rep_id: ext for ext, rep_id in reps.items()},
                 config=config,
             )
-            cursor.execute(_ROLLUP_SQL, [list(column) for column in zip(*groups, strict=True)])
     result.accepted = stored
     result.duplicates += len(rows) - stored
     return result
