@@ -29,6 +29,8 @@ def worker_backends() -> set[int]:
 def test_the_worker_reuses_its_database_connection_across_tasks(
     committed_tenant: TenantKeys, tmp_path: Path
 ) -> None:
+    # committed_tenant: the worker, another process, sees committed rows only; the sweep
+    # task then has a tenant schema to look into.
     log = tmp_path / "worker.log"
 
     def succeeded() -> int:
