@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from api.services import audit_record
@@ -26,6 +26,7 @@ from gamification.services.metrics import metrics_load
 from gamification.services.outbox import events_emit
 from scoring.models import Rep, Team
 from scoring.selectors import local_today
+from tenants.db import binary_cursor
 from tenants.errors import ValidationFailed
 from tenants.models import Tenant
 from tenants.validation import parse_date
@@ -209,19 +210,23 @@ def goals_view(*, tenant: Tenant, goals: Iterable[Goal], today: date | None = No
 def goals_evaluate(*, tenant: Tenant, rep_ids: Sequence[int], day: date, nightly: bool = False) -> None:
     """Status transitions for the goals of these reps and their teams (nightly: every active goal).
 
-    An ingest-time pass names thousands of reps: they go to the database as one array
-    (an ``IN`` list would cost Django and psycopg a parameter each), and a tenant without
-    active goals costs one query that finds none.
+    An ingest-time pass names thousands of reps: they go to the database as one binary
+    array, sent once (an ``IN`` list would cost Django and psycopg a parameter each; a
+    client-side array, its text twice), after a one-row check that the tenant has an
+    active goal at all.
     """
     queryset = Goal.objects.filter(status=ACTIVE)
     if not nightly:
-        with connection.cursor() as cursor:
+        if not queryset.exists():
+            return
+        with binary_cursor() as cursor:
             cursor.execute(
                 """
                 SELECT id FROM gamification_goal
                  WHERE status = %(active)s
-                   AND (rep_id = ANY(%(reps)s) OR team_id IN (
-                        SELECT team_id FROM scoring_rep WHERE id = ANY(%(reps)s) AND team_id IS NOT NULL))
+                   AND (rep_id = ANY(%(reps)b::bigint[]) OR team_id IN (
+                        SELECT team_id FROM scoring_rep
+                         WHERE id = ANY(%(reps)b::bigint[]) AND team_id IS NOT NULL))
                 """,
                 {"active": ACTIVE, "reps": list(rep_ids)},
             )
