@@ -24,11 +24,14 @@ logger = logging.getLogger(__name__)
 DRAIN_ROWS = 200
 DRAIN_BATCH = 5000
 # Between passes while ingestion keeps queueing (a badge stays "within seconds"): at
-# least this, and at least as long as the last pass took, so that under sustained
-# ingestion the evaluation takes at most half of a worker process (and of the database
-# backend it drives) from the ingestion it follows; a badge then arrives within about
-# two passes.
+# least COALESCE_SECONDS, and long enough that passes take at most EVALUATION_SHARE of
+# the time, so that under sustained ingestion the evaluation takes at most that share of
+# a worker process (and of the database backend it drives) from the ingestion it
+# follows. A pass covers every rep named since the last one, so the work saved by
+# waiting is not owed later. A badge then arrives within about 1 / EVALUATION_SHARE + 1
+# passes (a few seconds when a pass covers thousands of reps).
 COALESCE_SECONDS = 0.5
+EVALUATION_SHARE = 0.25
 # Held (deleted, uncommitted) until the evaluation commits: a crash puts them back.
 CLAIM_SQL = """
 DELETE FROM gamification_pendingevaluation WHERE id IN (
@@ -85,7 +88,8 @@ def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:
         if not PendingEvaluation.objects.exists():
             return total
         # More is being queued: let it gather, one pass for it all.
-        time.sleep(max(coalesce_seconds, time.monotonic() - started))
+        took = time.monotonic() - started
+        time.sleep(max(coalesce_seconds, took * (1 / EVALUATION_SHARE - 1)))
 
 
 def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> None:
