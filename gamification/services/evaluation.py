@@ -88,8 +88,14 @@ def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:
         if not PendingEvaluation.objects.exists():
             return total
         # More is being queued: let it gather, one pass for it all.
-        took = time.monotonic() - started
-        time.sleep(max(coalesce_seconds, took * (1 / EVALUATION_SHARE - 1)))
+        time.sleep(pause_after(time.monotonic() - started, coalesce_seconds))
+
+
+def pause_after(took: float, coalesce_seconds: float = COALESCE_SECONDS) -> float:
+    """Seconds to wait after a pass that took ``took`` while ingestion keeps queueing: passes
+    then take at most ``EVALUATION_SHARE`` of the time, and are ``coalesce_seconds`` apart
+    at least."""
+    return max(coalesce_seconds, took * (1 / EVALUATION_SHARE - 1))
 
 
 def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> None:

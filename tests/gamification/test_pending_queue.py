@@ -15,7 +15,13 @@ from django_tenants.utils import tenant_context
 
 from gamification import tasks
 from gamification.models import BadgeAward, PendingEvaluation
-from gamification.services.evaluation import CLAIM_SQL, DRAIN_ROWS, pending_evaluate
+from gamification.services.evaluation import (
+    CLAIM_SQL,
+    DRAIN_ROWS,
+    EVALUATION_SHARE,
+    pause_after,
+    pending_evaluate,
+)
 from scoring.models import Rep
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
@@ -127,3 +133,19 @@ def test_one_worker_at_a_time_drains_a_tenants_queue(committed_tenant: TenantKey
     with tenant_context(tenant):
         assert pending_evaluate(tenant=tenant) == 1
         assert list(BadgeAward.objects.values_list("badge__slug", flat=True)) == ["first-post"]
+
+
+@pytest.mark.parametrize(
+    ("took", "coalesce", "pause"),
+    [
+        (0.1, 0.5, 0.5),  # a short pass: the coalescing floor
+        (0.2, 0.5, 0.6),  # 0.2 s of work, then 0.6 s of waiting: a quarter of the time
+        (2.0, 0.5, 6.0),  # a pass over thousands of reps: still a quarter
+        (0.0, 0.0, 0.0),
+    ],
+)
+def test_passes_under_sustained_ingestion_take_a_quarter_of_the_time(
+    took: float, coalesce: float, pause: float
+) -> None:
+    assert pause_after(took, coalesce) == pytest.approx(pause)
+    assert took / (took + pause_after(took, coalesce) or 1) <= EVALUATION_SHARE
