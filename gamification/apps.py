@@ -9,8 +9,8 @@ class GamificationConfig(AppConfig):
 
     def ready(self) -> None:
         from gamification.services.evaluation import day_scored_evaluate
-        from gamification.services.xp import xp_credit_events
+        from gamification.services.xp import INGEST_SQL, xp_credit_events
         from scoring import hooks
 
-        hooks.on_events_stored(xp_credit_events)
+        hooks.on_events_stored(xp_credit_events, sql=INGEST_SQL)
         hooks.on_day_scored(day_scored_evaluate)

@@ -1,4 +1,5 @@
-"""What runs after a day is scored. Other apps register here (gamification does).
+"""What runs after events are stored, and after a day is scored. Other apps register
+here (gamification does).
 
 A registry rather than Django signals: the calls are explicit, ordered and
 easy to follow from the one place that fires them.
@@ -7,7 +8,8 @@ easy to follow from the one place that fires them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,24 +17,56 @@ logger = logging.getLogger(__name__)
 
 DayScoredHook = Callable[..., Any]
 EventsStoredHook = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class StoredSQL:
+    """What a hook adds to the ingest's events statement (scoring.services.ingest), so that
+    its writes cost no statement, no round trip and no arrays of their own.
+
+    ``ctes``: further common table expressions, each written ``, name AS (...)``. They may
+    read ``stored`` (rep_id, type, local_day, n: the events stored now, one row per rep,
+    type and local day) and ``rollup`` (one row per rollup row written: referencing it
+    makes the rollup's writes, and row locks, come first). ``rows``: a SELECT of three
+    bigint columns from them; its rows go to the hook as ``rows``. ``params(tenant=...,
+    config=...)``: their named parameters (``%(name)b`` for binary ones).
+    """
+
+    ctes: str
+    rows: str
+    params: Callable[..., Mapping[str, Any]]
+
+
 _day_scored: list[DayScoredHook] = []
-_events_stored: list[EventsStoredHook] = []
+_events_stored: list[tuple[EventsStoredHook, StoredSQL | None]] = []
 
 
-def on_events_stored(hook: EventsStoredHook) -> EventsStoredHook:
-    """Register ``hook(tenant=..., stored=..., external_ids=..., config=...)``, called inside
-    the ingest transaction with ``stored``: (rep id, type, local day, count) of the events
-    stored now (duplicates excluded), and the scoring config the batch was validated with."""
-    if hook not in _events_stored:
-        _events_stored.append(hook)
+def on_events_stored(hook: EventsStoredHook, *, sql: StoredSQL | None = None) -> EventsStoredHook:
+    """Register ``hook(tenant=..., stored=..., external_ids=..., config=..., rows=...)``, called
+    inside the ingest transaction with ``stored``: (rep id, type, local day, count) of the
+    events stored now (duplicates excluded), the scoring config the batch was validated
+    with and, given ``sql``, the rows of its ``rows`` SELECT (else an empty list)."""
+    if all(registered is not hook for registered, _ in _events_stored):
+        _events_stored.append((hook, sql))
     return hook
 
 
+def events_stored_sql() -> list[StoredSQL | None]:
+    """The SQL of each registered hook, in order (None for a hook without)."""
+    return [sql for _, sql in _events_stored]
+
+
 def events_stored(
-    *, tenant: Any, stored: list[tuple[int, str, date, int]], external_ids: dict[int, str], config: Any
+    *,
+    tenant: Any,
+    stored: list[tuple[int, str, date, int]],
+    external_ids: dict[int, str],
+    config: Any,
+    rows: Mapping[int, list[tuple[int, int, int]]],
 ) -> None:
-    for hook in _events_stored:
-        hook(tenant=tenant, stored=stored, external_ids=external_ids, config=config)
+    """Call every hook; ``rows`` holds each hook's SQL rows by its position."""
+    for index, (hook, _) in enumerate(_events_stored):
+        hook(tenant=tenant, stored=stored, external_ids=external_ids, config=config, rows=rows.get(index, []))
 
 
 def on_day_scored(hook: DayScoredHook) -> DayScoredHook:

@@ -291,7 +291,7 @@ def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[Badge
         external_ids = {a.rep_id: a.rep.external_id for a in awards}
         if rows:
             tenant_settings = settings_get(connection.tenant)
-            level_ups_emit(xp_apply(rows, []), tenant_settings["level_thresholds"], external_ids)
+            level_ups_emit(xp_apply(rows), tenant_settings["level_thresholds"], external_ids)
         events_emit([("badge.awarded", award_payload(award)) for award in awards])
     return awards
 

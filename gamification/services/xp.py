@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -12,6 +11,7 @@ from django.db import transaction
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from scoring.engine import DEFAULT_XP, Config
+from scoring.hooks import StoredSQL
 from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -29,77 +29,93 @@ def thresholds_of(tenant: Tenant) -> list[int]:
     return list(settings_get(tenant)["level_thresholds"])
 
 
+# Credit ``xp_day`` (rep_id, day, xp), which the statement defines before these: add it
+# to the daily XP ledger, then to the reps' totals, returning (rep id, old xp, new xp) as
+# ``credited``. Row locks in the order every writer takes them (see
+# scoring.services.ingest), each in key order: the ledger, then the reps (a separate
+# ``FOR NO KEY UPDATE`` pass: an UPDATE's own order is its plan's). Each step starts
+# after the one before has written everything (it reads its rows first), so two
+# transactions crediting the same reps wait for each other, never deadlock. The writer
+# holds ``rep_rows_write_lock`` (the ingest and the award transaction take it first).
+XP_CREDIT_CTES = """,
+xp_ledger AS (
+    INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
+    SELECT * FROM xp_day ORDER BY 1, 2
+    ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
+    RETURNING d.rep_id
+),
+xp_rep AS (SELECT rep_id, sum(xp)::bigint AS xp FROM xp_day GROUP BY rep_id),
+xp_locked AS (
+    SELECT id FROM scoring_rep
+     WHERE id IN (SELECT rep_id FROM xp_rep) AND (SELECT count(*) FROM xp_ledger) >= 0
+     ORDER BY id FOR NO KEY UPDATE
+),
+credited AS (
+    UPDATE scoring_rep r SET xp = r.xp + t.xp
+      FROM xp_locked JOIN xp_rep t ON t.rep_id = xp_locked.id
+     WHERE r.id = xp_locked.id
+    RETURNING r.id, r.xp - t.xp AS old_xp, r.xp AS new_xp
+)"""
+
+# The ingest's part of the events statement (scoring.hooks.StoredSQL): each event stored
+# now earns its type's XP, per rep and local day, once the rollup is written; and its
+# reps are queued for badge evaluation, one appended row that waits for no one.
+_XP_DAY_OF_STORED = """,
+xp_day AS (
+    SELECT s.rep_id, s.local_day AS day, sum(s.n * x.xp)::bigint AS xp
+      FROM stored s
+      JOIN unnest(%(xp_types)b::varchar[], %(xp_points)b::bigint[]) AS x(type, xp) USING (type)
+     WHERE (SELECT count(*) FROM rollup) >= 0
+     GROUP BY s.rep_id, s.local_day
+    HAVING sum(s.n * x.xp) <> 0
+)"""
+_QUEUE_STORED = """,
+queued AS (
+    INSERT INTO gamification_pendingevaluation (rep_ids, queued_at)
+    SELECT array_agg(DISTINCT rep_id ORDER BY rep_id), now() FROM stored HAVING count(*) > 0
+)"""
+INGEST_SQL = StoredSQL(
+    ctes="".join((_XP_DAY_OF_STORED, XP_CREDIT_CTES, _QUEUE_STORED)),
+    rows="SELECT id, old_xp, new_xp FROM credited",
+    params=lambda *, tenant, config: _xp_params(tenant, config),
+)
+
+
+def _xp_params(tenant: Tenant, config: Config) -> dict[str, list[Any]]:
+    table = xp_table(config, settings_get(tenant)["xp_per_type"])
+    types = sorted(table)
+    return {"xp_types": types, "xp_points": [table[t] for t in types]}
+
+
 def xp_credit_events(
     *,
     tenant: Tenant,
     stored: list[tuple[int, str, date, int]],
     external_ids: Mapping[int, str],
     config: Config,
+    rows: list[tuple[int, int, int]],
 ) -> None:
-    """The ingest hook: XP for the events stored now, level-ups, and reps to evaluate.
-
-    Queues the reps for badge evaluation and adds to the daily XP ledger and the
-    reps' totals (``xp_apply``); the level-ups it reveals become outbox events in
-    the same transaction.
-    """
-    settings = settings_get(tenant)
-    table = xp_table(config, settings["xp_per_type"])
-    per_day: dict[tuple[int, date], int] = defaultdict(int)
-    for rep_id, type_name, day, count in stored:
-        per_day[(rep_id, day)] += table.get(type_name, 0) * count
-    rows = sorted((rep, day, xp) for (rep, day), xp in per_day.items() if xp)
-    reps = sorted({rep_id for rep_id, *_ in stored})
-    changes = xp_apply(rows, reps)
-    level_ups_emit(changes, settings["level_thresholds"], external_ids)
+    """The ingest hook, after ``INGEST_SQL`` credited the XP and queued the reps: the
+    level-ups it reveals (``rows``: rep id, old xp, new xp) become outbox events in the
+    same transaction, and the worker is told to evaluate once it commits."""
+    level_ups_emit(rows, settings_get(tenant)["level_thresholds"], external_ids)
     from gamification.tasks import enqueue_evaluation
 
     transaction.on_commit(enqueue_evaluation)
 
 
-def xp_apply(rows: list[tuple[int, date, int]], pending_reps: list[int]) -> list[tuple[int, int, int]]:
-    """(rep id, old xp, new xp) for every rep credited.
-
-    ``pending_reps`` are queued for evaluation: one appended row, which waits for no
-    one. Then row locks in the order every writer takes them (see
-    scoring.services.ingest; the evaluation worker's awards too), each statement in
-    key order: the daily XP ledger, then the reps' totals. Two transactions
-    crediting the same reps wait for each other, never deadlock. The caller holds
-    ``rep_rows_write_lock`` (the ingest and the award transaction take it first).
-    """
+def xp_apply(rows: list[tuple[int, date, int]]) -> list[tuple[int, int, int]]:
+    """Credit (rep id, local day, xp) rows (a badge award's rewards): (rep id, old xp,
+    new xp) for every rep credited, in the lock order of ``XP_CREDIT_CTES``."""
+    if not rows:
+        return []
     with binary_cursor() as cursor:
-        if pending_reps:
-            cursor.execute(
-                "INSERT INTO gamification_pendingevaluation (rep_ids, queued_at) "
-                "VALUES (%b::bigint[], now())",
-                [sorted(pending_reps)],
-            )
-        if not rows:
-            return []
-        rows = sorted(rows)
         cursor.execute(
-            """
-            INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
-            SELECT * FROM unnest(%b::bigint[], %b::date[], %b::bigint[]) ORDER BY 1, 2
-            ON CONFLICT (rep_id, day) DO UPDATE SET xp = d.xp + excluded.xp
-            """,
-            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
-        )
-        totals: dict[int, int] = defaultdict(int)
-        for rep_id, _day, xp in rows:
-            totals[rep_id] += xp
-        reps = sorted(totals)
-        cursor.execute(
-            """
-            WITH locked AS (
-                SELECT id FROM scoring_rep WHERE id = ANY(%b::bigint[]) ORDER BY id FOR NO KEY UPDATE
-            ),
-            t AS (SELECT * FROM unnest(%b::bigint[], %b::bigint[]) AS t(rep_id, xp))
-            UPDATE scoring_rep r SET xp = r.xp + t.xp
-              FROM locked JOIN t ON t.rep_id = locked.id
-             WHERE r.id = locked.id
-            RETURNING r.id, r.xp - t.xp, r.xp
-            """,
-            [reps, reps, [totals[r] for r in reps]],
+            "WITH xp_day AS (SELECT * FROM unnest(%(reps)b::bigint[], %(days)b::date[], "  # noqa: S608 (fixed fragments)
+            "%(xp)b::bigint[]) AS t(rep_id, day, xp))"
+            + XP_CREDIT_CTES
+            + " SELECT id, old_xp, new_xp FROM credited",
+            {"reps": [r[0] for r in rows], "days": [r[1] for r in rows], "xp": [r[2] for r in rows]},
         )
         return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
 

@@ -3,16 +3,17 @@
 Validation is plain Python (no serializer per event). Accepted events are
 written by ONE statement, an ``INSERT … SELECT FROM unnest(…) ON CONFLICT
 (event_id) DO NOTHING`` fed binary arrays, whose ``RETURNING`` rows, grouped
-per (rep, type, local day), feed the upsert of the daily rollup in the same
-statement, then the hooks (XP): only events stored now count, and a duplicate
-(same event id, in this batch or before) is stored once and counted. The
-caller's transaction commits before the answer.
+per (rep, type, local day), feed the upsert of the daily rollup and the hooks'
+writes (XP: see ``scoring.hooks.StoredSQL``) in the same statement: only events
+stored now count, and a duplicate (same event id, in this batch or before) is
+stored once and counted. The caller's transaction commits before the answer.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -164,19 +165,23 @@ def validate_event(
 
 # Row locks are taken in one order by every writer of these rows, so concurrent batches
 # over the same reps wait for each other instead of deadlocking: first the event rows
-# (only a duplicate event id makes two batches meet there), then the rollup rows (written
-# by the same statement), then the hooks' rows (gamification: daily XP, then the reps' XP
-# totals; the evaluation queue row is appended and waits for no one; see
-# gamification.services.xp.xp_apply, whose other caller, a badge award, writes no rollup
-# row), each statement in key order. The statement returns what the hooks need: the
-# events stored now, per (rep, type, local day); the rollup's rows never travel to Python.
-_INSERT_SQL = """
+# (only a duplicate event id makes two batches meet there), then the rollup rows, then
+# the hooks' rows (gamification: the daily XP ledger, then the reps' XP totals; the
+# evaluation queue row is appended and waits for no one; see gamification.services.xp,
+# whose other writer, a badge award, writes no rollup row), each in key order. All of it
+# is this one statement: a data-modifying CTE runs when a later part first reads its
+# rows (``stored`` reads all of ``ins``; the hooks' CTEs read ``rollup``), one nobody
+# reads runs at the end. The statement returns what the hooks need: the events stored
+# now, per (rep, type, local day), and each hook's rows; the rollup's rows never travel
+# to Python.
+_INSERT_CTES = """
 WITH ins AS (
     INSERT INTO scoring_activity
         (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
     SELECT event_id, rep_id, type, occurred_at, local_day, value, metadata, clock_timestamp()
-      FROM unnest(%b::varchar[], %b::bigint[], %b::varchar[], %b::timestamptz[], %b::date[],
-                  %b::float8[], %b::jsonb[])
+      FROM unnest(%(event_ids)b::varchar[], %(rep_ids)b::bigint[], %(types)b::varchar[],
+                  %(occurred)b::timestamptz[], %(days)b::date[], %(values)b::float8[],
+                  %(metadata)b::jsonb[])
            WITH ORDINALITY AS t(event_id, rep_id, type, occurred_at, local_day, value, metadata, ord)
      ORDER BY ord
     ON CONFLICT (event_id) DO NOTHING
@@ -199,9 +204,22 @@ rollup AS (
         last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
                        THEN excluded.last_id ELSE d.last_id END,
         last_at = GREATEST(d.last_at, excluded.last_at)
-)
-SELECT rep_id, type, local_day, n FROM stored ORDER BY rep_id, type, local_day
-"""
+    RETURNING d.rep_id
+)"""
+# Hook k's rows come back as (k + 1, rep_id, NULL, NULL, a, b); the stored rows as part 0.
+_STORED_SELECT = "SELECT 0, rep_id, type, local_day, n, NULL::bigint FROM stored"
+
+
+def _insert_sql(parts: list[hooks.StoredSQL | None]) -> str:
+    ctes = [_INSERT_CTES]
+    selects = [_STORED_SELECT]
+    for index, part in enumerate(parts):
+        if part is not None:
+            ctes.append(part.ctes)
+            selects.append(
+                f"SELECT {index + 1}, p.a, NULL, NULL, p.b, p.c FROM ({part.rows}) AS p(a, b, c)"  # noqa: S608 (the hooks' fixed SQL)
+            )
+    return "\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
 
 
 def _rep_ids(cursor: psycopg.Cursor[Any], external_ids: list[str], *, create: bool) -> dict[str, int]:
@@ -288,32 +306,41 @@ def activities_ingest(*, tenant: Tenant, events: Sequence[Any], now: datetime | 
         result.rejected.sort(key=lambda r: r["index"])
         if not rows:
             return result
-        cursor.execute(
-            _INSERT_SQL,
-            [
-                [r.event_id for r in rows],
-                [reps[r.rep] for r in rows],
-                [r.type for r in rows],
-                [r.occurred_at for r in rows],
-                [r.local_day for r in rows],
-                [r.value for r in rows],
-                [r.metadata for r in rows],
-            ],
-            binary=True,
-        )
-        stored_rows: list[tuple[int, str, date, int]] = cursor.fetchall()  # (rep id, type, day, n)
+        parts = hooks.events_stored_sql()
+        params: dict[str, Any] = {
+            "event_ids": [r.event_id for r in rows],
+            "rep_ids": [reps[r.rep] for r in rows],
+            "types": [r.type for r in rows],
+            "occurred": [r.occurred_at for r in rows],
+            "days": [r.local_day for r in rows],
+            "values": [r.value for r in rows],
+            "metadata": [r.metadata for r in rows],
+        }
+        for part in parts:
+            if part is not None:
+                params.update(part.params(tenant=tenant, config=config))
+        cursor.execute(_insert_sql(parts), params, binary=True)
+        stored_rows: list[tuple[int, str, date, int]] = []  # (rep id, type, day, n)
+        hook_rows: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for part_no, rep_id, type_name, day, a, b in cursor.fetchall():
+            if part_no:
+                hook_rows[part_no - 1].append((rep_id, a, b))
+            else:
+                stored_rows.append((rep_id, type_name, day, a))
+        stored_rows.sort()
         stored = 0
         for rep_id, type_name, _day, count in stored_rows:
             by_type = result.stored_by_rep.setdefault(rep_id, {})
             by_type[type_name] = by_type.get(type_name, 0) + count
             stored += count
         if stored_rows:
-            # XP, levels and badge evaluation (gamification) in this same transaction.
+            # XP, levels and badge evaluation (gamification), in this same transaction.
             hooks.events_stored(
                 tenant=tenant,
                 stored=stored_rows,
                 external_ids={rep_id: ext for ext, rep_id in reps.items()},
                 config=config,
+                rows=hook_rows,
             )
     result.accepted = stored
     result.duplicates += len(rows) - stored
