@@ -16,6 +16,8 @@ from typing import Any
 from celery import signals
 from tenant_schemas_celery.app import CeleryApp
 
+import config.broker  # noqa: F401  (filesystem:// writes whole messages)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 logger = logging.getLogger(__name__)
 
