@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django_tenants.utils import tenant_context
 
 from config.celery import app, enqueue
@@ -29,8 +30,20 @@ def sweep_pending_evaluations() -> None:
 
 
 def enqueue_evaluation() -> None:
-    """On commit of an ingestion. A broker outage loses nothing: the rows wait for the sweep."""
-    enqueue(evaluate_pending)
+    """On commit of an ingestion. A broker outage loses nothing: the rows wait for the sweep.
+
+    Nothing is published while a worker holds the tenant's queue: it looks again after it
+    lets go (``pending_evaluate``), and under sustained ingestion it holds it nearly all
+    the time, so the batches do not each cost the worker a task that finds it busy.
+    """
+    from gamification.services.evaluation import drain_in_progress
+
+    try:
+        busy = drain_in_progress()
+    except DatabaseError:  # the answer is committed: publish, and let the worker find out
+        busy = False
+    if not busy:
+        enqueue(evaluate_pending)
 
 
 @app.task

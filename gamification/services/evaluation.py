@@ -51,7 +51,7 @@ def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECON
     ``coalesce_seconds`` apart, so that one pass covers every batch of that
     moment rather than one pass per batch for the same reps.
     """
-    key = f"pending-evaluate:{connection.schema_name}"
+    key = _drain_key()
     total = 0
     while True:
         with connection.cursor() as cursor:
@@ -68,6 +68,27 @@ def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECON
         # Rows queued by ingests whose worker gave up while we held the lock: look again.
         if not PendingEvaluation.objects.exists():
             return total
+
+
+def _drain_key() -> str:
+    return f"pending-evaluate:{connection.schema_name}"
+
+
+def drain_in_progress() -> bool:
+    """Whether a worker holds this tenant's queue now (in a pass, or waiting between passes).
+
+    It looks at the queue again after it lets go, so rows committed before this call are
+    its to take: an ingest that sees it need not publish a task of its own. The check
+    takes the lock shared and lets go at once; a worker that tries for it in that instant
+    leaves the queue to the caller, which then publishes.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN pg_try_advisory_lock_shared(hashtextextended(%s, 0)) "
+            "THEN NOT pg_advisory_unlock_shared(hashtextextended(%s, 0)) ELSE true END",
+            [_drain_key(), _drain_key()],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:

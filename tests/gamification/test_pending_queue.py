@@ -19,6 +19,7 @@ from gamification.services.evaluation import (
     CLAIM_SQL,
     DRAIN_ROWS,
     EVALUATION_SHARE,
+    drain_in_progress,
     pause_after,
     pending_evaluate,
 )
@@ -26,6 +27,8 @@ from scoring.models import Rep
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
 from tests.conftest import TenantKeys
+
+ORIGINAL_ENQUEUE_EVALUATION = tasks.enqueue_evaluation
 
 
 @pytest.fixture(autouse=True)
@@ -149,3 +152,51 @@ def test_passes_under_sustained_ingestion_take_a_quarter_of_the_time(
 ) -> None:
     assert pause_after(took, coalesce) == pytest.approx(pause)
     assert took / (took + pause_after(took, coalesce) or 1) <= EVALUATION_SHARE
+
+
+def test_an_ingest_publishes_no_task_while_a_worker_holds_the_queue(
+    committed_tenant: TenantKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker holding the queue looks again after it lets go: the ingest's rows are its."""
+    tenant = Tenant.objects.get(slug=committed_tenant.slug)
+    published: list[str] = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, **kwargs: published.append(task.name))
+    holding = threading.Event()
+    release = threading.Event()
+
+    def worker_between_passes() -> None:
+        try:
+            with tenant_context(tenant), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                    [f"pending-evaluate:{tenant.schema_name}"],
+                )
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connections.close_all()  # lets go of the lock
+
+    with tenant_context(tenant):
+        assert not drain_in_progress()
+        ORIGINAL_ENQUEUE_EVALUATION()
+        assert published == ["gamification.tasks.evaluate_pending"]
+    other = threading.Thread(target=worker_between_passes)
+    other.start()
+    try:
+        assert holding.wait(timeout=30)
+        with tenant_context(tenant):
+            assert drain_in_progress()
+            ORIGINAL_ENQUEUE_EVALUATION()
+            assert published == ["gamification.tasks.evaluate_pending"]  # nothing more
+    finally:
+        release.set()
+        other.join(timeout=30)
+    with tenant_context(tenant):
+        assert not drain_in_progress()
+        # The check let go of its shared hold: a worker can take the queue.
+        with connection.cursor() as cursor:
+            key = f"pending-evaluate:{tenant.schema_name}"
+            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+            assert cursor.fetchone()[0]
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
