@@ -9,7 +9,7 @@ DEFAULT_THRESHOLDS: tuple[int, ...] = (0, 100, 300, 600, 1000, 1500, 2500, 4000,
 
 
 def level_for(xp: float, thresholds: Sequence[int] = DEFAULT_THRESHOLDS) -> int:
-    return bisect_right(list(thresholds), xp)
+    return bisect_right(thresholds, xp)
 
 
 def levels_gained(before: float, after: float, thresholds: Sequence[int] = DEFAULT_THRESHOLDS) -> list[int]:
