@@ -6,7 +6,9 @@ queue rows stay until an evaluation takes them, as after a broker outage."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,6 +39,36 @@ def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
         """What ``config.celery.enqueue`` does when the broker is down: log, publish nothing."""
 
     monkeypatch.setattr(tasks, "enqueue_evaluation", unreachable)
+
+
+@contextlib.contextmanager
+def a_worker_holds_the_queue(tenant: Tenant) -> Iterator[None]:
+    """Another worker (a thread with its own connection) holds the tenant's queue, as in a
+    pass or between two, until the block ends."""
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        try:
+            with tenant_context(tenant), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                    [f"pending-evaluate:{tenant.schema_name}"],
+                )
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connections.close_all()  # lets go of the lock
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert holding.wait(timeout=30)
+        yield
+    finally:
+        release.set()
+        other.join(timeout=30)
 
 
 def post(rep: str, event_id: str) -> dict[str, object]:
@@ -107,32 +139,9 @@ def test_one_worker_at_a_time_drains_a_tenants_queue(committed_tenant: TenantKey
     tenant = Tenant.objects.get(slug=committed_tenant.slug)
     with tenant_context(tenant):
         activities_ingest(tenant=tenant, events=[post("cat", "c-1")])
-    draining = threading.Event()
-    release = threading.Event()
-
-    def another_worker_mid_pass() -> None:
-        try:
-            with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
-                    [f"pending-evaluate:{tenant.schema_name}"],
-                )
-                draining.set()
-                release.wait(timeout=30)
-        finally:
-            draining.set()
-            connections.close_all()  # lets go of the lock
-
-    other = threading.Thread(target=another_worker_mid_pass)
-    other.start()
-    try:
-        assert draining.wait(timeout=30)
-        with tenant_context(tenant):
-            assert pending_evaluate(tenant=tenant) == 0  # left to the worker draining
-            assert PendingEvaluation.objects.count() == 1
-    finally:
-        release.set()
-        other.join(timeout=30)
+    with a_worker_holds_the_queue(tenant), tenant_context(tenant):
+        assert pending_evaluate(tenant=tenant) == 0  # left to the worker draining
+        assert PendingEvaluation.objects.count() == 1
     with tenant_context(tenant):
         assert pending_evaluate(tenant=tenant) == 1
         assert list(BadgeAward.objects.values_list("badge__slug", flat=True)) == ["first-post"]
@@ -161,37 +170,14 @@ def test_an_ingest_publishes_no_task_while_a_worker_holds_the_queue(
     tenant = Tenant.objects.get(slug=committed_tenant.slug)
     published: list[str] = []
     monkeypatch.setattr(tasks, "enqueue", lambda task, **kwargs: published.append(task.name))
-    holding = threading.Event()
-    release = threading.Event()
-
-    def worker_between_passes() -> None:
-        try:
-            with tenant_context(tenant), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
-                    [f"pending-evaluate:{tenant.schema_name}"],
-                )
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            holding.set()
-            connections.close_all()  # lets go of the lock
-
     with tenant_context(tenant):
         assert not drain_in_progress()
         ORIGINAL_ENQUEUE_EVALUATION()
         assert published == ["gamification.tasks.evaluate_pending"]
-    other = threading.Thread(target=worker_between_passes)
-    other.start()
-    try:
-        assert holding.wait(timeout=30)
-        with tenant_context(tenant):
-            assert drain_in_progress()
-            ORIGINAL_ENQUEUE_EVALUATION()
-            assert published == ["gamification.tasks.evaluate_pending"]  # nothing more
-    finally:
-        release.set()
-        other.join(timeout=30)
+    with a_worker_holds_the_queue(tenant), tenant_context(tenant):
+        assert drain_in_progress()
+        ORIGINAL_ENQUEUE_EVALUATION()
+        assert published == ["gamification.tasks.evaluate_pending"]  # nothing more
     with tenant_context(tenant):
         assert not drain_in_progress()
         # The check let go of its shared hold: a worker can take the queue.
