@@ -237,10 +237,10 @@ class Bench:
         progress.done(
             f"{BIG}: {s.reps:,} reps, {events:,} events over {s.days} days in {time.monotonic() - started:.1f}s"
         )
-        # A history bulk-loaded a moment ago, not months ago: vacuumed now, or autovacuum works
-        # through its millions of rows during the timed phases that follow (it did, on 2 cores,
-        # during the ingest), and every index-only scan of the rollup (the card's streak, the
-        # nightly) visits the heap, which an old history never makes it do.
+        # A history bulk-loaded a moment ago, not months ago: vacuumed now, or autovacuum may
+        # work through its millions of rows during the timed phases that follow, and every
+        # index-only scan of the rollup (the card's streak, the nightly) visits the heap,
+        # which an old history never makes it do.
         self.vacuum(BIG, "its history")
 
     def shield_from_nightly(self) -> None:
@@ -254,9 +254,9 @@ class Bench:
             Tenant.objects.filter(pk=tenant.pk).update(scored_through=local_yesterday(tenant.timezone))
 
     def vacuum(self, slug: str, what: str) -> None:
-        """``VACUUM (ANALYZE)`` of a tenant's schema after a phase wrote millions of rows, untimed:
-        else autovacuum works through them during the timed phases that follow (it did, on 2
-        cores: the reads' p99 went from 35 to 90 ms, `/healthz`'s too)."""
+        """``VACUUM (ANALYZE)`` of every table of a tenant's schema after a step wrote millions
+        of rows, untimed, so that autovacuum does not work through them during the timed
+        phases that follow."""
         import django.db
         from django_tenants.utils import tenant_context
 
