@@ -18,7 +18,7 @@ rather than by a large ``= ANY(array)``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
@@ -67,6 +67,32 @@ def rep_rows(
         return [row for row in cursor.fetchall() if row[0] in wanted]
 
 
+# The latest rollup row of each type on or before a day, however old: one backward probe
+# of the rollup's primary key (rep_id, type, day) per (rep, type).
+_LATEST_SQL = """
+SELECT r.id, t.type, l.last_at, l.last_id, l.last_value
+  FROM scoring_rep r
+ CROSS JOIN unnest(%(types)s::text[]) AS t(type)
+ CROSS JOIN LATERAL (
+       SELECT last_at, last_id, last_value FROM scoring_activitydaily d
+        WHERE d.rep_id = r.id AND d.type = t.type AND d.day <= %(day)s
+        ORDER BY d.day DESC LIMIT 1) l
+ WHERE {reps}
+"""
+
+
+def latest_states(rep_ids: Sequence[int], types: Iterable[str], day: date) -> dict[int, dict[str, Latest]]:
+    """Each rep's latest event of each of ``types`` on or before ``day``, however old, by
+    type (state signals and state badge metrics read its value). A rep with none of them is
+    absent, and so is a type the rep never had."""
+    latest: dict[int, dict[str, Latest]] = defaultdict(dict)
+    if rep_ids:
+        params = {"types": sorted(types), "day": day}
+        for rep_id, type_name, last_at, last_id, last_value in rep_rows(_LATEST_SQL, rep_ids, "r.id", params):
+            latest[rep_id][type_name] = Latest(last_at, last_id, last_value)
+    return dict(latest)
+
+
 def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> dict[int, RepAggregates]:
     """Aggregates of ``rep_ids`` for scoring ``day`` (reps without activity are absent)."""
     if not rep_ids:
@@ -101,7 +127,7 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
     decayed: dict[int, dict[str, float]] = {}
     raw: dict[int, dict[str, float]] = {}
     active: dict[int, dict[frozenset[str], int]] = {}
-    latest: dict[int, dict[str, Latest]] = defaultdict(dict)
+    latest: dict[int, dict[str, Latest]] = {}
     with aggregate_cursor() as cursor:
         cursor.execute(
             f"""
@@ -135,27 +161,8 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
             rep_decayed[row[1]] = row[2]
             rep_raw[row[1]] = row[3]
 
-        state_types = sorted(config.state_types)
-        if state_types:
-            # The latest row of each state type on or before the day, however old: one
-            # backward probe of the primary key (rep_id, type, day) per (rep, type).
-            rep_condition, rep_params = rep_filter(rep_ids, "r.id")
-            cursor.execute(
-                f"""
-                SELECT r.id, t.type, l.last_at, l.last_id, l.last_value
-                  FROM scoring_rep r
-                 CROSS JOIN unnest(%(types)s::text[]) AS t(type)
-                 CROSS JOIN LATERAL (
-                       SELECT last_at, last_id, last_value FROM scoring_activitydaily d
-                        WHERE d.rep_id = r.id AND d.type = t.type AND d.day <= %(day)s
-                        ORDER BY d.day DESC LIMIT 1) l
-                 WHERE {rep_condition}
-                """,  # noqa: S608 (the interpolation is a fixed fragment)
-                rep_params | {"types": state_types, "day": day},
-            )
-            for rep_id, type_name, last_at, last_id, last_value in cursor.fetchall():
-                if rep_id in wanted:
-                    latest[rep_id][type_name] = Latest(last_at, last_id, last_value)
+        if config.state_types:
+            latest = latest_states(rep_ids, config.state_types, day)
 
     present = set(decayed) | set(latest)
     return {

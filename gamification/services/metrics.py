@@ -23,7 +23,7 @@ from gamification.rules.criteria import MetricRef
 from gamification.rules.levels import level_for
 from gamification.rules.streaks import streak_from_mask
 from scoring.engine import PILLARS, round2
-from scoring.selectors import WORD_BITS, WORD_MASK, aggregate_cursor, rep_filter, rep_rows
+from scoring.selectors import WORD_BITS, WORD_MASK, aggregate_cursor, latest_states, rep_filter, rep_rows
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -220,19 +220,8 @@ def _state_metrics(out: Values, reps: list[int], refs: set[MetricRef], day: date
     wanted = [ref for ref in refs if ref.name.startswith("state.")]
     if not wanted:
         return
-    # The latest row of each type on or before the day: one backward probe of the rollup's
-    # primary key (rep_id, type, day) per (rep, type).
-    rows = rep_rows(
-        "SELECT r.id, t.type, l.last_value FROM scoring_rep r "
-        "CROSS JOIN unnest(%(types)s::text[]) AS t(type) "
-        "CROSS JOIN LATERAL (SELECT last_value FROM scoring_activitydaily d "
-        "WHERE d.rep_id = r.id AND d.type = t.type AND d.day <= %(day)s ORDER BY d.day DESC LIMIT 1) l "
-        "WHERE {reps}",
-        reps,
-        "r.id",
-        {"types": sorted({ref.type for ref in wanted if ref.type}), "day": day},
-    )
-    latest = {(rep_id, t): value for rep_id, t, value in rows}
+    latest = latest_states(reps, {ref.type for ref in wanted if ref.type}, day)
     for rep_id in reps:
         for ref in wanted:
-            out[rep_id][ref] = float(latest.get((rep_id, ref.type or ""), 0.0))
+            state = latest.get(rep_id, {}).get(ref.type or "")
+            out[rep_id][ref] = state.value if state is not None else 0.0
