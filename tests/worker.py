@@ -35,6 +35,34 @@ def test_database_url() -> str:
 
 
 @contextmanager
+def broker_for_this_process(data_dir: Path, broker_url: str | None = None) -> Iterator[Path]:
+    """Point this process's producer at a filesystem broker under ``data_dir`` (or at
+    ``broker_url``), eager mode off; yields the broker's folder. What is published waits
+    there for a worker (``celery_worker`` starts one on the same folder)."""
+    broker = data_dir / "broker"
+    options = {
+        "data_folder_in": str(broker / "queue"),
+        "data_folder_out": str(broker / "queue"),
+        "processed_folder": str(broker / "processed"),
+        "control_folder": str(broker / "control"),
+        "store_processed": False,
+    }
+    for folder in ("queue", "processed", "control"):
+        (broker / folder).mkdir(parents=True, exist_ok=True)
+    saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
+    if broker_url:
+        app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
+    else:
+        app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    _reset_pools()
+    try:
+        yield broker
+    finally:
+        app.conf.update(saved)
+        _reset_pools()
+
+
+@contextmanager
 def celery_worker(
     data_dir: Path,
     *,
@@ -53,48 +81,31 @@ def celery_worker(
     otherwise. ``include``: more modules for the worker to import (tasks defined
     by tests). ``broker_url``: another broker instead (a private Redis, say).
     ``extra_env``: more environment for the worker."""
-    broker = data_dir / "broker"
-    options = {
-        "data_folder_in": str(broker / "queue"),
-        "data_folder_out": str(broker / "queue"),
-        "processed_folder": str(broker / "processed"),
-        "control_folder": str(broker / "control"),
-        "store_processed": False,
-    }
-    for folder in ("queue", "processed", "control"):
-        (broker / folder).mkdir(parents=True, exist_ok=True)
-    saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
-    if broker_url:
-        app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
-    else:
-        app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
-    _reset_pools()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": test_database_url(),
-        "SSI_DATA_DIR": str(data_dir),
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": broker_url or "filesystem://",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        **(extra_env or {}),
-    }
-    log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
-    pool = pool or ("prefork" if concurrency > 1 else "solo")
-    pool_args = ["--pool", pool, "--concurrency", str(concurrency)]
-    extra = ["--include", ",".join(include)] if include else []
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool_args, *extra,
-         "--without-mingle", "--without-gossip", "--without-heartbeat"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        process_stop(process)
-        log.close()
-        app.conf.update(saved)
-        _reset_pools()
+    with broker_for_this_process(data_dir, broker_url):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": test_database_url(),
+            "SSI_DATA_DIR": str(data_dir),
+            "REDIS_URL": "",
+            "CELERY_BROKER_URL": broker_url or "filesystem://",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            **(extra_env or {}),
+        }
+        log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+        pool = pool or ("prefork" if concurrency > 1 else "solo")
+        pool_args = ["--pool", pool, "--concurrency", str(concurrency)]
+        extra = ["--include", ",".join(include)] if include else []
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool_args,
+             *extra, "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            yield process
+        finally:
+            process_stop(process)
+            log.close()
 
 
 def process_stop(process: subprocess.Popen[bytes]) -> None:

@@ -23,6 +23,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
+from uuid import UUID
 
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
@@ -109,14 +110,15 @@ def jobs_sweep() -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[:100]
     )
-    enqueued = 0
+    enqueued: list[UUID] = []
     for job_id in due:
         if not enqueue(run_job, args=[str(job_id)]):
-            break
-        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(heartbeat_at=now)
-        enqueued += 1
+            break  # the broker is down: the next sweep tries again
+        enqueued.append(job_id)
         logger.warning("job %s: re-enqueued by the sweep (lost message or dead worker)", job_id)
-    return enqueued
+    if enqueued:  # re-armed in one statement, those still waiting for their message only
+        Job.objects.filter(pk__in=enqueued, status=Job.Status.QUEUED).update(heartbeat_at=now)
+    return len(enqueued)
 
 
 def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:

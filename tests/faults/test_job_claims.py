@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django_tenants.utils import tenant_context
 from scoring.models import Job
 from scoring.services.jobs import MAX_ATTEMPTS, STALE_AFTER, job_claim, jobs_sweep
 from tenants.models import Tenant
+from tests.worker import broker_for_this_process
 
 
 @pytest.fixture
@@ -71,3 +73,21 @@ def test_the_sweep_reruns_lost_and_dead_jobs_only(in_acme: None) -> None:
     assert statuses[lost.pk] == statuses[dead.pk] == "succeeded"
     assert statuses[fresh.pk] == "queued"
     assert statuses[alive.pk] == "running"
+
+
+def test_the_sweep_rearms_what_it_sent_so_the_next_one_leaves_it(in_acme: None, tmp_path: Path) -> None:
+    """No worker takes the messages: each lost job is sent once, and re-armed (heartbeat
+    now) in one statement, so the next sweep does not send it again while it waits."""
+    old = timezone.now() - timedelta(hours=1)
+    lost = [Job.objects.create(params={"days": []}, created_at=old) for _ in range(3)]
+    dead = running(heartbeat_at=old, claimed_by="gone")
+    with broker_for_this_process(tmp_path) as broker:
+        assert jobs_sweep() == 4
+        # The dead run only, again: marking it alive would make its new message find a live run.
+        assert jobs_sweep() == 1
+        assert len(list((broker / "queue").iterdir())) == 5
+    for job in lost:
+        job.refresh_from_db()
+        assert job.status == "queued" and job.heartbeat_at is not None and job.heartbeat_at > old
+    dead.refresh_from_db()
+    assert dead.heartbeat_at == old
