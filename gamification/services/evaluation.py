@@ -51,7 +51,7 @@ def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECON
     ``coalesce_seconds`` apart, so that one pass covers every batch of that
     moment rather than one pass per batch for the same reps.
     """
-    key = _drain_key()
+    key = drain_key()
     total = 0
     while True:
         with connection.cursor() as cursor:
@@ -70,8 +70,10 @@ def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECON
             return total
 
 
-def _drain_key() -> str:
-    return f"pending-evaluate:{connection.schema_name}"
+def drain_key(schema_name: str | None = None) -> str:
+    """The advisory lock a worker holds while it drains a tenant's queue (this schema's
+    unless named)."""
+    return f"pending-evaluate:{schema_name or connection.schema_name}"
 
 
 def drain_in_progress() -> bool:
@@ -84,9 +86,9 @@ def drain_in_progress() -> bool:
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT CASE WHEN pg_try_advisory_lock_shared(hashtextextended(%s, 0)) "
-            "THEN NOT pg_advisory_unlock_shared(hashtextextended(%s, 0)) ELSE true END",
-            [_drain_key(), _drain_key()],
+            "SELECT CASE WHEN pg_try_advisory_lock_shared(hashtextextended(%(key)s, 0)) "
+            "THEN NOT pg_advisory_unlock_shared(hashtextextended(%(key)s, 0)) ELSE true END",
+            {"key": drain_key()},
         )
         return bool(cursor.fetchone()[0])
 

@@ -22,6 +22,7 @@ from gamification.services.evaluation import (
     DRAIN_ROWS,
     EVALUATION_SHARE,
     drain_in_progress,
+    drain_key,
     pause_after,
     pending_evaluate,
 )
@@ -53,7 +54,7 @@ def a_worker_holds_the_queue(tenant: Tenant) -> Iterator[None]:
             with tenant_context(tenant), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
-                    [f"pending-evaluate:{tenant.schema_name}"],
+                    [drain_key(tenant.schema_name)],
                 )
                 holding.set()
                 release.wait(timeout=30)
@@ -182,7 +183,7 @@ def test_an_ingest_publishes_no_task_while_a_worker_holds_the_queue(
         assert not drain_in_progress()
         # The check let go of its shared hold: a worker can take the queue.
         with connection.cursor() as cursor:
-            key = f"pending-evaluate:{tenant.schema_name}"
+            key = drain_key()
             cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
             assert cursor.fetchone()[0]
             cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
