@@ -19,10 +19,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from api.models import ApiKey
-from gamification.models import RepToken
-from tenants.db import connection, model_columns, model_from_row, prepared_cursor
-from tenants.keys import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
+from access.models import ApiKey, RepToken
+from core.db import connection, model_columns, model_from_row, prepared_cursor
+from core.tokens import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
 from tenants.models import PlatformKey
 
 # last_used_at is written at most this often per key, to keep reads read-only.

@@ -5,7 +5,7 @@
 
 ``attr`` names the field a problem concerns, as a dotted path into the
 request body (``pillars.engage.signals.4.target``), or ``null``. DRF exceptions, domain
-errors (``tenants.errors.DomainError``), Django's 404/403, a database that is
+errors (``core.errors.DomainError``), Django's 404/403, a database that is
 down (503 with ``Retry-After``) and anything unexpected (500, logged) all come
 out in this shape; so do the URL-level 404 and 500 handlers.
 """
@@ -27,7 +27,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from tenants.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

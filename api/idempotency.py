@@ -17,9 +17,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.db import connection
+from core.errors import DomainError
 from scoring.models import IdempotencyRecord
-from tenants.db import connection
-from tenants.errors import DomainError
 
 HEADER = "Idempotency-Key"
 TTL = timedelta(hours=24)

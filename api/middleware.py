@@ -7,10 +7,8 @@ everything that may answer early (WhiteNoise, tenant routing's JSON 404 and
 503): so every answer, errors included, carries the same headers.
 
 ``RequestContextMiddleware`` gives each request an id (the caller's
-``X-Request-ID`` when it is a sane token, else a fresh one), echoes it in the
-answer, and keeps the request in a context variable for the duration of the
-request, so that ``api.services.audit_record`` can name who made a change
-without every service taking the principal as an argument.
+``X-Request-ID`` when it is a sane token, else a fresh one) and echoes it in
+the answer; the audit log records it with each change (``api.actors``).
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -37,16 +34,10 @@ SCHEMA_PATH = "/api/v1/schema/"
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-_current_request: ContextVar[HttpRequest | None] = ContextVar("ssi_current_request", default=None)
 
-
-def current_request() -> HttpRequest | None:
-    """The request being served by this thread, or None (tasks, commands, tests calling services)."""
-    return _current_request.get()
-
-
-def request_id_of(request: HttpRequest | None) -> str:
-    return str(getattr(request, "request_id", "")) if request is not None else ""
+def request_id_of(request: object) -> str:
+    """The id ``RequestContextMiddleware`` gave the request (a DRF request hands it on)."""
+    return str(getattr(request, "request_id", ""))
 
 
 class RequestContextMiddleware:
@@ -56,11 +47,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex  # type: ignore[attr-defined]
-        token = _current_request.set(request)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current_request.reset(token)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
         return response
 

@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json as drf_json
 
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 class RequestTooLarge(exceptions.APIException):

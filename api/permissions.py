@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from api.models import Role
+from access.models import Role
 
 if TYPE_CHECKING:
     from rest_framework.request import Request

@@ -14,12 +14,13 @@ from datetime import timedelta
 
 from django_tenants.utils import tenant_context
 
+from core.clock import local_yesterday
+from core.db import connection
+from provisioning.tenants import tenant_create
 from scoring.engine.catalog import EVENT_TYPES
-from scoring.selectors import local_yesterday
 from scoring.services.relocalize import activities_relocalize
-from tenants.db import connection
 from tenants.models import Tenant
-from tenants.services import tenant_create, tenant_delete
+from tenants.services import tenant_delete
 
 
 def big_tenant_create(

@@ -51,10 +51,10 @@ def main() -> None:
 
     from django_tenants.utils import tenant_context
 
+    from core.clock import local_yesterday
     from gamification.models import BadgeAward
     from scoring import hooks
     from scoring.models import Job
-    from scoring.selectors import local_yesterday
     from scoring.services.jobs import job_run
     from tenants.models import Tenant
 

@@ -199,8 +199,9 @@ class Bench:
     def prepare_data(self, *, big: bool = True) -> None:
         from django_tenants.utils import tenant_context
 
-        from tenants.db import connection
-        from tenants.services import platform_key_create, tenant_create
+        from core.db import connection
+        from provisioning.tenants import tenant_create
+        from tenants.services import platform_key_create
 
         s = self.scale
         if big:
@@ -221,7 +222,7 @@ class Bench:
         from django_tenants.utils import tenant_context
 
         from bench.data import big_tenant_create
-        from tenants.db import connection
+        from core.db import connection
 
         s = self.scale
         progress = Progress("data")
@@ -247,7 +248,7 @@ class Bench:
         """A ``make run`` beat on the same database would enqueue nightly recomputes of our
         tenants on its own worker: mark them scored through yesterday (the nightly job this
         bench runs itself does not depend on it)."""
-        from scoring.selectors import local_yesterday
+        from core.clock import local_yesterday
         from tenants.models import Tenant
 
         for tenant in Tenant.objects.filter(slug__startswith=PREFIX):
@@ -260,7 +261,7 @@ class Bench:
         import django.db
         from django_tenants.utils import tenant_context
 
-        from tenants.db import connection
+        from core.db import connection
         from tenants.models import Tenant
 
         progress = Progress("vacuum")
@@ -501,9 +502,9 @@ class Bench:
     def bench_recompute(self) -> None:
         from django_tenants.utils import tenant_context
 
-        from scoring.selectors import local_yesterday
+        from core.clock import local_yesterday
+        from core.db import connection
         from scoring.services.config import scoring_config_current
-        from tenants.db import connection
         from tenants.models import Tenant
 
         tenant = Tenant.objects.get(slug=BIG)
@@ -601,8 +602,8 @@ class Bench:
         Its synthetic history was vacuumed once built (``big_create``)."""
         from django_tenants.utils import tenant_context
 
+        from core.clock import local_yesterday
         from scoring.models import ScoredDay
-        from scoring.selectors import local_yesterday
         from tenants.models import Tenant
 
         tenant = Tenant.objects.get(slug=BIG)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import Any
 
 from celery import signals
@@ -69,39 +68,3 @@ def _close_old_connections(sender: Any = None, **_: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
-
-
-# After a failed publish, further best-effort publishes to the same broker are skipped for this
-# long (per process): one request pays for finding the broker down, the next ones do not.
-BROKER_DOWN_BACKOFF_SECONDS = 10.0
-_broker_down: dict[str, float] = {}
-
-
-def enqueue(task: Any, *, args: tuple[Any, ...] | list[Any] = (), countdown: float | None = None) -> bool:
-    """Publish ``task`` once, without retries; False if the broker is unavailable (logged).
-
-    For work that is also recorded in the database and swept by beat: the
-    caller loses nothing when this fails, and a request never waits on a dead
-    broker for more than one attempt (bounded by the broker socket timeouts).
-    Eager mode (tests) runs the task inline and lets its errors propagate.
-    """
-    if app.conf.task_always_eager:
-        task.apply_async(args=args, countdown=countdown)
-        return True
-    url = str(app.conf.broker_url)
-    if _broker_down.get(url, 0.0) > time.monotonic():
-        logger.info("broker unavailable (recently): %s left for the sweep", task.name)
-        return False
-    try:
-        task.apply_async(args=args, countdown=countdown, retry=False)
-    except Exception:
-        _broker_down[url] = time.monotonic() + BROKER_DOWN_BACKOFF_SECONDS
-        logger.warning("broker unavailable: %s left for the sweep", task.name, exc_info=True)
-        return False
-    _broker_down.pop(url, None)
-    return True
-
-
-def enqueue_reset() -> None:
-    """Forget recent broker failures (tests that switch brokers)."""
-    _broker_down.clear()

@@ -8,6 +8,7 @@ class GamificationConfig(AppConfig):
     verbose_name = "Gamification"
 
     def ready(self) -> None:
+        from gamification import tasks  # noqa: F401  (registers the tasks: core.queue.enqueue finds them by name)
         from gamification.services.evaluation import day_scored_evaluate
         from gamification.services.xp import INGEST_SQL, xp_credit_events
         from scoring import hooks

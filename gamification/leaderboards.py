@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, overload
 
+from core.clock import local_today
+from core.db import connection, prepared_cursor
+from core.errors import NotFound, ValidationFailed
 from scoring.engine import PILLARS
 from scoring.models import ScoredDay, Team
-from scoring.selectors import local_today
 from scoring.services.config import scoring_config_current
-from tenants.db import connection, prepared_cursor
-from tenants.errors import NotFound, ValidationFailed
 from tenants.models import Tenant
 
 PERIODS = ("day", "week", "month", "all")

@@ -139,23 +139,6 @@ class Goal(models.Model):
         return self.title
 
 
-class RepToken(models.Model):
-    """A short-lived token for a client app showing one rep its own data. Only its hash is stored."""
-
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="tokens")
-    prefix = models.CharField(max_length=16, unique=True)
-    key_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    created_by_key_id = models.BigIntegerField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["expires_at"], name="reptoken_expires")]
-
-    def __str__(self) -> str:
-        return f"{self.rep_id} {self.prefix}…"
-
-
 class WebhookSubscription(models.Model):
     url = models.URLField(max_length=1000)
     events = models.JSONField(default=list)  # event names, or ["*"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.clock import local_today
+from core.db import model_columns, model_from_row, prepared_cursor
 from gamification.rules.streaks import Streak, streak
 from gamification.services.streaks import NO_STREAK
 from scoring.models import Rep
 from scoring.read import SNAPSHOT_COLUMNS, snapshot_body_from_row, snapshot_join
-from scoring.selectors import local_today
-from tenants.db import model_columns, model_from_row, prepared_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.db import prepared_cursor
 from scoring.engine import PILLARS, Event, aggregate_events, recommendations, round2, score_rep
 from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot
 from scoring.services.config import scoring_config_version
-from tenants.db import prepared_cursor
 
 
 def _events_as_of(

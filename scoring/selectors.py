@@ -25,8 +25,8 @@ from typing import Any
 
 from django.db import transaction
 
+from core.db import connection
 from scoring.engine import Config, Latest, RepAggregates
-from tenants.db import connection
 
 WORD_BITS = 64
 WORD_MASK = (1 << WORD_BITS) - 1  # a bigint word as an unsigned Python int
@@ -178,8 +178,8 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
 
 def reps_by_external_id(external_ids: Sequence[str], *, attr: str) -> list[int]:
     """Rep ids for external ids, in order; an unknown one is a 400 naming it."""
+    from core.errors import ValidationFailed
     from scoring.models import Rep
-    from tenants.errors import ValidationFailed
 
     found = dict(Rep.objects.filter(external_id__in=list(external_ids)).values_list("external_id", "id"))
     for i, external_id in enumerate(external_ids):
@@ -188,14 +188,3 @@ def reps_by_external_id(external_ids: Sequence[str], *, attr: str) -> list[int]:
                 f"No rep with external_id {external_id[:128]!r}.", code="unknown_rep", attr=f"{attr}.{i}"
             )
     return [found[e] for e in external_ids]
-
-
-def local_today(tz_name: str) -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(tz_name)).date()
-
-
-def local_yesterday(tz_name: str) -> date:
-    return local_today(tz_name) - timedelta(days=1)

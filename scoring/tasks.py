@@ -12,22 +12,25 @@ import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, tenant_context
 
-from config.celery import app, enqueue
+from core.db import connection
+from core.queue import enqueue
 from scoring.models import IdempotencyRecord, Job
-from tenants.db import connection
+from scoring.services.jobs import RUN_JOB, job_run, jobs_sweep
+from scoring.services.relocalize import RELOCALIZE_ACTIVITIES, activities_relocalize
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
 logger = logging.getLogger(__name__)
 
 
-@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
+@shared_task(name=RUN_JOB, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
 def run_job(self, job_id: str) -> None:
     """Run a recompute job (idempotent: the claim makes repeats no-ops).
 
@@ -36,8 +39,6 @@ def run_job(self, job_id: str) -> None:
     dies mid-run (SIGKILL, out of memory) the message goes back to the queue
     (``reject_on_worker_lost``) and its next delivery claims the job again.
     """
-    from scoring.services.jobs import job_run
-
     try:
         job_run(tenant=connection.tenant, job_id=job_id, task_id=str(self.request.id or ""))
     except (OperationalError, InterfaceError) as exc:
@@ -58,7 +59,7 @@ def due_days(*, tenant: Tenant, now: datetime, catchup_days: int) -> list[date]:
     return [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
 
 
-@app.task
+@shared_task
 def dispatch_nightly() -> int:
     """Enqueue the recompute of every tenant that is due. Runs from beat every few minutes."""
     now = timezone.now()
@@ -88,7 +89,7 @@ def dispatch_nightly() -> int:
             job = Job.objects.create(kind="nightly", params={"days": [d.isoformat() for d in days]})
             # The broker down: the job stays queued, and sweep_jobs enqueues it later.
             enqueue(
-                run_job,
+                RUN_JOB,
                 args=[str(job.id)],
                 countdown=random.randint(0, jitter) if jitter else 0,  # noqa: S311 (spreading load)
             )
@@ -97,7 +98,7 @@ def dispatch_nightly() -> int:
     return enqueued
 
 
-@app.task
+@shared_task
 def purge_idempotency_records() -> None:
     """Forget Idempotency-Key answers older than 24 h, in every tenant."""
     cutoff = timezone.now() - timedelta(hours=24)
@@ -106,19 +107,15 @@ def purge_idempotency_records() -> None:
             IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
 
 
-@app.task(acks_late=True)
+@shared_task(name=RELOCALIZE_ACTIVITIES, acks_late=True)
 def relocalize_activities() -> None:
     """After a time zone change: re-date every event to its new local day and rebuild the rollup."""
-    from scoring.services.relocalize import activities_relocalize
-
     activities_relocalize(tz_name=connection.tenant.timezone)
 
 
-@app.task
+@shared_task
 def sweep_jobs() -> int:
     """Beat, every few minutes: in every tenant, jobs whose message was lost or whose worker died."""
-    from scoring.services.jobs import jobs_sweep
-
     enqueued = 0
     for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("id"):
         try:

@@ -34,7 +34,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
-from tenants.db import connection
+from core.db import connection
 
 _template_ready_lock = threading.Lock()
 _template_checked: set[str] = set()

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import transaction
 
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tenants.models import Tenant
 from tenants.validation import validate_timezone
 
@@ -137,29 +136,3 @@ def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]
         else:
             raise ValidationFailed("Unknown setting.", code="unknown_field", attr=str(name))
     return clean
-
-
-def settings_update(
-    tenant: Tenant, changes: Mapping[str, Any], *, known_types: frozenset[str]
-) -> dict[str, Any]:
-    """Apply a validated partial update; nothing changes if any field is invalid."""
-    from api.services import audit_record  # the tenant-side audit log; imported lazily
-
-    clean = validate_settings(changes, known_types=known_types)
-    before = settings_get(tenant)
-    stored = dict(tenant.settings or {})
-    fields = ["settings", "updated_at"]
-    for name, value in clean.items():
-        if name == "timezone":
-            tenant.timezone = value
-            fields.append("timezone")
-        else:
-            stored[name] = value
-    tenant.settings = stored
-    with transaction.atomic():
-        tenant.save(update_fields=fields)
-        after = settings_get(tenant)
-        audit_record(
-            action="update", target_type="settings", target_id=tenant.slug, before=before, after=after
-        )
-    return after

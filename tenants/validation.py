@@ -7,7 +7,7 @@ import zoneinfo
 from datetime import date
 from functools import lru_cache
 
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]\Z")  # \Z: "$" would let "acme\n" through
 # Names that would collide with the platform's own hosts or schemas.

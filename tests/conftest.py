@@ -20,11 +20,13 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from api.services import api_key_create
-from tenants.db import connection
+from access.actor import SYSTEM
+from access.keys import api_key_create
+from core.db import connection
+from provisioning.tenants import tenant_create
 from tenants.models import Tenant
 from tenants.schema_clone import template_ensure, template_forget
-from tenants.services import platform_key_create, tenant_create, tenant_domain_for
+from tenants.services import platform_key_create, tenant_domain_for
 
 PLATFORM_HOST = "localhost"
 
@@ -53,8 +55,8 @@ class World:
 def _make_tenant(slug: str, name: str, tz: str) -> TenantKeys:
     created = tenant_create(slug=slug, name=name, timezone_name=tz)
     with tenant_context(created.tenant):
-        integration = api_key_create(name="integration", role="integration").token
-        read = api_key_create(name="read", role="read").token
+        integration = api_key_create(name="integration", role="integration", actor=SYSTEM).token
+        read = api_key_create(name="read", role="read", actor=SYSTEM).token
     return TenantKeys(
         slug=slug,
         host=tenant_domain_for(slug),

@@ -16,7 +16,8 @@ from urllib.parse import quote
 import kombu.pools
 from django.db import connection
 
-from config.celery import app, enqueue_reset
+from config.celery import app
+from core.queue import enqueue_reset
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

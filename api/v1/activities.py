@@ -20,9 +20,9 @@ from api.pagination import FeedPagination
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
 from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
+from core.errors import ValidationFailed
 from scoring.models import Activity
 from scoring.services.ingest import EVENT_FIELDS, MAX_BATCH, activities_ingest
-from tenants.errors import ValidationFailed
 
 DEADLOCK_RETRIES = 3
 

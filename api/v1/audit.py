@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
-from api.models import AuditEntry
+from access.models import AuditEntry
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
 from api.v1.filters import IsoDateTimeFilter

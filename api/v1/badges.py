@@ -10,14 +10,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.actors import actor_of
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles, own_rep_or_key_roles
 from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
+from core.errors import NotFound
 from gamification.models import Badge, BadgeAward
 from gamification.services.badges import badge_create, badge_delete, badge_update
 from scoring.models import Rep
-from tenants.errors import NotFound
 
 
 class BadgeSerializer(serializers.ModelSerializer):
@@ -106,7 +107,9 @@ class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def create(self, request: Request) -> Response:
         data = body_object(request.data, allowed=(*BADGE_WRITES, *READ_ONLY_ECHO))
-        badge = badge_create(data={k: v for k, v in data.items() if k in BADGE_WRITES})
+        badge = badge_create(
+            data={k: v for k, v in data.items() if k in BADGE_WRITES}, actor=actor_of(request)
+        )
         return Response(BadgeSerializer(badge).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, slug: str, partial: bool = False) -> Response:
@@ -115,6 +118,7 @@ class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             badge=self.get_object(),
             data={k: v for k, v in data.items() if k in BADGE_WRITES},
             partial=partial,
+            actor=actor_of(request),
         )
         return Response(BadgeSerializer(badge).data)
 
@@ -122,7 +126,7 @@ class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.update(request, slug, partial=True)
 
     def destroy(self, request: Request, slug: str) -> Response:
-        badge_delete(badge=self.get_object())
+        badge_delete(badge=self.get_object(), actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

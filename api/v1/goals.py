@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.actors import actor_of
 from api.pagination import PagePagination
 from api.permissions import ADMIN_OR_INTEGRATION, any_rep_or_key_roles
 from api.v1.serializers import body_object
@@ -133,16 +134,20 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def create(self, request: Request) -> Response:
         data = body_object(request.data, allowed=(*FIELDS, *READ_ONLY_ECHO))
-        goal = goal_create(data={k: v for k, v in data.items() if k in FIELDS})
+        goal = goal_create(data={k: v for k, v in data.items() if k in FIELDS}, actor=actor_of(request))
         (view,) = goals_view(tenant=request.tenant, goals=[goal])  # type: ignore[attr-defined]
         return Response(goal_body(view), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         data = body_object(request.data, allowed=(*FIELDS, *READ_ONLY_ECHO))
-        goal = goal_update(goal=self.get_object(), data={k: v for k, v in data.items() if k in FIELDS})
+        goal = goal_update(
+            goal=self.get_object(),
+            data={k: v for k, v in data.items() if k in FIELDS},
+            actor=actor_of(request),
+        )
         (view,) = goals_view(tenant=request.tenant, goals=[goal])  # type: ignore[attr-defined]
         return Response(goal_body(view))
 
     def destroy(self, request: Request, pk: str) -> Response:
-        goal_delete(goal=self.get_object())
+        goal_delete(goal=self.get_object(), actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

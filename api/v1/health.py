@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app as celery_app
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -11,8 +12,6 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-
-from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

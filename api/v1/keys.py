@@ -8,11 +8,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.models import ApiKey, Role
+from access.keys import api_key_create, api_key_revoke
+from access.models import ApiKey, Role
+from api.actors import actor_of
 from api.permissions import ADMIN, key_roles
-from api.services import api_key_create, api_key_revoke
 from api.v1.serializers import StrictInputSerializer
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 class ApiKeyOutSerializer(serializers.ModelSerializer):
@@ -83,7 +84,9 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: Request) -> Response:
         data = ApiKeyCreateInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        created = api_key_create(name=data.validated_data["name"], role=data.validated_data["role"])
+        created = api_key_create(
+            name=data.validated_data["name"], role=data.validated_data["role"], actor=actor_of(request)
+        )
         key = created.key
         body = ApiKeyCreatedSerializer(
             {
@@ -98,5 +101,5 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        api_key_revoke(key_id=self.get_object().pk)
+        api_key_revoke(key_id=self.get_object().pk, actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

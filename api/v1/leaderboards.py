@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from api.pagination import PagePagination
 from api.permissions import ADMIN, any_rep_or_key_roles
 from api.v1.serializers import parse_date
+from core.errors import ValidationFailed
 from gamification.leaderboards import DEFAULT_PERIOD, PERIODS, LeaderboardRow, leaderboard_get
-from tenants.errors import ValidationFailed
 from tenants.tenant_settings import settings_get
 
 MAX_ID = 2**63 - 1

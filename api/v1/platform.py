@@ -9,11 +9,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.actors import actor_of
 from api.permissions import IsPlatform
 from api.v1.serializers import StrictInputSerializer, TenantSlugField, TimezoneField
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
+from provisioning.tenants import tenant_create, tenant_update
 from tenants.models import Tenant
-from tenants.services import tenant_create, tenant_delete, tenant_update
+from tenants.services import tenant_delete
 from tenants.tenant_settings import MAX_RATE_LIMIT, rate_limit_override
 
 
@@ -115,6 +117,7 @@ class TenantViewSet(
         limit = {k: v for k, v in data.validated_data.items() if k == "rate_limit_per_minute"}
         tenant_update(
             tenant=tenant,
+            actor=actor_of(request),
             name=data.validated_data.get("name"),
             timezone_name=data.validated_data.get("timezone"),
             **limit,

@@ -8,11 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.rep_tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, rep_token_create
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
 from api.v1.serializers import StrictInputSerializer
-from gamification.services.rep_tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, rep_token_create
+from core.errors import ValidationFailed
 from scoring.models import Rep
-from tenants.errors import ValidationFailed
 
 
 class RepTokenInSerializer(StrictInputSerializer):
@@ -60,7 +60,7 @@ class RepTokenView(APIView):
                 f"No rep with external_id {external_id!r}.", code="unknown_rep", attr="rep"
             )
         created = rep_token_create(
-            rep=rep,
+            rep_id=rep.pk,
             ttl_seconds=data.validated_data["ttl_seconds"],
             created_by_key_id=getattr(request.user, "key_id", None),
         )

@@ -18,12 +18,13 @@ from rest_framework.views import APIView
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles, own_rep_or_key_roles
 from api.v1.serializers import body_object, external_id_list, parse_date
+from core.clock import local_today, local_yesterday
+from core.errors import NotFound, ValidationFailed
 from scoring.engine import PILLARS, round2
 from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
 from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi_get, snapshot_body
-from scoring.selectors import local_today, local_yesterday, reps_by_external_id
+from scoring.selectors import reps_by_external_id
 from scoring.services.jobs import job_create
-from tenants.errors import NotFound, ValidationFailed
 
 READ = key_roles(read=KEY_ROLES, write=ADMIN)
 # A rep's own scores: keys of every role, and that rep's rep token.

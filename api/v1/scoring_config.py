@@ -13,10 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
+from api.actors import actor_of
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles
 from api.v1.serializers import TimezoneField, body_object, external_id_list, parse_date
+from core.errors import ValidationFailed
 from gamification.services.xp import xp_table
+from provisioning.settings import settings_update
 from scoring.engine import EVENT_TYPES
 from scoring.models import ScoringConfig
 from scoring.selectors import reps_by_external_id
@@ -28,8 +31,7 @@ from scoring.services.config import (
 )
 from scoring.services.preview import scores_preview
 from scoring.services.relocalize import activities_relocalize_later
-from tenants.errors import ValidationFailed
-from tenants.tenant_settings import DEFAULTS, settings_get, settings_update
+from tenants.tenant_settings import DEFAULTS, settings_get
 
 
 class ScoringConfigSerializer(serializers.Serializer):
@@ -87,7 +89,11 @@ class ScoringConfigViewSet(ViewSet):
     )
     def update(self, request: Request) -> Response:
         principal = request.user
-        saved = scoring_config_save(data=request.data, created_by=f"key:{principal.key_id}")  # type: ignore[union-attr]
+        saved = scoring_config_save(
+            data=request.data,
+            actor=actor_of(request),
+            created_by=f"key:{principal.key_id}",  # type: ignore[union-attr]
+        )
         return Response(config_body(ScoringConfig.objects.get(version=saved.version)))
 
     @extend_schema(
@@ -225,7 +231,12 @@ class SettingsViewSet(ViewSet):
         tenant = request.tenant  # type: ignore[attr-defined]
         old_timezone = tenant.timezone
         with transaction.atomic():
-            result = settings_update(tenant, changes, known_types=scoring_config_current().config.event_types)
+            result = settings_update(
+                tenant,
+                changes,
+                known_types=scoring_config_current().config.event_types,
+                actor=actor_of(request),
+            )
             if tenant.timezone != old_timezone:
                 activities_relocalize_later(tenant)
         return Response(result, status=status.HTTP_200_OK)

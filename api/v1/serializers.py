@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tenants.validation import parse_date
 
 __all__ = [

@@ -13,8 +13,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.actors import actor_of
 from api.permissions import ADMIN, key_roles
 from api.v1.serializers import StrictInputSerializer
+from core.errors import ValidationFailed
 from gamification.models import WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
 from gamification.webhooks.secrets import secret_open
@@ -24,7 +26,6 @@ from gamification.webhooks.services import (
     subscription_delete,
     subscription_update,
 )
-from tenants.errors import ValidationFailed
 
 EVENT_CHOICES = [*EVENT_TYPES, "*"]
 _HOST = r"[^/?#@\s\x00\[\]:]*[^/?#@\s\x00\[\]:.][^/?#@\s\x00\[\]:]*"
@@ -193,7 +194,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         data = WebhookInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = subscription_create(**data.validated_data)
+        subscription = subscription_create(**data.validated_data, actor=actor_of(request))
         return Response(WebhookCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
@@ -204,13 +205,17 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if not partial:  # PUT replaces: what is left out goes back to its default
             changes.setdefault("active", True)
             changes.setdefault("description", "")
-        return Response(WebhookSerializer(subscription_update(subscription=subscription, data=changes)).data)
+        return Response(
+            WebhookSerializer(
+                subscription_update(subscription=subscription, data=changes, actor=actor_of(request))
+            ).data
+        )
 
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        subscription_delete(subscription=self.get_object())
+        subscription_delete(subscription=self.get_object(), actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _deliveries(self, subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:

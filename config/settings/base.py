@@ -37,6 +37,7 @@ SSI_PLATFORM_HOSTS = [
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "provisioning",
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -47,6 +48,7 @@ SHARED_APPS = [
 # contenttypes stays public-only: nothing tenant-side uses it, and its rows
 # would otherwise break the "template holds no data" invariant of cloning.
 TENANT_APPS = [
+    "access",
     "api",
     "scoring",
     "gamification",
@@ -72,7 +74,7 @@ MIDDLEWARE = [
     "api.middleware.RequestContextMiddleware",
     # Static files (Swagger UI assets) are answered before tenant routing: no database query.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "tenants.middleware.TenantRoutingMiddleware",
+    "api.tenant_routing.TenantRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
 ROOT_URLCONF = "config.urls_tenant"

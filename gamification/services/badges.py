@@ -17,7 +17,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.services import audit_record
+from access.actor import Actor
+from access.audit import audit_record
+from core.db import connection
+from core.errors import Conflict, ValidationFailed
 from gamification.models import Badge, BadgeAward
 from gamification.rules.criteria import (
     Criteria,
@@ -33,8 +36,6 @@ from gamification.services.xp import level_ups_emit, xp_apply
 from scoring.selectors import rep_rows
 from scoring.services.config import scoring_config_current
 from scoring.services.people import rep_rows_write_lock
-from tenants.db import connection
-from tenants.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -133,13 +134,17 @@ def badge_snapshot(badge: Badge) -> dict[str, Any]:
     return {name: getattr(badge, name) for name in FIELDS}
 
 
-def badge_create(*, data: Mapping[str, Any]) -> Badge:
+def badge_create(*, data: Mapping[str, Any], actor: Actor) -> Badge:
     clean = _clean(data, partial=False)
     try:
         with transaction.atomic():
             badge = Badge.objects.create(**clean)
             audit_record(
-                action="create", target_type="badge", target_id=badge.slug, after=badge_snapshot(badge)
+                actor=actor,
+                action="create",
+                target_type="badge",
+                target_id=badge.slug,
+                after=badge_snapshot(badge),
             )
             return badge
     except IntegrityError as exc:
@@ -149,7 +154,7 @@ def badge_create(*, data: Mapping[str, Any]) -> Badge:
 REPLACE_DEFAULTS = {"description": "", "image_url": "", "repeat": "once", "xp_reward": 0, "active": True}
 
 
-def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Badge:
+def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool, actor: Actor) -> Badge:
     """PATCH (partial) changes what it names; PUT replaces: what it leaves out goes back to its default."""
     clean = _clean(data, partial=partial)
     if not partial:
@@ -162,6 +167,7 @@ def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Bad
     with transaction.atomic():
         badge.save()
         audit_record(
+            actor=actor,
             action="update",
             target_type="badge",
             target_id=badge.slug,
@@ -171,10 +177,16 @@ def badge_update(*, badge: Badge, data: Mapping[str, Any], partial: bool) -> Bad
     return badge
 
 
-def badge_delete(*, badge: Badge) -> None:
+def badge_delete(*, badge: Badge, actor: Actor) -> None:
     """Delete a definition (its awards go with it)."""
     with transaction.atomic():
-        audit_record(action="delete", target_type="badge", target_id=badge.slug, before=badge_snapshot(badge))
+        audit_record(
+            actor=actor,
+            action="delete",
+            target_type="badge",
+            target_id=badge.slug,
+            before=badge_snapshot(badge),
+        )
         badge.delete()
 
 

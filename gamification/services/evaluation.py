@@ -8,12 +8,14 @@ from datetime import date
 
 from django.db import transaction
 
+from core.clock import local_today
+from core.db import connection
 from gamification.models import OutboxEvent, PendingEvaluation
 from gamification.services.badges import badges_evaluate
+from gamification.services.goals import goals_evaluate
 from gamification.services.outbox import event_emit
+from gamification.services.pending import drain_key
 from scoring.models import Rep, ScoredDay
-from scoring.selectors import local_today
-from tenants.db import connection
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -70,29 +72,6 @@ def pending_evaluate(*, tenant: Tenant, coalesce_seconds: float = COALESCE_SECON
             return total
 
 
-def drain_key(schema_name: str | None = None) -> str:
-    """The advisory lock a worker holds while it drains a tenant's queue (this schema's
-    unless named)."""
-    return f"pending-evaluate:{schema_name or connection.schema_name}"
-
-
-def drain_in_progress() -> bool:
-    """Whether a worker holds this tenant's queue now (in a pass, or waiting between passes).
-
-    It looks at the queue again after it lets go, so rows committed before this call are
-    its to take: an ingest that sees it need not publish a task of its own. The check
-    takes the lock shared and lets go at once; a worker that tries for it in that instant
-    leaves the queue to the caller, which then publishes.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT CASE WHEN pg_try_advisory_lock_shared(hashtextextended(%(key)s, 0)) "
-            "THEN NOT pg_advisory_unlock_shared(hashtextextended(%(key)s, 0)) ELSE true END",
-            {"key": drain_key()},
-        )
-        return bool(cursor.fetchone()[0])
-
-
 def _drain(*, tenant: Tenant, coalesce_seconds: float) -> int:
     total = 0
     while True:
@@ -144,9 +123,5 @@ def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> 
 
 
 def _goals_hook(*, tenant: Tenant, rep_ids: list[int], day: date, nightly: bool = False) -> None:
-    """Goal status transitions (see gamification.services.goals), when goals are in place."""
-    try:
-        from gamification.services.goals import goals_evaluate
-    except ImportError:  # goals not built yet
-        return
+    """Goal status transitions (see gamification.services.goals)."""
     goals_evaluate(tenant=tenant, rep_ids=rep_ids, day=day, nightly=nightly)

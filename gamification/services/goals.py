@@ -17,7 +17,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from api.services import audit_record
+from access.actor import Actor
+from access.audit import audit_record
+from core.clock import local_today
+from core.db import binary_cursor
+from core.errors import ValidationFailed
 from gamification.models import Goal
 from gamification.rules.criteria import CriteriaError, MetricRef, validate_metric
 from gamification.rules.goals import ACTIVE, AGGREGATES, aggregate, goal_state, progress
@@ -25,9 +29,6 @@ from gamification.services.badges import known_types
 from gamification.services.metrics import metrics_load
 from gamification.services.outbox import events_emit
 from scoring.models import Rep, Team
-from scoring.selectors import local_today
-from tenants.db import binary_cursor
-from tenants.errors import ValidationFailed
 from tenants.models import Tenant
 from tenants.validation import parse_date
 
@@ -140,29 +141,38 @@ def goal_snapshot(goal: Goal) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def goal_create(*, data: Mapping[str, Any]) -> Goal:
+def goal_create(*, data: Mapping[str, Any], actor: Actor) -> Goal:
     clean = _clean(data, None)
     with transaction.atomic():
         goal = Goal.objects.create(**clean)
-        audit_record(action="create", target_type="goal", target_id=goal.pk, after=goal_snapshot(goal))
+        audit_record(
+            actor=actor, action="create", target_type="goal", target_id=goal.pk, after=goal_snapshot(goal)
+        )
     return goal
 
 
-def goal_update(*, goal: Goal, data: Mapping[str, Any]) -> Goal:
+def goal_update(*, goal: Goal, data: Mapping[str, Any], actor: Actor) -> Goal:
     before = goal_snapshot(goal)
     for name, value in _clean(data, goal).items():
         setattr(goal, name, value)
     with transaction.atomic():
         goal.save()
         audit_record(
-            action="update", target_type="goal", target_id=goal.pk, before=before, after=goal_snapshot(goal)
+            actor=actor,
+            action="update",
+            target_type="goal",
+            target_id=goal.pk,
+            before=before,
+            after=goal_snapshot(goal),
         )
     return goal
 
 
-def goal_delete(*, goal: Goal) -> None:
+def goal_delete(*, goal: Goal, actor: Actor) -> None:
     with transaction.atomic():
-        audit_record(action="delete", target_type="goal", target_id=goal.pk, before=goal_snapshot(goal))
+        audit_record(
+            actor=actor, action="delete", target_type="goal", target_id=goal.pk, before=goal_snapshot(goal)
+        )
         goal.delete()
 
 

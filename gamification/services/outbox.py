@@ -12,8 +12,10 @@ from typing import Any
 
 from django.db import transaction
 
+from core.queue import enqueue
 from gamification.models import OutboxEvent
 
+DISPATCH_OUTBOX = "gamification.webhooks.tasks.dispatch_outbox"
 EVENT_TYPES = ("badge.awarded", "goal.achieved", "goal.missed", "level.up", "scores.computed")
 
 
@@ -34,7 +36,4 @@ def events_emit(events: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _kick_dispatch() -> None:
-    from config.celery import enqueue
-    from gamification.webhooks.tasks import dispatch_outbox
-
-    enqueue(dispatch_outbox)  # the broker is down: the periodic sweep will dispatch it
+    enqueue(DISPATCH_OUTBOX)  # the broker is down: the periodic sweep will dispatch it

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from core.clock import local_today
 from gamification.rules.streaks import Streak, streak_from_mask
 from gamification.services.metrics import active_day_masks
-from scoring.selectors import local_today
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 

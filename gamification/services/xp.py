@@ -8,11 +8,12 @@ from typing import Any
 
 from django.db import transaction
 
+from core.db import binary_cursor
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
+from gamification.services.pending import enqueue_evaluation
 from scoring.engine import DEFAULT_XP, Config
 from scoring.hooks import StoredSQL
-from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
@@ -99,8 +100,6 @@ def xp_credit_events(
     level-ups it reveals (``rows``: rep id, old xp, new xp) become outbox events in the
     same transaction, and the worker is told to evaluate once it commits."""
     level_ups_emit(rows, settings_get(tenant)["level_thresholds"], external_ids)
-    from gamification.tasks import enqueue_evaluation
-
     transaction.on_commit(enqueue_evaluation)
 
 

@@ -38,15 +38,19 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from api.services import REDACTED, audit_record
+from access.actor import Actor
+from access.audit import REDACTED, audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.queue import enqueue
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from gamification.services.outbox import EVENT_TYPES
+from gamification.services.outbox import DISPATCH_OUTBOX, EVENT_TYPES
 from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
 from gamification.webhooks.secrets import SecretUnavailable, secret_open, secret_seal
 from gamification.webhooks.urls_guard import url_resolve
-from tenants.errors import Conflict, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
+
+DELIVER = "gamification.webhooks.tasks.deliver"
 
 WILDCARD = "*"
 # A subscription whose last this-many deliveries all failed every try is deactivated.
@@ -97,7 +101,7 @@ def url_validate(url: str) -> str:
 
 
 def subscription_create(
-    *, url: str, events: list[str], active: bool = True, description: str = ""
+    *, url: str, events: list[str], actor: Actor, active: bool = True, description: str = ""
 ) -> WebhookSubscription:
     """A new subscription with a fresh secret (the caller shows it once)."""
     events = events_validate(events)  # the cheap check first: the URL check resolves the host
@@ -107,6 +111,7 @@ def subscription_create(
             url=url, events=events, active=active, description=description, secret=secret_seal(secret_new())
         )
         audit_record(
+            actor=actor,
             action="create",
             target_type="webhook",
             target_id=subscription.pk,
@@ -127,7 +132,9 @@ def subscription_snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
     }
 
 
-def subscription_update(*, subscription: WebhookSubscription, data: dict[str, Any]) -> WebhookSubscription:
+def subscription_update(
+    *, subscription: WebhookSubscription, data: dict[str, Any], actor: Actor
+) -> WebhookSubscription:
     """Change ``url``, ``events``, ``active`` or ``description``.
 
     Turning a subscription back on gives it a clean slate: its failure count
@@ -151,6 +158,7 @@ def subscription_update(*, subscription: WebhookSubscription, data: dict[str, An
         # Only what changed: a worker may be counting this webhook's failures right now.
         subscription.save(update_fields=sorted(fields | {"updated_at"}))
         audit_record(
+            actor=actor,
             action="update",
             target_type="webhook",
             target_id=subscription.pk,
@@ -160,10 +168,11 @@ def subscription_update(*, subscription: WebhookSubscription, data: dict[str, An
     return subscription
 
 
-def subscription_delete(*, subscription: WebhookSubscription) -> None:
+def subscription_delete(*, subscription: WebhookSubscription, actor: Actor) -> None:
     """Delete it with its deliveries and their tries; a try in flight finds nothing to record."""
     with transaction.atomic():
         audit_record(
+            actor=actor,
             action="delete",
             target_type="webhook",
             target_id=subscription.pk,
@@ -216,11 +225,8 @@ def _dispatch_batch() -> tuple[int, int]:
 
 def deliveries_enqueue(ids: Sequence[str], *, countdown: float = 0) -> int:
     """One ``deliver`` task per delivery. A broker outage loses nothing: the sweep re-enqueues."""
-    from config.celery import enqueue
-    from gamification.webhooks.tasks import deliver
-
     for sent, delivery_id in enumerate(ids):
-        if not enqueue(deliver, args=[delivery_id], countdown=countdown or None):
+        if not enqueue(DELIVER, args=[delivery_id], countdown=countdown or None):
             logger.warning("could not enqueue %d webhook deliveries; the sweep will", len(ids) - sent)
             return sent
     return len(ids)
@@ -406,14 +412,11 @@ def webhooks_sweep() -> int:
     What an enqueue lost (a broker outage, a worker that died mid-try) goes
     out here. Returns the number of tasks enqueued.
     """
-    from config.celery import enqueue
-    from gamification.webhooks.tasks import dispatch_outbox
-
     now = timezone.now()
     cutoff = now - SWEEP_GRACE
     enqueued = 0
     undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
-    if undispatched.exists() and enqueue(dispatch_outbox):
+    if undispatched.exists() and enqueue(DISPATCH_OUTBOX):
         enqueued += 1
     overdue = [
         str(pk)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 
+from celery import shared_task
 from django.db import DatabaseError
 from django_tenants.utils import get_public_schema_name, tenant_context
 
-from config.celery import app
+from core.db import connection
+from gamification.services.outbox import DISPATCH_OUTBOX
 from gamification.webhooks import services
-from tenants.db import connection
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def _in_public(task: str) -> bool:
     return False
 
 
-@app.task(acks_late=True)
+@shared_task(name=DISPATCH_OUTBOX, acks_late=True)
 def dispatch_outbox() -> int:
     """Fan this tenant's pending outbox events out into deliveries (enqueued on commit)."""
     if _in_public("dispatch_outbox"):
@@ -39,7 +40,7 @@ def dispatch_outbox() -> int:
     return services.outbox_dispatch()
 
 
-@app.task(acks_late=True, soft_time_limit=60, time_limit=90)
+@shared_task(name=services.DELIVER, acks_late=True, soft_time_limit=60, time_limit=90)
 def deliver(delivery_id: str) -> None:
     """One try of one delivery; the next try, if any, is enqueued with its backoff as countdown."""
     if _in_public("deliver"):
@@ -47,7 +48,7 @@ def deliver(delivery_id: str) -> None:
     services.delivery_run(delivery_id=delivery_id)
 
 
-@app.task
+@shared_task
 def sweep_outbox() -> int:
     """Beat, every minute: in every tenant, what an enqueue lost still goes out.
 

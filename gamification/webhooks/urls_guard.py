@@ -22,7 +22,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 SCHEMES = {"http": 80, "https": 443}
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

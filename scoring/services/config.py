@@ -10,10 +10,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from api.services import audit_record
+from access.actor import Actor
+from access.audit import audit_record
+from core.errors import ValidationFailed
 from scoring.engine import DEFAULT_CONFIG, Config, ConfigError, parse_config
 from scoring.models import ScoringConfig
-from tenants.errors import ValidationFailed
 
 # Parsed configs by their content: whatever the tenant or version, the same
 # JSON parses to the same Config, so entries can never go stale.
@@ -68,7 +69,7 @@ def config_parse_or_400(data: Any, *, attr_prefix: str = "") -> Config:
         raise ValidationFailed(exc.message, code=exc.code, attr=attr) from exc
 
 
-def scoring_config_save(*, data: Any, created_by: str = "") -> VersionedConfig:
+def scoring_config_save(*, data: Any, actor: Actor, created_by: str = "") -> VersionedConfig:
     """Validate and save a new version. Invalid: a 400 naming the field, nothing saved."""
     config = config_parse_or_400(data)
     stored = config.to_dict()
@@ -79,6 +80,7 @@ def scoring_config_save(*, data: Any, created_by: str = "") -> VersionedConfig:
                 latest = previous[0] if previous else 0
                 row = ScoringConfig.objects.create(version=latest + 1, config=stored, created_by=created_by)
                 audit_record(
+                    actor=actor,
                     action="update",
                     target_type="scoring_config",
                     target_id=row.version,

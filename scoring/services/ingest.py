@@ -24,11 +24,11 @@ import psycopg
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import binary_cursor
 from scoring import hooks
 from scoring.models import Rep
 from scoring.services.config import scoring_config_current
 from scoring.services.people import EXTERNAL_ID_RE, rep_rows_write_lock
-from tenants.db import binary_cursor
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 

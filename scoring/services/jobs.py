@@ -30,12 +30,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.celery import enqueue
+from core.queue import enqueue
 from scoring.models import Job
 from scoring.services.recompute import Progress, scores_compute_day
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
+
+RUN_JOB = "scoring.tasks.run_job"
 
 # A running job with no heartbeat for this long is taken to be orphaned (its worker died).
 STALE_AFTER = timedelta(minutes=30)
@@ -47,12 +49,10 @@ MAX_ATTEMPTS = 5
 
 def job_create(*, kind: str, days: Sequence[date]) -> Job:
     """Create a queued job and enqueue it when the transaction commits."""
-    from scoring.tasks import run_job
-
     job = Job.objects.create(kind=kind, params={"days": [d.isoformat() for d in days]})
     job_id = str(job.id)
     # The broker down: the job stays queued and jobs_sweep enqueues it later.
-    transaction.on_commit(lambda: enqueue(run_job, args=[job_id]))
+    transaction.on_commit(lambda: enqueue(RUN_JOB, args=[job_id]))
     return job
 
 
@@ -93,8 +93,6 @@ def jobs_sweep() -> int:
     """
     from django.conf import settings
 
-    from scoring.tasks import run_job
-
     now = timezone.now()
     # Nightly jobs are enqueued with a countdown of up to the dispatch jitter.
     nightly_cutoff = now - QUEUED_GRACE - timedelta(seconds=int(settings.SSI_DISPATCH_JITTER_SECONDS))
@@ -112,7 +110,7 @@ def jobs_sweep() -> int:
     )
     enqueued: list[UUID] = []
     for job_id in due:
-        if not enqueue(run_job, args=[str(job_id)]):
+        if not enqueue(RUN_JOB, args=[str(job_id)]):
             break  # the broker is down: the next sweep tries again
         enqueued.append(job_id)
         logger.warning("job %s: re-enqueued by the sweep (lost message or dead worker)", job_id)

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from core.db import connection
+from core.errors import Conflict, ValidationFailed
 from scoring.models import Rep, Team
-from tenants.db import connection
-from tenants.errors import Conflict, ValidationFailed
 
 # external_id appears in URLs: no slash, no whitespace, no control characters.
 EXTERNAL_ID_RE = re.compile(r"^[^/\s\x00-\x1f\x7f?#%\\]{1,128}\Z")  # \Z: "$" would let "id\n" through

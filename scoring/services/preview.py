@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from core.clock import local_yesterday
 from scoring.engine import PILLARS, Config, competition_ranks, round2, score_reps
 from scoring.models import Rep, ScoreSnapshot
-from scoring.selectors import aggregates_for_day, local_yesterday
+from scoring.selectors import aggregates_for_day
 from scoring.services.recompute import CHUNK_SIZE
 from tenants.models import Tenant
 

@@ -22,12 +22,12 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import connection
 from scoring import hooks
 from scoring.engine import PILLARS, RepScore, competition_ranks, round2, score_reps
 from scoring.models import Rep, ScoredDay
 from scoring.selectors import aggregates_for_day
 from scoring.services.config import scoring_config_current
-from tenants.db import connection
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,13 @@ import logging
 
 from django.db import transaction
 
-from tenants.db import connection
+from core.db import connection
+from core.queue import enqueue
+from scoring.services.people import rep_rows_write_lock
 
 logger = logging.getLogger(__name__)
+
+RELOCALIZE_ACTIVITIES = "scoring.tasks.relocalize_activities"
 
 
 def activities_relocalize(*, tz_name: str) -> None:
@@ -17,8 +21,6 @@ def activities_relocalize(*, tz_name: str) -> None:
     One transaction; ingestion waits on the table lock meanwhile, so no event
     is counted in the old rollup and missed by the new one.
     """
-    from scoring.services.people import rep_rows_write_lock
-
     with transaction.atomic(), connection.cursor() as cursor:
         rep_rows_write_lock(cursor)
         cursor.execute("LOCK TABLE scoring_activity IN SHARE ROW EXCLUSIVE MODE")
@@ -45,13 +47,9 @@ def activities_relocalize_later(tenant: object) -> None:
     """After the current transaction commits, re-date the tenant's events in the background."""
     from django_tenants.utils import tenant_context
 
-    from scoring.tasks import relocalize_activities
-
     def later() -> None:
-        from config.celery import enqueue
-
         with tenant_context(tenant):
-            if not enqueue(relocalize_activities):
+            if not enqueue(RELOCALIZE_ACTIVITIES):
                 # Not swept: the operator re-runs it (docs/operations.md, "Broker down").
                 logger.error(
                     "relocalize of %s not enqueued (broker down): re-run it", getattr(tenant, "slug", tenant)

@@ -22,7 +22,7 @@ from psycopg import pq
 
 # Django turns psycopg's prepared statements off (``prepare_threshold=None``: its own cursors
 # bind client-side), and psycopg then refuses even an explicit ``execute(prepare=True)``.
-# ``tenants.db.prepared_cursor`` prepares the few statements every request runs, on purpose;
+# ``core.db.prepared_cursor`` prepares the few statements every request runs, on purpose;
 # with a threshold no statement reaches, every other statement stays unprepared, as before
 # (the nightly's large queries keep their custom plans).
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1

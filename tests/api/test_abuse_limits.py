@@ -14,12 +14,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 
+from core.tokens import hash_token
 from gamification.models import WebhookDelivery
 from gamification.services.outbox import event_emit
 from gamification.webhooks import urls_guard
 from gamification.webhooks.services import delivery_run, outbox_dispatch
 from scoring.models import Activity, Rep
-from tenants.keys import hash_token
 from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
 from tests.factories import in_tenant
 from tests.gamification import running_receiver

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from api.models import AuditEntry
-from api.services import REDACTED, audit_record, redact
+from access.actor import SYSTEM
+from access.audit import REDACTED, audit_record, redact
+from access.models import AuditEntry
 from gamification.models import Badge
 from gamification.services.badges import badge_create
 from scoring.models import Rep
@@ -46,7 +47,7 @@ def only_entry(client: ApiClient, since_id: int) -> dict[str, Any]:
 
 def admin_actor(world: World) -> dict[str, Any]:
     with in_tenant("acme"):
-        from api.models import ApiKey
+        from access.models import ApiKey
 
         key = ApiKey.objects.get(prefix=world.acme.admin[:12])
     return {"kind": "key", "key_id": key.pk, "prefix": key.prefix, "name": key.name, "role": "admin"}
@@ -220,10 +221,10 @@ def test_a_bad_request_id_is_replaced_by_a_fresh_one(acme: ApiClient) -> None:
     assert only_entry(acme, mark)["request_id"] == fresh
 
 
-def test_a_change_outside_a_request_is_recorded_as_the_system(world: World, db: None) -> None:
+def test_a_change_by_the_system_actor_is_recorded_as_the_system(world: World, db: None) -> None:
     with in_tenant("acme"):
         mark = last_id()
-        badge_create(data=BADGE)
+        badge_create(data=BADGE, actor=SYSTEM)
         entry = AuditEntry.objects.get(id__gt=mark)
     assert (entry.actor_kind, entry.actor_key_id, entry.request_id) == ("system", None, "")
 
@@ -238,7 +239,7 @@ def test_a_change_that_rolls_back_leaves_no_entry(world: World, db: None) -> Non
 
         def change_then_fail() -> None:
             with transaction.atomic():
-                badge_create(data=BADGE)
+                badge_create(data=BADGE, actor=SYSTEM)
                 seen.append(AuditEntry.objects.filter(id__gt=mark).count())  # written with the change...
                 raise RuntimeError("a later step of the same change fails")
 
@@ -258,7 +259,7 @@ def test_an_entry_that_cannot_be_written_undoes_the_change(
     monkeypatch.setattr(AuditEntry.objects, "create", broken)
     with in_tenant("acme"):
         with pytest.raises(RuntimeError):
-            badge_create(data=BADGE)
+            badge_create(data=BADGE, actor=SYSTEM)
         assert not Badge.objects.filter(slug="ten-posts").exists()
 
 
@@ -266,7 +267,7 @@ def test_audit_record_refuses_to_run_outside_a_transaction(world: World, django_
     # In autocommit (no per-test transaction), as a service that forgot its atomic block would be.
     with django_db_blocker.unblock(), in_tenant("acme"):
         with pytest.raises(RuntimeError, match="inside the transaction"):
-            audit_record(action="update", target_type="settings", target_id="acme")
+            audit_record(actor=SYSTEM, action="update", target_type="settings", target_id="acme")
         assert not AuditEntry.objects.filter(target_type="settings", target_id="acme").exists()
 
 

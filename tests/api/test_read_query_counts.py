@@ -3,7 +3,7 @@
 
 Every request pays for routing (the tenant by host: one query on the public schema) and
 its key (one query); a ``SET search_path`` only when its connection was on another schema
-before (``TENANT_LIMIT_SET_CALLS``, tenants/middleware.py). Then the card and /ssi are one
+before (``TENANT_LIMIT_SET_CALLS``, api/tenant_routing.py). Then the card and /ssi are one
 query each, the ssi board two (its state, its page; a rep token's ``me`` one more). None of
 these grows with the number of reps, days or badges.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from core.clock import local_today
 from gamification.models import Badge, BadgeAward
 from scoring.models import ActivityDaily, Rep
-from scoring.selectors import local_today
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import ApiClient, World
 from tests.factories import in_tenant

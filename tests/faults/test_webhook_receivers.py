@@ -36,7 +36,7 @@ B_BOUND_SECONDS = 3 * TIMEOUT_SECONDS + 4
 
 @pytest.fixture
 def other_tenant(committed_tenant: TenantKeys) -> Iterator[TenantKeys]:
-    from tenants.db import connection
+    from core.db import connection
     from tenants.services import tenant_delete
 
     keys = _make_tenant(committed_tenant.slug[:40] + "-b", "Other", "Europe/Berlin")

@@ -24,10 +24,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from access.actor import SYSTEM
+from core.clock import local_yesterday
 from gamification.models import BadgeAward, XpDaily
 from gamification.services.badges import badge_create
 from scoring.models import Job, Rep, ScoreSnapshot
-from scoring.selectors import local_yesterday
 from scoring.services.jobs import job_create
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys
@@ -74,6 +75,7 @@ def two_days(committed_tenant: TenantKeys) -> tuple[Tenant, list[Any]]:
     assert answer.status_code == 200 and answer.json()["accepted"] == 12, answer.content
     with tenant_context(tenant):
         badge_create(
+            actor=SYSTEM,
             data={
                 "slug": "scored", "name": "Scored", "description": "Has an SSI.", "repeat": "once",
                 "criteria": {"metric": "ssi", "op": ">", "value": 0}, "xp_reward": 50,

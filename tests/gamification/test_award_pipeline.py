@@ -11,10 +11,10 @@ import pytest
 from django.db import connections
 from django_tenants.utils import tenant_context
 
+from core.clock import local_today
 from gamification.models import Badge, BadgeAward, OutboxEvent
 from gamification.services.badges import badges_evaluate
 from scoring.models import Rep
-from scoring.selectors import local_today
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys
 from tests.worker import celery_worker, wait_for

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
+from core.clock import local_today
 from gamification.models import BadgeAward, OutboxEvent, PendingEvaluation, XpDaily
 from gamification.rules.levels import level_for
 from gamification.services.badges import badges_evaluate, period_key
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
 from scoring.models import Rep, ScoreSnapshot
-from scoring.selectors import local_today
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from core.clock import local_today
 from gamification.models import Goal, OutboxEvent
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
 from gamification.services.goals import goals_evaluate
 from scoring.models import Rep, ScoreSnapshot
-from scoring.selectors import local_today
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory

@@ -22,9 +22,9 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from core.clock import local_today
 from gamification.models import XpDaily
 from scoring.models import ActivityDaily, Rep, ScoredDay, ScoreSnapshot
-from scoring.selectors import local_today
 from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
 from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory

@@ -15,31 +15,30 @@ import pytest
 from django.db import connection, connections, transaction
 from django_tenants.utils import tenant_context
 
-from gamification import tasks
 from gamification.models import BadgeAward, PendingEvaluation
+from gamification.services import pending, xp
 from gamification.services.evaluation import (
     CLAIM_SQL,
     DRAIN_ROWS,
     EVALUATION_SHARE,
-    drain_in_progress,
-    drain_key,
     pause_after,
     pending_evaluate,
 )
+from gamification.services.pending import drain_in_progress, drain_key
 from scoring.models import Rep
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
 from tests.conftest import TenantKeys
 
-ORIGINAL_ENQUEUE_EVALUATION = tasks.enqueue_evaluation
+ORIGINAL_ENQUEUE_EVALUATION = xp.enqueue_evaluation
 
 
 @pytest.fixture(autouse=True)
 def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
     def unreachable() -> None:
-        """What ``config.celery.enqueue`` does when the broker is down: log, publish nothing."""
+        """What ``core.queue.enqueue`` does when the broker is down: log, publish nothing."""
 
-    monkeypatch.setattr(tasks, "enqueue_evaluation", unreachable)
+    monkeypatch.setattr(xp, "enqueue_evaluation", unreachable)
 
 
 @contextlib.contextmanager
@@ -170,7 +169,7 @@ def test_an_ingest_publishes_no_task_while_a_worker_holds_the_queue(
     """The worker holding the queue looks again after it lets go: the ingest's rows are its."""
     tenant = Tenant.objects.get(slug=committed_tenant.slug)
     published: list[str] = []
-    monkeypatch.setattr(tasks, "enqueue", lambda task, **kwargs: published.append(task.name))
+    monkeypatch.setattr(pending, "enqueue", lambda name, **kwargs: published.append(name))
     with tenant_context(tenant):
         assert not drain_in_progress()
         ORIGINAL_ENQUEUE_EVALUATION()

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.clock import local_today
 from gamification.models import Badge, BadgeAward
 from scoring.models import Rep
-from scoring.selectors import local_today
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant

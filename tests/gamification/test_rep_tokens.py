@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from gamification.models import RepToken
+from access.models import RepToken
 from scoring.models import Activity, Rep
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error

@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from core.clock import local_yesterday
 from scoring.models import Job, ScoredDay, ScoreSnapshot
-from scoring.selectors import local_yesterday
 from scoring.services.jobs import job_create
 from scoring.tasks import dispatch_nightly, run_job
 from tenants.models import Tenant

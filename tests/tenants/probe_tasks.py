@@ -15,9 +15,9 @@ from typing import Any
 
 from celery import group
 
-from api.models import ApiKey
+from access.models import ApiKey
 from config.celery import app
-from tenants.db import connection
+from core.db import connection
 
 
 class ProbeError(Exception):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from tenants.db import connection
+from core.db import connection
 from tenants.postgresql_backend.base import DatabaseWrapper
 
 

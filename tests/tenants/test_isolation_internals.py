@@ -44,13 +44,13 @@ from django.utils import timezone
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantWrapper
 from django_tenants.utils import get_limit_set_calls, schema_context, tenant_context
 
-from api.models import ApiKey
+from access.models import ApiKey
+from core.clock import local_yesterday
+from core.db import connection
+from core.tokens import token_prefix
 from gamification.models import PendingEvaluation, WebhookDelivery
 from scoring.models import Activity, ActivityDaily, Job, ScoreSnapshot
-from scoring.selectors import local_yesterday
 from scoring.tasks import dispatch_nightly
-from tenants.db import connection
-from tenants.keys import token_prefix
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys, World, committed_tenant_made
 from tests.gamification import Receiver, running_receiver, signed_with

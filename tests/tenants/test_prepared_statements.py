@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from core.clock import local_yesterday
 from scoring.models import Rep
-from scoring.selectors import local_yesterday
 from scoring.services.recompute import scores_compute_day
 from tests.conftest import ApiClient
 from tests.factories import in_tenant

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from tenants.errors import ValidationFailed
+from core.errors import ValidationFailed
+from provisioning.tenants import tenant_create
 from tenants.schema_clone import template_schema
-from tenants.services import tenant_create
 
 
 def structure(schema: str) -> list[tuple[str, ...]]:

@@ -15,9 +15,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 
+from core.db import connection
 from scoring.models import Rep
 from tenants.apps import check_limit_set_calls_is_safe
-from tenants.db import connection
 from tenants.models import Tenant
 from tests.conftest import World
 

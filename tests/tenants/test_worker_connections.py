@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from config.celery import enqueue
+from core.queue import enqueue
 from gamification.tasks import sweep_pending_evaluations
 from tests.conftest import TenantKeys
 from tests.worker import celery_worker, wait_for
@@ -39,10 +39,10 @@ def test_the_worker_reuses_its_database_connection_across_tasks(
 
     # libpq names the worker's connections after PGAPPNAME: this test tells them apart.
     with celery_worker(tmp_path, extra_env={"PGAPPNAME": APP_NAME}):
-        assert enqueue(sweep_pending_evaluations)
+        assert enqueue(sweep_pending_evaluations.name)
         wait_for(lambda: succeeded() >= 1, what="the first task", log=log)
         after_first = wait_for(worker_backends, what="the worker's connection after a task", log=log)
-        assert enqueue(sweep_pending_evaluations)
+        assert enqueue(sweep_pending_evaluations.name)
         wait_for(lambda: succeeded() >= 2, what="the second task", log=log)
         after_second = worker_backends()
     assert after_first & after_second, (after_first, after_second)

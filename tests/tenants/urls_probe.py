@@ -21,8 +21,8 @@ from django_tenants.utils import schema_context
 
 from config.urls_tenant import handler404, handler500
 from config.urls_tenant import urlpatterns as tenant_urlpatterns
+from core.db import connection
 from scoring.models import Team
-from tenants.db import connection
 from tests.tenants import probe_tasks
 
 ROLLED_BACK_TEAM = "probe-rolled-back"

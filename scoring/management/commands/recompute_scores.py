@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
-from scoring.selectors import local_yesterday
+from core.clock import local_yesterday
 from scoring.services.recompute import scores_compute_day
 from tenants.models import Tenant
 

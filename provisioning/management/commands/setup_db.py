@@ -10,18 +10,16 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django_tenants.utils import tenant_context
 
+from gamification.services.badges import badges_seed
+from tenants.models import Tenant
 from tenants.schema_clone import template_ensure, template_forget
 
 
 def seed_missing_defaults() -> int:
     """Defaults that tenants made before a feature existed never got (once per tenant:
     a badge an admin deleted is not brought back)."""
-    from django_tenants.utils import tenant_context
-
-    from gamification.services.badges import badges_seed
-    from tenants.models import Tenant
-
     count = 0
     for tenant in Tenant.objects.all():
         done = set((tenant.settings or {}).get("_seeded", []))

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tenants.demo import demo_ensure
+from provisioning.demo import demo_ensure
 
 
 class Command(BaseCommand):

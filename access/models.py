@@ -1,3 +1,10 @@
+"""Who may call, and what they changed: API keys, rep tokens and the audit log.
+
+These tables keep the names they were created with (``api_apikey``,
+``api_auditentry``, ``gamification_reptoken``): the models moved here without
+their data moving (``access/migrations/0001_initial.py``).
+"""
+
 from __future__ import annotations
 
 from django.db import models
@@ -21,6 +28,7 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "api_apikey"
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(role__in=list(Role.values)), name="apikey_role_valid"),
@@ -37,7 +45,7 @@ class ApiKey(models.Model):
 class AuditEntry(models.Model):
     """One change to the tenant's configuration: who, when, what, before and after.
 
-    Written by ``api.services.audit_record`` in the same transaction as the
+    Written by ``access.audit.audit_record`` in the same transaction as the
     change it describes, so a change that rolls back leaves no entry and no
     change is committed without one. Never updated or deleted by the API.
     ``before``/``after`` never hold a secret (webhook secrets, keys, hashes
@@ -80,6 +88,7 @@ class AuditEntry(models.Model):
     request_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
+        db_table = "api_auditentry"
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="auditentry_target"),
@@ -88,3 +97,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_kind} {self.action} {self.target_type} {self.target_id}"
+
+
+class RepToken(models.Model):
+    """A short-lived token for a client app showing one rep its own data. Only its hash is stored."""
+
+    rep = models.ForeignKey("scoring.Rep", on_delete=models.CASCADE, related_name="tokens")
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    created_by_key_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "gamification_reptoken"
+        indexes = [models.Index(fields=["expires_at"], name="reptoken_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.prefix}…"

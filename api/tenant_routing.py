@@ -22,7 +22,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
 from api.errors import DATABASE_UNAVAILABLE, database_unavailable_response, error_response
-from tenants.db import connection, model_columns, model_from_row, prepared_cursor
+from core.db import connection, model_columns, model_from_row, prepared_cursor
 from tenants.models import Domain, Tenant
 from tenants.validation import SLUG_RE
 

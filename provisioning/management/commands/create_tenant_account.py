@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.errors import DomainError
-from tenants.services import tenant_create
+from core.errors import DomainError
+from provisioning.tenants import tenant_create
 
 
 class Command(BaseCommand):

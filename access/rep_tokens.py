@@ -2,7 +2,7 @@
 
 A rep token (``ssir_…``) reads that rep's card, scores and badges and the
 leaderboards, and nothing else (``api.permissions``). Like API keys, only its
-public prefix and SHA-256 are stored (``tenants.keys``); the token itself is
+public prefix and SHA-256 are stored (``core.tokens``); the token itself is
 shown once. There is no revoke endpoint: tokens live at most a day, and
 deleting the row (or the rep) ends one at once.
 """
@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gamification.models import RepToken
-from scoring.models import Rep
-from tenants.errors import ValidationFailed
-from tenants.keys import REP_TOKEN, new_token
+from access.models import RepToken
+from core.errors import ValidationFailed
+from core.tokens import REP_TOKEN, new_token
 
 DEFAULT_TTL_SECONDS = 3600
 MAX_TTL_SECONDS = 86400
@@ -41,9 +40,9 @@ class RepTokenCreated:
 
 
 def rep_token_create(
-    *, rep: Rep, ttl_seconds: int = DEFAULT_TTL_SECONDS, created_by_key_id: int | None = None
+    *, rep_id: int, ttl_seconds: int = DEFAULT_TTL_SECONDS, created_by_key_id: int | None = None
 ) -> RepTokenCreated:
-    """Mint a token for ``rep`` valid ``ttl_seconds`` (1..86400) from now.
+    """Mint a token for the rep ``rep_id`` valid ``ttl_seconds`` (1..86400) from now.
 
     Also forgets this rep's tokens that expired more than a day ago, so the
     table stays as small as the reps' recent use.
@@ -55,13 +54,13 @@ def rep_token_create(
             f"Must be between 1 and {MAX_TTL_SECONDS} seconds.", code="out_of_range", attr="ttl_seconds"
         )
     now = timezone.now()
-    RepToken.objects.filter(rep=rep, expires_at__lt=now - EXPIRED_KEPT).delete()
+    RepToken.objects.filter(rep_id=rep_id, expires_at__lt=now - EXPIRED_KEPT).delete()
     for attempt in range(MINT_ATTEMPTS):
         new = new_token(REP_TOKEN)
         try:
             with transaction.atomic():  # a savepoint: a prefix clash must not spoil the caller's transaction
                 row = RepToken.objects.create(
-                    rep=rep,
+                    rep_id=rep_id,
                     prefix=new.prefix,
                     key_hash=new.hash,
                     expires_at=now + timedelta(seconds=ttl_seconds),

@@ -11,11 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from api.models import ApiKey
-from api.services import api_key_create
+from access.actor import SYSTEM
+from access.keys import api_key_create
+from access.models import ApiKey
+from core.clock import local_yesterday
+from provisioning.tenants import tenant_create
 from scoring.models import Rep, Team
+from scoring.services.ingest import activities_ingest
+from scoring.services.recompute import scores_compute_day
 from tenants.models import Tenant
-from tenants.services import platform_key_create, platform_keys_revoke, tenant_create
+from tenants.services import platform_key_create, platform_keys_revoke
 
 DEMO_SLUG = "demo"
 DEMO_KEY_NAME = "make run"
@@ -71,7 +76,7 @@ def demo_ensure() -> DemoKeys:
         tenant = tenant_create(slug=DEMO_SLUG, name="Demo Company", timezone_name="Europe/Berlin").tenant
     with tenant_context(tenant), transaction.atomic():
         ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        admin = api_key_create(name=DEMO_KEY_NAME, role="admin")
+        admin = api_key_create(name=DEMO_KEY_NAME, role="admin", actor=SYSTEM)
         if not Rep.objects.exists():
             _seed_people()
     demo_activity_refresh(tenant)
@@ -84,10 +89,6 @@ def demo_activity_refresh(tenant: Tenant) -> int:
     The first run fills 90 days; later runs fill only the days since the last
     one, so the demo always shows recent numbers. Deterministic per (rep, day).
     """
-    from scoring.selectors import local_yesterday
-    from scoring.services.ingest import activities_ingest
-    from scoring.services.recompute import scores_compute_day
-
     tenant.refresh_from_db()
     yesterday = local_yesterday(tenant.timezone)
     first = yesterday - timedelta(days=DEMO_DAYS - 1)

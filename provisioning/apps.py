@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    """What spans the apps: a tenant made ready to use (config, badges, first key), changes to
+    a tenant that its audit log records, the demo tenant, and the database's upkeep."""
+
+    name = "provisioning"
+    verbose_name = "Provisioning"
