@@ -26,7 +26,9 @@ from typing import Any
 from django.db import transaction
 
 from core.db import connection
+from core.errors import ValidationFailed
 from scoring.engine import Config, Latest, RepAggregates
+from scoring.models import Rep
 
 WORD_BITS = 64
 WORD_MASK = (1 << WORD_BITS) - 1  # a bigint word as an unsigned Python int
@@ -178,9 +180,6 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
 
 def reps_by_external_id(external_ids: Sequence[str], *, attr: str) -> list[int]:
     """Rep ids for external ids, in order; an unknown one is a 400 naming it."""
-    from core.errors import ValidationFailed
-    from scoring.models import Rep
-
     found = dict(Rep.objects.filter(external_id__in=list(external_ids)).values_list("external_id", "id"))
     for i, external_id in enumerate(external_ids):
         if external_id not in found:
