@@ -12,6 +12,7 @@ from django.utils import timezone
 from access.actor import Actor
 from access.audit import audit_record
 from access.models import ApiKey, Role
+from access.rep_tokens import rep_tokens_revoke_minted_by
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.tokens import TENANT_KEY, new_token
 
@@ -49,8 +50,8 @@ def api_key_create(*, name: str, role: str, actor: Actor) -> CreatedApiKey:
 
 
 def api_key_revoke(*, key_id: int, actor: Actor) -> ApiKey:
-    """Revoke a key (idempotent). The last active admin key cannot be revoked:
-    the tenant would lock itself out."""
+    """Revoke a key (idempotent), and the rep tokens it minted. The last active admin key
+    cannot be revoked: the tenant would lock itself out."""
     with transaction.atomic():
         # Lock the admin keys so two concurrent revocations cannot both pass the check.
         admins = list(ApiKey.objects.select_for_update().filter(role=Role.ADMIN, revoked_at__isnull=True))
@@ -67,12 +68,13 @@ def api_key_revoke(*, key_id: int, actor: Actor) -> ApiKey:
         before = api_key_snapshot(key)
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        tokens = rep_tokens_revoke_minted_by(key_id=key.pk)
         audit_record(
             actor=actor,
             action="revoke",
             target_type="api_key",
             target_id=key.pk,
             before=before,
-            after=api_key_snapshot(key),
+            after={**api_key_snapshot(key), "rep_tokens_revoked": tokens},
         )
         return key

@@ -73,6 +73,7 @@ class AuditEntry(models.Model):
         GOAL = "goal", "A goal (target_id: its id)"
         WEBHOOK = "webhook", "A webhook subscription (target_id: its id)"
         API_KEY = "api_key", "An API key (target_id: its id)"
+        REP_TOKENS = "rep_tokens", "A rep's rep tokens (target_id: the rep's external_id)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)

@@ -3,8 +3,9 @@
 A rep token (``ssir_…``) reads that rep's card, scores and badges and the
 leaderboards, and nothing else (``api.permissions``). Like API keys, only its
 public prefix and SHA-256 are stored (``core.tokens``); the token itself is
-shown once. There is no revoke endpoint: tokens live at most a day, and
-deleting the row (or the rep) ends one at once.
+shown once. A token lives at most a day; revoking it deletes its row, which
+ends it at once: an admin revokes a rep's tokens (``rep_tokens_revoke``), and
+revoking an API key revokes the tokens it minted (``access.keys``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from access.actor import Actor
+from access.audit import audit_record
 from access.models import RepToken
 from core.errors import ValidationFailed
 from core.tokens import REP_TOKEN, new_token
@@ -78,3 +81,33 @@ def rep_tokens_purge_expired(*, kept: timedelta = EXPIRED_KEPT) -> int:
     """Delete tokens expired for longer than ``kept`` (for a periodic task); returns how many."""
     deleted, _ = RepToken.objects.filter(expires_at__lt=timezone.now() - kept).delete()
     return deleted
+
+
+def rep_tokens_revoke(*, rep_id: int, rep_external_id: str, actor: Actor) -> int:
+    """Revoke every token of the rep ``rep_id`` (expired ones too); returns how many were live.
+
+    Recorded in the audit log when it revokes a live token; revoking none changes nothing.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        tokens = RepToken.objects.filter(rep_id=rep_id)
+        live = tokens.filter(expires_at__gt=now).count()
+        tokens.delete()
+        if live:
+            audit_record(
+                actor=actor,
+                action="revoke",
+                target_type="rep_tokens",
+                target_id=rep_external_id,
+                before={"live_tokens": live},
+                after={"live_tokens": 0},
+            )
+    return live
+
+
+def rep_tokens_revoke_minted_by(*, key_id: int) -> int:
+    """Revoke the tokens the API key ``key_id`` minted (its own revocation); returns how many were live."""
+    tokens = RepToken.objects.filter(created_by_key_id=key_id)
+    live = tokens.filter(expires_at__gt=timezone.now()).count()
+    tokens.delete()
+    return live

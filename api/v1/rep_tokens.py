@@ -1,4 +1,5 @@
-"""``POST /api/v1/rep-tokens``: mint a short-lived token for one rep (admin and integration keys)."""
+"""``POST /api/v1/rep-tokens``: mint a short-lived token for one rep (admin and integration keys);
+``POST /api/v1/rep-tokens/revoke``: revoke a rep's tokens (admin keys)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.rep_tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, rep_token_create
-from api.permissions import ADMIN_OR_INTEGRATION, key_roles
+from access.rep_tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, rep_token_create, rep_tokens_revoke
+from api.actors import actor_of
+from api.permissions import ADMIN, ADMIN_OR_INTEGRATION, key_roles
 from api.v1.serializers import StrictInputSerializer
 from core.errors import ValidationFailed
 from scoring.models import Rep
@@ -53,12 +55,7 @@ class RepTokenView(APIView):
     def post(self, request: Request) -> Response:
         data = RepTokenInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        external_id = data.validated_data["rep"]
-        rep = Rep.objects.filter(external_id=external_id).first()
-        if rep is None:
-            raise ValidationFailed(
-                f"No rep with external_id {external_id!r}.", code="unknown_rep", attr="rep"
-            )
+        rep = _rep(data.validated_data["rep"])
         created = rep_token_create(
             rep_id=rep.pk,
             ttl_seconds=data.validated_data["ttl_seconds"],
@@ -66,3 +63,42 @@ class RepTokenView(APIView):
         )
         body = {"token": created.token, "expires_at": created.expires_at, "rep": rep.external_id}
         return Response(RepTokenCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+def _rep(external_id: str) -> Rep:
+    """The rep a request body names; an unknown one is a 400 naming ``rep``."""
+    rep = Rep.objects.filter(external_id=external_id).first()
+    if rep is None:
+        raise ValidationFailed(f"No rep with external_id {external_id!r}.", code="unknown_rep", attr="rep")
+    return rep
+
+
+class RepTokensRevokeInSerializer(StrictInputSerializer):
+    rep = serializers.CharField(max_length=128, help_text="The rep's external_id.")
+
+
+class RepTokensRevokedSerializer(serializers.Serializer):
+    rep = serializers.CharField(help_text="The rep's external_id.")
+    revoked = serializers.IntegerField(help_text="How many unexpired tokens were revoked (0: none was live).")
+
+
+class RepTokensRevokeView(APIView):
+    permission_classes = [key_roles(read=ADMIN, write=ADMIN)]
+
+    @extend_schema(
+        tags=["rep-tokens"],
+        summary="Revoke a rep's tokens",
+        description=(
+            "Every rep token of the rep stops working at once (a 401 `invalid_token` from then on). "
+            "Recorded in the audit log (`target_type` `rep_tokens`) when a live token was revoked. "
+            "Revoking an API key also revokes the rep tokens it minted. Admin keys only."
+        ),
+        request=RepTokensRevokeInSerializer,
+        responses={200: RepTokensRevokedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = RepTokensRevokeInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rep = _rep(data.validated_data["rep"])
+        revoked = rep_tokens_revoke(rep_id=rep.pk, rep_external_id=rep.external_id, actor=actor_of(request))
+        return Response(RepTokensRevokedSerializer({"rep": rep.external_id, "revoked": revoked}).data)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.db.models import F
@@ -15,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.csv_export import csv_response
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles, own_rep_or_key_roles
 from api.v1.serializers import body_object, external_id_list, parse_date
@@ -295,6 +294,24 @@ CSV_COLUMNS = [
 ]
 
 
+def _csv_row(s: ScoreSnapshot) -> list[Any]:
+    """One rep's row of the day's CSV (``CSV_COLUMNS``); its ``external_id`` is annotated."""
+    return [
+        s.external_id,  # type: ignore[attr-defined]
+        s.day,
+        f"{round2(s.ssi):.2f}",
+        *(f"{round2(getattr(s, p)):.2f}" for p in PILLARS),
+        s.tenant_rank,
+        s.tenant_of,
+        s.tenant_top_percent,
+        s.team_id or "",
+        s.team_rank or "",
+        s.team_of or "",
+        s.team_top_percent or "",
+        s.config_version,
+    ]
+
+
 class ScoresView(APIView):
     permission_classes = [READ]
     extra_error_statuses = ["400"]
@@ -345,29 +362,11 @@ class ScoresView(APIView):
         )
         averages = averages_by_day([day]).get(day)
         if request.accepted_renderer.format == "csv":
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(CSV_COLUMNS)
-            for s in queryset.iterator(chunk_size=2000):
-                writer.writerow(
-                    [
-                        s.external_id,
-                        s.day,
-                        f"{round2(s.ssi):.2f}",
-                        *(f"{round2(getattr(s, p)):.2f}" for p in PILLARS),
-                        s.tenant_rank,
-                        s.tenant_of,
-                        s.tenant_top_percent,
-                        s.team_id or "",
-                        s.team_rank or "",
-                        s.team_of or "",
-                        s.team_top_percent or "",
-                        s.config_version,
-                    ]
-                )
-            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="scores-{day}.csv"'
-            return response
+            return csv_response(
+                header=CSV_COLUMNS,
+                rows=(_csv_row(s) for s in queryset.iterator(chunk_size=2000)),
+                filename=f"scores-{day}.csv",
+            )
         paginator = PagePagination()
         page = paginator.paginate_queryset(queryset, request, view=self) or []
         return paginator.get_paginated_response([snapshot_body(s, s.external_id, averages) for s in page])

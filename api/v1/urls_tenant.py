@@ -11,7 +11,7 @@ from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
 from api.v1.leaderboards import LeaderboardView
-from api.v1.rep_tokens import RepTokenView
+from api.v1.rep_tokens import RepTokensRevokeView, RepTokenView
 from api.v1.reps import RepViewSet
 from api.v1.scores import JobView, RecomputeView, RepSsiExplainView, RepSsiHistoryView, RepSsiView, ScoresView
 from api.v1.scoring_config import EventTypesViewSet, ScoringConfigViewSet, SettingsViewSet
@@ -44,6 +44,7 @@ urlpatterns = [
     path("scores", ScoresView.as_view(), name="scores"),
     path("jobs/<uuid:job_id>", JobView.as_view(), name="job"),
     path("rep-tokens", RepTokenView.as_view(), name="rep-tokens"),
+    path("rep-tokens/revoke", RepTokensRevokeView.as_view(), name="rep-tokens-revoke"),
     path("leaderboards/<str:metric>", LeaderboardView.as_view(), name="leaderboard"),
     path(f"{REP}/ssi", RepSsiView.as_view(), name="rep-ssi"),
     path(f"{REP}/badges", RepBadgesView.as_view(), name="rep-badges"),

@@ -76,6 +76,7 @@ def bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], An
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,
         ("POST", "/api/v1/rep-tokens"): {"rep": objects.rep},
+        ("POST", "/api/v1/rep-tokens/revoke"): {"rep": objects.rep},
         ("POST", "/api/v1/reps"): {"external_id": "iso-new", "name": "New"},
         ("PUT", "/api/v1/reps/{external_id}"): {"name": "Renamed", "team": objects.team},
         ("PATCH", "/api/v1/reps/{external_id}"): {"name": "Renamed"},
