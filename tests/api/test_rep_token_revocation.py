@@ -94,7 +94,7 @@ def test_revoking_an_api_key_revokes_the_tokens_it_minted(world: World, acme: Ap
     with in_tenant("acme"):
         assert RepToken.objects.count() == 1
         entry = AuditEntry.objects.filter(target_type="api_key", action="revoke").get()
-    assert entry.after["rep_tokens_revoked"] == 1
+    assert entry.after is not None and entry.after["rep_tokens_revoked"] == 1
 
 
 def test_another_tenants_admin_cannot_revoke_them(
