@@ -3,7 +3,8 @@
 tenant-schemas-celery's ``CeleryApp`` records the current schema in every
 message header and switches the worker's connection to it before the task
 runs: a task enqueued while serving tenant A runs in A's schema. A plain
-``Celery()`` would run every task in ``public`` (TRAPS.md).
+``Celery()`` would run every task in ``public``
+(docs/traps.md#a-plain-celery-app-runs-every-task-in-public).
 """
 
 from __future__ import annotations

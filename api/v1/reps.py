@@ -72,7 +72,7 @@ def rep_body(rep: Rep) -> dict[str, Any]:
 
 
 def rep_card(card: RepCard, tenant: Tenant) -> dict[str, Any]:
-    """The rep's card (api.md, "Gamification"): the rep, its XP, level, streak, latest SSI and badges."""
+    """The rep's card (docs/api.md#the-rep-card): the rep, its XP, level, streak, latest SSI and badges."""
     rep, streak = card.rep, card.streak
     return {
         **rep_body(rep),

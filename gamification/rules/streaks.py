@@ -1,4 +1,4 @@
-"""Streaks of active days (gamification.md, "Streaks").
+"""Streaks of active days (docs/gamification.md#streaks).
 
 A day is active when the rep has at least one event that (local) day. In
 ``weekdays`` mode Saturdays and Sundays are not counted: they neither extend

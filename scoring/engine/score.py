@@ -1,4 +1,7 @@
-"""Signals, pillars and SSI of many reps at once (ssi-model.md, "Signals" and "Scores")."""
+"""Signals, pillars and SSI of many reps at once.
+
+The rules: docs/scoring.md#signals and docs/scoring.md#from-signals-to-pillars-and-the-ssi.
+"""
 
 from __future__ import annotations
 
