@@ -57,9 +57,9 @@ _DATETIME = serializers.DateTimeField()
 
 
 def rep_body(rep: Rep) -> dict[str, Any]:
-    """``RepSerializer(rep).data``, without building a ModelSerializer's fields on every call
-    (about a millisecond, a quarter of the card's budget). tests/api/test_reps.py holds them
-    equal."""
+    """``RepSerializer(rep).data``, without building a ModelSerializer's fields on every call:
+    the card is a hot read, and building those fields is a real share of its time.
+    tests/api/test_reps.py holds them equal."""
     return {
         "external_id": rep.external_id,
         "name": rep.name,

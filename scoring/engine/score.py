@@ -126,7 +126,7 @@ def score_reps(
     """Score every rep in ``reps``; a rep with no aggregates scores as zero activity.
 
     ``signals=False`` leaves out the per-signal breakdown (``score_totals``): the same
-    pillars and SSI, about twice as fast.
+    pillars and SSI, without building explanations a recompute would not store.
     """
     score = score_rep if signals else score_totals
     return {rep: score(config, aggregates.get(rep, EMPTY)) for rep in reps}
