@@ -68,7 +68,7 @@ CODE = "\n".join(
         '"""The rules: docs/guide.md#setup-step-by-step; the output: bench/results.json."""',
         "",
         "# Cited by bare name: the-model.md.",
-        "# Outside the repository: ../shared/spec/api.md.",
+        "# Outside the repository: ../elsewhere/notes.md.",
         "# A heading that is not there: docs/guide.md#no-such-heading.",
         "# A file this code writes, a call and a module: out.json, response.json(), kombu.utils.json",
         "",
@@ -103,7 +103,7 @@ def test_it_flags_files_cited_in_code_that_the_repository_does_not_have(tmp_path
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
         "rules.py:3: the-model.md: no such file",
-        "rules.py:4: ../shared/spec/api.md: outside the repository",
+        "rules.py:4: ../elsewhere/notes.md: outside the repository",
         "rules.py:5: docs/guide.md#no-such-heading: no heading for #no-such-heading in docs/guide.md",
     ]
 
