@@ -34,13 +34,14 @@ soak: $(STAMP)  ## The load test at full scale (200,000 events), then the schema
 	SSI_LOAD_EVENTS=$${SSI_LOAD_EVENTS:-200000} $(PY) -m pytest tests/reliability/test_load_no_loss.py $(PYTEST_ARGS)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-$(SOAK_FUZZ_EXAMPLES)} $(PY) -m pytest tests/api/test_fuzz_schema.py tests/api/test_isolation_every_operation.py $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff, mypy, the import contracts, and the OpenAPI schema validated with warnings as errors
+lint: $(STAMP)  ## ruff, mypy, the import contracts, the OpenAPI schema validated with warnings as errors, file references
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports --no-cache
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file /dev/null
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
+	$(PY) .ci/check_references.py
 	@echo "lint: ok"
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting

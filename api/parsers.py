@@ -1,9 +1,9 @@
 """JSON bodies with a size limit: an oversize body is a 413, not a 500 or an out-of-memory.
 
 Text holding U+0000 (``\\u0000`` in the JSON) is a 400 naming where it is:
-PostgreSQL cannot store it (text nor jsonb), and reaching the database with
-it was a 500. A view whose body items are validated one by one (ingestion:
-a bad event is listed in ``rejected``) sets ``nul_checked_per_item = True``.
+PostgreSQL cannot store it (text nor jsonb), and its error there would be a
+500. A view whose body items are validated one by one (ingestion: a bad event
+is listed in ``rejected``) sets ``nul_checked_per_item = True``.
 """
 
 from __future__ import annotations

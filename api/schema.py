@@ -171,7 +171,7 @@ def _event_types() -> dict[str, Any]:
 
 
 def _scoring_config_schema(component: dict[str, Any]) -> None:
-    """A scoring config (ssi-model.md), as far as JSON Schema can say it.
+    """A scoring config (docs/scoring.md#changing-the-config), as far as JSON Schema can say it.
 
     Not stated: the pillars' ``max_points`` add up to 100 (``invalid_total``);
     signal keys are unique across pillars and custom names are new
@@ -283,7 +283,10 @@ def _settings_schema(component: dict[str, Any]) -> None:
 
 
 def _criteria_schema() -> dict[str, Any]:
-    """A criteria tree (gamification.md): ``{"all": [...]}``, ``{"any": [...]}`` or a condition."""
+    """A criteria tree: ``{"all": [...]}``, ``{"any": [...]}`` or a condition.
+
+    The rules: docs/gamification.md#criteria.
+    """
     from gamification.rules.criteria import (
         MAX_CHILDREN,
         MAX_WINDOW_DAYS,

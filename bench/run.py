@@ -80,7 +80,7 @@ SCALES = {
     "small": Scale("small", reps=1_000, days=30, events_per_rep_day=5.5, ingest_events=100_000,
                    ingest_reps=1_000, ingest_max_seconds=60, tenants=20, reads_per_endpoint=500,
                    badge_samples=20),
-    # About 7.5 minutes on 2 cores: ~5M events to build (2.5 min), 1M to ingest (capped at 3 minutes).
+    # ~5M events to build, 1M to ingest (capped at 3 minutes); bench/README.md#scales says how long it takes.
     "default": Scale("default", reps=10_000, days=90, events_per_rep_day=5.5, ingest_events=1_000_000,
                      ingest_reps=10_000, ingest_max_seconds=180, tenants=100, reads_per_endpoint=1_000,
                      badge_samples=50),

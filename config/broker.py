@@ -2,10 +2,11 @@
 
 kombu 5.x creates a message file under its final name, then writes it. A worker that
 lists the folder in between takes the file, reads it empty and dies on the JSON
-("Expecting value: line 1 column 1 (char 0)", the symptom of celery/kombu#1551): under
-sustained ingestion `make bench` lost its worker that way. Here a message is written
-under a temporary name, which the reader skips (it takes only ``<time>_<uuid>.<queue>.msg``),
-and renamed into place, atomic in one folder: a reader sees a whole message or none.
+("Expecting value: line 1 column 1 (char 0)", the symptom of celery/kombu#1551), and a busy
+queue makes that likely (docs/traps.md#the-filesystem-transport-can-hand-out-a-half-written-message).
+Here a message is written under a temporary name, which the reader skips (it takes only
+``<time>_<uuid>.<queue>.msg``), and renamed into place, atomic in one folder: a reader sees
+a whole message or none.
 
 Importing this module makes ``filesystem://`` mean this transport (``config.celery`` does).
 """

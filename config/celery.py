@@ -3,7 +3,8 @@
 tenant-schemas-celery's ``CeleryApp`` records the current schema in every
 message header and switches the worker's connection to it before the task
 runs: a task enqueued while serving tenant A runs in A's schema. A plain
-``Celery()`` would run every task in ``public`` (TRAPS.md).
+``Celery()`` would run every task in ``public``
+(docs/traps.md#a-plain-celery-app-runs-every-task-in-public).
 """
 
 from __future__ import annotations
@@ -42,16 +43,18 @@ app.conf.update(
         "interval_max": 0.2,
     },
     # Read the tenant row afresh for every task (one indexed query; tasks are coarse). A
-    # cached row (tenant-schemas-celery issue 28) carries settings as they were: with 60 s,
-    # the re-dating a time zone change enqueues ran with the old zone and changed nothing.
+    # cached row carries the settings as they were: the re-dating that a time zone change
+    # enqueues would run with the old zone and change nothing
+    # (docs/traps.md#the-worker-caches-tenant-rows).
     task_tenant_cache_seconds=0,
     timezone="UTC",
 )
-# Celery's Django fixup closes every database connection after every task unless this is set
-# (celery#9824 took back honouring CONN_MAX_AGE), so each task paid for a new PostgreSQL
-# backend: a fork, authentication, a cold catalog cache. Under ingestion that is one per
-# batch, each enqueueing an evaluation. A count the fixup never reaches turns its closing
-# off; the two handlers below give tasks Django's request lifecycle instead.
+# Celery's Django fixup closes every database connection after every task, whatever
+# CONN_MAX_AGE says, unless this is set: each task would pay for a new PostgreSQL backend (a
+# fork, authentication, a cold catalog cache), and tasks are frequent under ingestion
+# (docs/traps.md#the-worker-closes-its-database-connection-after-every-task). A count the
+# fixup never reaches turns its closing off; the two handlers below give tasks Django's
+# request lifecycle instead.
 app.conf.update({"CELERY_DB_REUSE_MAX": 2**62})
 app.autodiscover_tasks()
 

@@ -1,4 +1,4 @@
-"""Leaderboards (gamification.md, "Leaderboards"): reps ranked by a metric, by the database.
+"""Leaderboards (docs/gamification.md#leaderboards): reps ranked by a metric, by the database.
 
 Metrics: ``ssi`` and ``pillar.<name>`` (the snapshot of ``date``, rounded to 2
 decimals as the API shows it; ``period`` does not apply), ``xp`` (XP earned

@@ -1,4 +1,4 @@
-"""XP, badges, goals, rep tokens and webhooks (gamification.md). Tenant schema."""
+"""XP, badges, goals, rep tokens and webhooks (docs/gamification.md). Tenant schema."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class RepCard:
 
 
 def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
-    """The rep card's data (api.md, "Gamification"), or None when there is no such rep.
+    """The rep card's data (docs/api.md#the-rep-card), or None when there is no such rep.
 
     One query: the rep, its active days up to the tenant's local today (the streak), its
     badge count and its latest snapshot with that day's averages (``scoring.read``'s

@@ -45,7 +45,7 @@ def _rank(rank: int | None, of: int | None, top: int | None) -> dict[str, int] |
 def snapshot_body(
     snapshot: ScoreSnapshot, external_id: str, averages: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The API's SSI object (api.md): every score rounded to 2 decimals."""
+    """The API's SSI object (docs/scoring.md#reading-scores): every score rounded to 2 decimals."""
     team_averages = None
     if averages and snapshot.team_id is not None:
         team_averages = (averages.get("teams") or {}).get(str(snapshot.team_id))

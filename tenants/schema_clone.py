@@ -1,10 +1,10 @@
 """Fast tenant schemas: clone a migrated template instead of migrating.
 
-Running every migration for each new tenant takes many seconds (TRAPS.md:
-13 s against 1.8 s in koku#2454). django-tenants' own clone goes through a
-large PL/pgSQL function and then a faked ``migrate_schemas`` run, which still
-loads the whole migration graph. Ours copies the template's structure with a
-handful of catalog queries:
+Running every migration for each new tenant takes seconds, more with every
+migration added (docs/traps.md#creating-a-tenant-by-migrating-is-slow).
+django-tenants' own clone goes through a large PL/pgSQL function and then a
+faked ``migrate_schemas`` run, which still loads the whole migration graph.
+Ours copies the template's structure with a handful of catalog queries:
 
 * ``CREATE TABLE new.t (LIKE template.t INCLUDING ALL EXCLUDING INDEXES)``
   for every table: columns, defaults, identity columns (each with its own new

@@ -2,7 +2,7 @@
 
 Stored in ``Tenant.settings`` (public schema) as overrides of the defaults
 below; ``timezone`` is a column of its own. ``xp_per_type`` and
-``level_thresholds`` are gamification's (gamification.md).
+``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds).
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
 class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 instant, in UTC before it reaches the database.
 
-    PostgreSQL refuses offsets past ±15:59 (``-18:46`` is valid ISO 8601 and was a
-    500); an instant outside years 1-9999 once in UTC is a 400 too.
+    PostgreSQL refuses offsets past ±15:59 (``-18:46`` is valid ISO 8601, and the
+    database's error would be a 500); an instant outside years 1-9999 once in UTC is a 400 too.
     """
 
     def to_python(self, value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""``/api/v1/leaderboards/{metric}``: reps ranked by a metric (gamification.md, "Leaderboards")."""
+"""``/api/v1/leaderboards/{metric}``: reps ranked by a metric (docs/gamification.md#leaderboards)."""
 
 from __future__ import annotations
 

@@ -57,9 +57,9 @@ _DATETIME = serializers.DateTimeField()
 
 
 def rep_body(rep: Rep) -> dict[str, Any]:
-    """``RepSerializer(rep).data``, without building a ModelSerializer's fields on every call
-    (about a millisecond, a quarter of the card's budget). tests/api/test_reps.py holds them
-    equal."""
+    """``RepSerializer(rep).data``, without building a ModelSerializer's fields on every call:
+    the card is a hot read, and building those fields is a real share of its time.
+    tests/api/test_reps.py holds them equal."""
     return {
         "external_id": rep.external_id,
         "name": rep.name,
@@ -72,7 +72,7 @@ def rep_body(rep: Rep) -> dict[str, Any]:
 
 
 def rep_card(card: RepCard, tenant: Tenant) -> dict[str, Any]:
-    """The rep's card (api.md, "Gamification"): the rep, its XP, level, streak, latest SSI and badges."""
+    """The rep's card (docs/api.md#the-rep-card): the rep, its XP, level, streak, latest SSI and badges."""
     rep, streak = card.rep, card.streak
     return {
         **rep_body(rep),

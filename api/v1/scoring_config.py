@@ -62,7 +62,10 @@ def config_body(row: ScoringConfig) -> dict[str, Any]:
 
 
 class ScoringConfigViewSet(ViewSet):
-    """The tenant's scoring model (ssi-model.md): read by every key, replaced by admins."""
+    """The tenant's scoring model: read by every key, replaced by admins.
+
+    The rules: docs/scoring.md#changing-the-config.
+    """
 
     permission_classes = [key_roles(write=ADMIN)]
     pagination_class = PagePagination

@@ -60,9 +60,10 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # The migrated schema that new tenants are cloned from (see tenants/schema_clone.py).
 SSI_TEMPLATE_SCHEMA = "tenant_template"
 # One `SET search_path` per connection and schema switch instead of one before every query
-# (half the round trips of a read). Safe only where django-tenants forgets the path it set
-# whenever PostgreSQL discards it: on ROLLBACK and also on ROLLBACK TO SAVEPOINT (issue 1262,
-# fixed in 4.0.1). tenants.apps refuses to start on a django-tenants without that fix, and
+# (a read is a few statements, so this saves a round trip on each). Safe only where
+# django-tenants forgets the path it set whenever PostgreSQL discards it: on ROLLBACK and also
+# on ROLLBACK TO SAVEPOINT (docs/traps.md#a-stale-search_path-after-a-rollback).
+# tenants.apps refuses to start on a django-tenants without that fix, and
 # tests/tenants/test_search_path.py proves the savepoint case.
 TENANT_LIMIT_SET_CALLS = True
 
@@ -166,8 +167,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
-        # A folder has no push: workers poll it. 1 s (kombu's default) per hop made an
-        # ingest -> badge -> webhook chain take ~3 s; a listing 10 times a second costs little.
+        # A folder has no push: workers poll it. kombu's default of once a second would add up
+        # to a second per hop of the ingest -> badge -> webhook chain; a listing ten times a
+        # second costs little.
         "polling_interval": 0.1,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):

@@ -1,3 +1,3 @@
-"""Gamification rules: pure Python (no Django). gamification.md, exactly."""
+"""Gamification rules: pure Python (no Django). The rules of docs/gamification.md, exactly."""
 
 from __future__ import annotations

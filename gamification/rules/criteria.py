@@ -1,4 +1,4 @@
-"""The metric language and criteria trees of badges and goals (gamification.md).
+"""The metric language and criteria trees of badges and goals (docs/gamification.md#the-metric-language).
 
 A tree is ``{"all": [...]}``, ``{"any": [...]}`` or a leaf
 ``{"metric": M, "op": ">=", "value": 5, "window_days": 30?}``. Validation

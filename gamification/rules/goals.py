@@ -1,4 +1,4 @@
-"""Goal progress and status (gamification.md, "Goals")."""
+"""Goal progress and status (docs/gamification.md#goals)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Badges: definitions, defaults, and awarding (gamification.md, "Badges").
+"""Badges: definitions, defaults, and awarding (docs/gamification.md#badges).
 
 Awards are unique per (rep, badge, period) in the database: evaluation
 inserts candidates with ``ON CONFLICT DO NOTHING`` and only the rows it

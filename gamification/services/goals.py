@@ -1,4 +1,4 @@
-"""Goals: rep or team targets on a metric over a period (gamification.md, "Goals").
+"""Goals: rep or team targets on a metric over a period (docs/gamification.md#goals).
 
 ``current`` is computed when asked (every answer carries it), for events.* and
 sum.* over the goal's own period. Status moves once, by a conditional UPDATE

@@ -1,4 +1,4 @@
-"""Metric values for many reps at once (gamification.md, "Metrics").
+"""Metric values for many reps at once (docs/gamification.md#the-metric-language).
 
 ``metrics_load`` answers every metric a set of criteria needs, for a set of
 reps, as of a local day, with one set-based query per metric family; rules

@@ -1,4 +1,4 @@
-"""Streaks of reps from their active days (gamification.md, "Streaks").
+"""Streaks of reps from their active days (docs/gamification.md#streaks).
 
 The database gives each rep's active local days (from the daily rollup
 ``scoring_activitydaily``: a day with a row has at least one event) as a

@@ -1,4 +1,4 @@
-"""XP and levels: credited at ingestion, once per stored event (gamification.md)."""
+"""XP and levels: credited at ingestion, once per stored event (docs/gamification.md#xp-and-levels)."""
 
 from __future__ import annotations
 

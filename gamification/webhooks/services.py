@@ -1,4 +1,4 @@
-"""Webhooks (gamification.md, "Webhooks"): subscriptions, fan-out, tries, redelivery.
+"""Webhooks (docs/webhooks.md): subscriptions, fan-out, tries, redelivery.
 
 The life of an event:
 

@@ -1,4 +1,4 @@
-"""The event catalog, pillar order and default tip texts (ssi-model.md)."""
+"""The event catalog, pillar order and default tip texts (docs/scoring.md#events)."""
 
 from __future__ import annotations
 

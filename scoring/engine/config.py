@@ -1,4 +1,4 @@
-"""The scoring config: default, parsing and validation (ssi-model.md, "Default config").
+"""The scoring config: default, parsing and validation (docs/scoring.md#changing-the-config).
 
 ``parse_config`` turns the API's JSON into frozen dataclasses or raises
 ``ConfigError`` naming the offending field as a dotted path

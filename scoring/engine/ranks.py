@@ -1,4 +1,4 @@
-"""Competition ranks among reps (ssi-model.md, "Ranks")."""
+"""Competition ranks among reps (docs/scoring.md#ranks)."""
 
 from __future__ import annotations
 

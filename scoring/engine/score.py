@@ -1,4 +1,7 @@
-"""Signals, pillars and SSI of many reps at once (ssi-model.md, "Signals" and "Scores")."""
+"""Signals, pillars and SSI of many reps at once.
+
+The rules: docs/scoring.md#signals and docs/scoring.md#from-signals-to-pillars-and-the-ssi.
+"""
 
 from __future__ import annotations
 
@@ -123,7 +126,7 @@ def score_reps(
     """Score every rep in ``reps``; a rep with no aggregates scores as zero activity.
 
     ``signals=False`` leaves out the per-signal breakdown (``score_totals``): the same
-    pillars and SSI, about twice as fast.
+    pillars and SSI, without building explanations a recompute would not store.
     """
     score = score_rep if signals else score_totals
     return {rep: score(config, aggregates.get(rep, EMPTY)) for rep in reps}

@@ -3,8 +3,8 @@ with a health check that costs no round trip while nothing is wrong, and prepare
 where they are asked for.
 
 ``CONN_HEALTH_CHECKS`` has Django check a reused connection before the first query of every
-request, with a ``SELECT 1``: one round trip more per request, a quarter of those of a rep
-card. A PostgreSQL session that ended (a server restart or crash, ``pg_terminate_backend``,
+request, with a ``SELECT 1``: one round trip more per request, on reads that need only a
+few. A PostgreSQL session that ended (a server restart or crash, ``pg_terminate_backend``,
 an idle timeout, a proxy that closed its side) leaves its socket readable: the server's
 ``FATAL`` message, or the end of the stream, waits in it. So an idle connection whose socket
 has nothing to read is usable as it is; anything else (something to read, a transaction
@@ -23,8 +23,8 @@ from psycopg import pq
 # Django turns psycopg's prepared statements off (``prepare_threshold=None``: its own cursors
 # bind client-side), and psycopg then refuses even an explicit ``execute(prepare=True)``.
 # ``core.db.prepared_cursor`` prepares the few statements every request runs, on purpose;
-# with a threshold no statement reaches, every other statement stays unprepared, as before
-# (the nightly's large queries keep their custom plans).
+# with a threshold no statement reaches, every other statement stays unprepared (the
+# nightly's large queries keep their custom plans).
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 

@@ -1,6 +1,6 @@
 """``POST /api/v1/activities`` (batch ingestion) and ``GET /api/v1/activities`` (the event log).
 
-api.md, "Ingestion": every event is validated on its own, valid ones are stored even when
+docs/ingestion.md: every event is validated on its own, valid ones are stored even when
 others in the batch are rejected, a malformed envelope is a 400 that stores nothing, an
 event id is stored once, and an ``Idempotency-Key`` replays the first answer.
 """

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from tests.conftest import PLATFORM_HOST, ApiClient, World
 
-# Every path of api.md that exists so far. New endpoints join this list.
+# Every path of docs/api.md#endpoints. New endpoints join this list.
 CONTRACT_PATHS = [
     "/api/v1/platform/tenants",
     "/api/v1/platform/tenants/{slug}",
@@ -178,7 +178,7 @@ def test_writes_document_400_and_their_success_status(schema: dict[str, Any]) ->
             assert "400" in responses, (method, path)
             assert "requestBody" in operation, (method, path)
         if method == "post":
-            # api.md: creating answers 201; ingestion 200, recompute 202, a preview 200.
+            # docs/api.md#endpoints: creating answers 201; ingestion 200, recompute 202, a preview 200.
             expected = NON_CREATE_POSTS.get(path, "201")
             assert expected in responses, (method, path, expected)
         if method == "delete":

@@ -2,7 +2,7 @@
 ``POST /api/v1/scores/recompute`` and ``/api/v1/jobs/{id}``.
 
 Events are ingested through the API for reps in two teams, a day is scored, and the
-answers are checked against numbers computed by hand from ssi-model.md under the
+answers are checked against numbers computed by hand from docs/scoring.md under the
 default config (window 90 days, half-life 30 days).
 
 The scenario (acme, Europe/Berlin; D = 2026-03-10):
@@ -45,7 +45,7 @@ def day(offset: int = 0) -> str:
     return (D + timedelta(days=offset)).isoformat()
 
 
-# --- the hand computation (ssi-model.md, default config) ---------------------------------------------
+# --- the hand computation (docs/scoring.md#the-default-config) -----------------------------------
 # pillar = max_points * sum(w * n) / sum(w); weight sums: brand 3+2+1+1+1 = 8, find 2+2+1+3 = 8,
 # engage 1+2+2+1+2+1 = 9, relationships 2+2+2 = 6.
 

@@ -1,7 +1,7 @@
 """The scoring model's endpoints: ``/api/v1/scoring-config`` (+ versions, preview),
 ``/api/v1/settings`` and ``/api/v1/event-types``.
 
-The expected default config below is copied by hand from ssi-model.md ("Default config"),
+The expected default config below is copied by hand from docs/scoring.md#the-default-config,
 not imported from the product, so a drift in either shows here.
 """
 
@@ -38,7 +38,7 @@ def ratio(key: str, numerator: str, denominator: str, target: float, weight: flo
     }
 
 
-# ssi-model.md, "Default config", row by row.
+# docs/scoring.md#the-default-config, row by row.
 DEFAULT_CONFIG: dict[str, Any] = {
     "window_days": 90,
     "half_life_days": 30,

@@ -1,5 +1,5 @@
 """Badges through the API: definitions (``/api/v1/badges``), awards (``/api/v1/awards``,
-``/api/v1/reps/{id}/badges``), and when badges are awarded (gamification.md, "Badges").
+``/api/v1/reps/{id}/badges``), and when badges are awarded (docs/gamification.md#badges).
 
 Events go in through ``POST /api/v1/activities`` on acme (Europe/Berlin). Ingest-time badges
 are then evaluated as the worker would, with ``pending_evaluate``; snapshot badges after a
@@ -30,7 +30,7 @@ BADGES = "/api/v1/badges"
 AWARDS = "/api/v1/awards"
 TZ = "Europe/Berlin"
 
-# gamification.md, "Default badges", row by row.
+# docs/gamification.md#the-default-badges, row by row.
 SPEC_DEFAULTS: dict[str, tuple[dict[str, Any], str]] = {
     "first-post": ({"metric": "events.post_published", "op": ">=", "value": 1}, "once"),
     "all-star-profile": ({"metric": "state.profile_updated", "op": ">=", "value": 100}, "once"),

@@ -2,7 +2,7 @@
 
 No database: criteria trees are parsed and evaluated against a dict of metric values, goal
 states are computed from plain numbers and dates. Every expected value is worked out by hand
-from gamification.md.
+from docs/gamification.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Goals through the API (``/api/v1/goals``; gamification.md, "Goals").
+"""Goals through the API (``/api/v1/goals``; docs/gamification.md#goals).
 
 acme (Europe/Berlin), dates relative to the tenant's local today (T):
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/leaderboards/{metric}`` (gamification.md, "Leaderboards"), on hand-built data.
+"""``GET /api/v1/leaderboards/{metric}`` (docs/gamification.md#leaderboards), on hand-built data.
 
 The rows behind the boards are written straight into acme's schema: XP in the daily
 ledger (``XpDaily``), events in the daily rollup (``ActivityDaily``), scores as snapshots

@@ -1,7 +1,8 @@
 """``metrics_load`` (one rollup scan for every events.*/sum.* metric and the streaks, index
 probes for snapshots and state types) gives, on random data, what each metric means when
-worked out rep by rep from that rep's raw events, awards and snapshots (gamification.md,
-"Metrics"); for every rep asked for, by id range or by a sparse list, in both streak modes.
+worked out rep by rep from that rep's raw events, awards and snapshots
+(docs/gamification.md#the-metric-language); for every rep asked for, by id range or by a
+sparse list, in both streak modes.
 """
 
 from __future__ import annotations

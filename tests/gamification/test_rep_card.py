@@ -1,4 +1,4 @@
-"""``GET /api/v1/reps/{external_id}``: the rep's card (api.md, "Gamification").
+"""``GET /api/v1/reps/{external_id}``: the rep's card (docs/api.md#the-rep-card).
 
 Events go in through the API on acme (Europe/Berlin), relative to acme's local today, so
 streaks are checked against the real clock: seven consecutive local days always hold

@@ -1,4 +1,4 @@
-"""``POST /api/v1/rep-tokens`` and what a rep token may do (api.md, "Authentication").
+"""``POST /api/v1/rep-tokens`` and what a rep token may do (docs/api.md#rep-tokens).
 
 A rep token reads its own rep's card, SSI, SSI history and explanation, and the
 leaderboards; everything else is a 403; an expired one is a 401 ``token_expired``;

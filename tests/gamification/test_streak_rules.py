@@ -1,4 +1,6 @@
-"""The pure streak and level rules (gamification.md, "Streaks", "XP and levels"), computed by hand.
+"""The pure streak and level rules, computed by hand.
+
+The rules: docs/gamification.md#streaks and docs/gamification.md#xp-and-levels.
 
 No database. The calendar used: March 2026, where the 2nd, 9th and 16th are Mondays::
 

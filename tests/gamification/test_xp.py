@@ -1,4 +1,4 @@
-"""XP and levels (gamification.md, "XP and levels"): credited at ingestion, once per stored event.
+"""XP and levels (docs/gamification.md#xp-and-levels): credited at ingestion, once per stored event.
 
 Events go in through ``POST /api/v1/activities`` on acme (Europe/Berlin); the rep's total
 (``Rep.xp``), the daily ledger (``XpDaily``) and the ``level.up`` outbox rows are read back

@@ -453,7 +453,8 @@ def _all_delivered(tenants: dict[str, Tenant], days: int) -> bool:
 
 
 def test_limit_set_calls_is_on_only_with_the_savepoint_fix() -> None:
-    """TRAPS.md: leave it off unless a test proves it safe. It is on (one SET per schema
+    """The setting is safe only where a test proves it
+    (docs/traps.md#a-stale-search_path-after-a-rollback). It is on (one SET per schema
     switch on the read path) because the installed django-tenants forgets its cached
     search_path on rollback and savepoint rollback (the tests below and
     tests/tenants/test_search_path.py prove it), and tenants.apps refuses to start otherwise."""
@@ -523,7 +524,8 @@ def test_the_probe_catches_issue_1262_when_the_setting_is_on_without_the_fix(
 ) -> None:
     """Control: TENANT_LIMIT_SET_CALLS on, and savepoint_rollback as before django-tenants'
     fix: after the rollback the connection names globex while PostgreSQL searches acme, so
-    the probe above fails. (Why the setting stays off: TRAPS.md.)"""
+    the probe above fails. Why the setting needs the fix:
+    docs/traps.md#a-stale-search_path-after-a-rollback."""
     assert acme.post("/api/v1/teams", {"name": "acme-team"}).status_code == 201
     assert globex.post("/api/v1/teams", {"name": "globex-team"}).status_code == 201
     monkeypatch.setattr(TenantWrapper, "savepoint_rollback", PlainPostgresWrapper.savepoint_rollback)

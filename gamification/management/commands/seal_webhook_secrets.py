@@ -1,4 +1,7 @@
-"""Seal every webhook secret with the first key of ``SSI_SECRETS_KEY`` (see webhooks/secrets.py)."""
+"""Seal every webhook secret with the first key of ``SSI_SECRETS_KEY``.
+
+How secrets are sealed: gamification/webhooks/secrets.py.
+"""
 
 from __future__ import annotations
 

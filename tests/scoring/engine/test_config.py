@@ -1,4 +1,4 @@
-"""The scoring config: the default, its round trip, and every validation rule of ssi-model.md."""
+"""The scoring config: the default, its round trip, and every validation rule of docs/scoring.md."""
 
 from __future__ import annotations
 

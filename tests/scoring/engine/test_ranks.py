@@ -1,4 +1,4 @@
-"""Competition ranks and 2-decimal rounding (ssi-model.md, "Ranks")."""
+"""Competition ranks and 2-decimal rounding (docs/scoring.md#ranks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Pillars, SSI, explanations and recommendations (ssi-model.md, "Scores" and "Explanations")."""
+"""Pillars, SSI, explanations and recommendations.
+
+The rules: docs/scoring.md#from-signals-to-pillars-and-the-ssi and
+docs/scoring.md#explanations-and-recommendations.
+"""
 
 from __future__ import annotations
 

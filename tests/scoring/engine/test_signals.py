@@ -1,4 +1,4 @@
-"""Events to signal values, kind by kind (ssi-model.md, "Days" and "Signals").
+"""Events to signal values, kind by kind (docs/scoring.md#days-are-local-days, docs/scoring.md#signals).
 
 Events are placed at noon UTC ``a`` days before the scoring day unless a test is
 about time of day; every expected number is worked out by hand in its comment.
