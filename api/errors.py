@@ -137,6 +137,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(error_body(status_code, errors), status=status_code, headers=headers)
 
 
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's own 400s (a suspicious operation, a malformed request) in the API's shape."""
+    return error_response(400, "bad_request", "The request is malformed.", None)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(
+        403, "permission_denied", "You do not have permission to perform this action.", None
+    )
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(404, "not_found", "No such endpoint.", None)
 

@@ -1,5 +1,8 @@
 """JSON bodies with a size limit: an oversize body is a 413, not a 500 or an out-of-memory.
 
+A key given twice in one object is a 400 ``duplicate_key``: JSON parsers disagree on which
+value wins, so a body must not depend on it.
+
 Text holding U+0000 (``\\u0000`` in the JSON) is a 400 naming where it is:
 PostgreSQL cannot store it (text nor jsonb), and its error there would be a
 500. A view whose body items are validated one by one (ingestion: a bad event
@@ -39,7 +42,11 @@ class LimitedJSONParser(JSONParser):
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
         try:
             text = raw.decode("utf-8")
-            data = drf_json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
+            data = drf_json.loads(
+                text,
+                parse_constant=drf_json.strict_constant if self.strict else None,
+                object_pairs_hook=_object_without_duplicate_keys,
+            )
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError("The body is not UTF-8.", code="parse_error") from exc
         except ValueError as exc:
@@ -56,6 +63,21 @@ class LimitedJSONParser(JSONParser):
                     attr=path or None,
                 )
         return data
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; a key given twice is a 400 (``{"role": "read", "role": "admin"}``
+    would otherwise be read as its last value, unseen by whoever checked the first)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValidationFailed(
+                    "A key appears twice in the same JSON object.", code="duplicate_key", attr=key[:128]
+                )
+            seen.add(key)
+    return data
 
 
 def nul_path(value: Any, path: str = "") -> str | None:

@@ -15,8 +15,11 @@ next request.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
@@ -25,6 +28,19 @@ from api.errors import DATABASE_UNAVAILABLE, database_unavailable_response, erro
 from core.db import connection, model_columns, model_from_row, prepared_cursor
 from tenants.models import Domain, Tenant
 from tenants.validation import SLUG_RE
+
+logger = logging.getLogger(__name__)
+
+
+def host_name(request: HttpRequest) -> str | None:
+    """The request's host name, lowercased, without its port or one trailing dot; None when the
+    Host header is not a host name (``acme.localhost:globex``, ``acme.localhost..``), which Django
+    would otherwise answer with an HTML page and an error logged with its traceback."""
+    raw = request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(raw)
+    if not domain or domain.startswith(".") or ".." in domain or domain.endswith("."):
+        return None
+    return domain
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
@@ -36,10 +52,12 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             return database_unavailable_response()
 
     def _route(self, request: HttpRequest) -> HttpResponse | None:
-        hostname = request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
-        hostname = hostname.rsplit(":", 1)[0] if not hostname.endswith("]") else hostname
-        hostname = hostname.lower().rstrip(".")
         request.tenant = None  # type: ignore[attr-defined]
+        hostname = host_name(request)
+        if hostname is None:
+            logger.warning("malformed Host header: %.100r", request.META.get("HTTP_HOST", ""))
+            connection.set_schema_to_public()
+            return error_response(400, "invalid_host", "The Host header is not a valid host name.", None)
 
         if hostname in settings.SSI_PLATFORM_HOSTS:
             slug = request.headers.get("X-Tenant", "").strip()
