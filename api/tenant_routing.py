@@ -43,6 +43,18 @@ def host_name(request: HttpRequest) -> str | None:
     return domain
 
 
+def nul_in_url(request: HttpRequest) -> str | None:
+    """Where the URL holds U+0000 (``"path"`` or the query parameter's name), or None. PostgreSQL
+    cannot compare text with it: a rep id or a filter holding it was a 500."""
+    if "\x00" in request.path:
+        return "path"
+    if "%00" in request.META.get("QUERY_STRING", ""):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return name.replace("\x00", "\\u0000")[:64]
+    return None
+
+
 class TenantRoutingMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         try:
@@ -53,6 +65,15 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
     def _route(self, request: HttpRequest) -> HttpResponse | None:
         request.tenant = None  # type: ignore[attr-defined]
+        nul = nul_in_url(request)
+        if nul == "path":  # no id holds NUL: nothing is there
+            connection.set_schema_to_public()
+            return error_response(404, "not_found", "No such endpoint.", None)
+        if nul is not None:
+            connection.set_schema_to_public()
+            return error_response(
+                400, "null_characters_not_allowed", "The URL cannot contain NUL (U+0000) characters.", nul
+            )
         hostname = host_name(request)
         if hostname is None:
             logger.warning("malformed Host header: %.100r", request.META.get("HTTP_HOST", ""))

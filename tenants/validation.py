@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date
 from functools import lru_cache
 
 from core.errors import ValidationFailed
@@ -66,17 +65,3 @@ def validate_name(name: object) -> str:
 def schema_name_for(slug: str) -> str:
     """PostgreSQL schema of a tenant: the slug with hyphens as underscores."""
     return slug.replace("-", "_")
-
-
-def parse_date(value: object, attr: str) -> date | None:
-    """An optional YYYY-MM-DD (a date passes through); anything else is a 400 naming ``attr``."""
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationFailed("A date as YYYY-MM-DD.", code="invalid_date", attr=attr)

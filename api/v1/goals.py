@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from api.actors import actor_of
 from api.pagination import PagePagination
 from api.permissions import ADMIN_OR_INTEGRATION, any_rep_or_key_roles
+from api.v1.filters import IntegerFilter
 from api.v1.serializers import body_object
 from gamification.models import Goal
 from gamification.services.goals import (
@@ -90,7 +91,7 @@ def goal_body(view: GoalView) -> dict[str, Any]:
 
 class GoalFilter(django_filters.FilterSet):
     rep = django_filters.CharFilter(field_name="rep__external_id", help_text="Goals of this rep.")
-    team = django_filters.NumberFilter(field_name="team_id", help_text="Goals of this team.")
+    team = IntegerFilter(field_name="team_id", help_text="Goals of this team (its id).")
     status = django_filters.ChoiceFilter(choices=Goal.Status.choices)
 
     class Meta:

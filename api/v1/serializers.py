@@ -10,8 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from core.clock import parse_date
 from core.errors import ValidationFailed
-from tenants.validation import parse_date
 
 __all__ = [
     "ExternalIdField",

@@ -198,6 +198,7 @@ SSI_WEBHOOK_MAX_TRIES = env.int("SSI_WEBHOOK_MAX_TRIES", default=8)
 SSI_WEBHOOK_BACKOFF_SECONDS = env.float("SSI_WEBHOOK_BACKOFF_SECONDS", default=10.0)
 SSI_WEBHOOK_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 SSI_WEBHOOK_ALLOW_PRIVATE = env.bool("SSI_WEBHOOK_ALLOW_PRIVATE", default=False)
+SSI_WEBHOOK_DNS_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_DNS_TIMEOUT_SECONDS", default=2.0)
 # Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
 SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from access.actor import Actor
 from access.audit import audit_record
-from core.clock import local_today
+from core.clock import local_today, parse_date
 from core.db import binary_cursor
 from core.errors import ValidationFailed
 from gamification.models import Goal
@@ -30,7 +30,6 @@ from gamification.services.metrics import metrics_load
 from gamification.services.outbox import events_emit
 from scoring.models import Rep, Team
 from tenants.models import Tenant
-from tenants.validation import parse_date
 
 FIELDS = ("title", "rep", "team", "metric", "target", "start_date", "end_date", "aggregate")
 

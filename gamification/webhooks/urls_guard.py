@@ -13,16 +13,28 @@ between the check and the connection.
 
 ``SSI_WEBHOOK_ALLOW_PRIVATE`` turns the address check off (tests, development
 against a receiver on localhost); the scheme check stays.
+
+A refused URL is told apart from an allowed one and nothing more: what the host
+resolves to, or that it does not resolve, would map our internal DNS for whoever
+asks; the reason is logged for the operator instead. The lookup is bounded by
+``SSI_WEBHOOK_DNS_TIMEOUT_SECONDS``: a slow resolver must not hold a request.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as LookupTimedOut
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from core.errors import ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 SCHEMES = {"http": 80, "https": 443}
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -30,12 +42,18 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
+NOT_ALLOWED = "This URL is not allowed: webhooks are sent to http(s) URLs on public addresses."
+# Lookups run here, bounded in time; a lookup that hangs keeps its thread until the resolver
+# gives up, and the few threads bound how many can hang at once.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
 class UrlNotAllowed(ValidationFailed):
     """A URL we will not call: 400 ``url_not_allowed`` on ``url``."""
 
     code = "url_not_allowed"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str = NOT_ALLOWED) -> None:
         super().__init__(detail, attr="url")
 
 
@@ -79,6 +97,8 @@ def url_parse(url: str) -> Target:
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise UrlNotAllowed(f"Only http and https URLs are allowed, not {scheme or 'none'!r}.")
+    if port == 0:
+        raise ValidationFailed("Port 0 is not a port a request can go to.", code="invalid", attr="url")
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise ValidationFailed("The URL has no host.", code="invalid", attr="url")
@@ -94,6 +114,22 @@ def url_parse(url: str) -> Target:
     return Target(scheme=scheme, host=host, port=port or SCHEMES[scheme], path=path, addresses=())
 
 
+def _lookup(host: str, port: int) -> list[IPAddress]:
+    """The addresses ``host`` resolves to, in resolver order; a name that does not resolve in
+    ``SSI_WEBHOOK_DNS_TIMEOUT_SECONDS`` is refused."""
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = lookup.result(timeout=float(settings.SSI_WEBHOOK_DNS_TIMEOUT_SECONDS))
+    except LookupTimedOut as exc:
+        logger.info("webhook URL refused: the lookup of %s timed out", host)
+        raise UrlNotAllowed() from exc
+    except (OSError, UnicodeError) as exc:
+        logger.info("webhook URL refused: %s does not resolve (%s)", host, exc)
+        raise UrlNotAllowed() from exc
+    # The scope of a link-local IPv6 address ("fe80::1%eth0") is cut off before parsing.
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
+
+
 def url_resolve(url: str, *, allow_private: bool) -> Target:
     """Parse ``url`` and resolve its host; refuse it if any address is not public.
 
@@ -105,21 +141,12 @@ def url_resolve(url: str, *, allow_private: bool) -> Target:
         literal: IPAddress | None = ipaddress.ip_address(target.host)
     except ValueError:
         literal = None
-    if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise UrlNotAllowed(f"The host {target.host!r} does not resolve.") from exc
-        # The scope of a link-local IPv6 address ("fe80::1%eth0") is cut off before parsing.
-        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
+    addresses = [literal] if literal is not None else _lookup(target.host, target.port)
     if not allow_private:
         for ip in addresses:
             if address_refused(ip):
-                raise UrlNotAllowed(
-                    f"The host {target.host!r} resolves to {ip}, which is not a public address."
-                )
+                logger.info("webhook URL refused: %s resolves to %s, not a public address", target.host, ip)
+                raise UrlNotAllowed()
     return Target(
         scheme=target.scheme,
         host=target.host,
