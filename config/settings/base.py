@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "api.middleware.RequestContextMiddleware",
     # Static files (Swagger UI assets) are answered before tenant routing: no database query.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before routing: a request over its address's limit costs no query.
+    "api.anonymous_limit.AnonymousRateLimitMiddleware",
     "api.tenant_routing.TenantRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
@@ -134,7 +136,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
+        },
+        # Counts that belong to no tenant (api.anonymous_limit): keys without a schema.
+        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
     }
 else:
     CACHES = {
@@ -142,7 +146,8 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
+        },
+        "limits": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "limits"},
     }
 
 # --- Celery -----------------------------------------------------------------
@@ -226,6 +231,8 @@ SSI_MAX_BODY_BYTES = env.int("SSI_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SSI_MAX_BODY_BYTES
 # Requests per minute per key (platform key, API key or rep token); 0 turns the limit off.
 SSI_RATE_LIMIT_PER_MINUTE = env.int("SSI_RATE_LIMIT_PER_MINUTE", default=6000)
+SSI_ANON_RATE_LIMIT_PER_MINUTE = env.int("SSI_ANON_RATE_LIMIT_PER_MINUTE", default=120)
+SSI_NUM_PROXIES = env.int("SSI_NUM_PROXIES", default=0)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,3 +12,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # type: ignore[index]  # noqa: F405
 # The tests' webhook receivers listen on 127.0.0.1; the SSRF tests turn this off again.
 SSI_WEBHOOK_ALLOW_PRIVATE = env.bool("SSI_WEBHOOK_ALLOW_PRIVATE", default=True)
+# Every test client comes from 127.0.0.1 and many check 401s and 403s on purpose; the tests of
+# the per-address limit turn it on.
+SSI_ANON_RATE_LIMIT_PER_MINUTE = env.int("SSI_ANON_RATE_LIMIT_PER_MINUTE", default=0)

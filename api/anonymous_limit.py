@@ -1,0 +1,94 @@
+"""A per-address limit for requests without a valid key: anonymous ones, and every answer 401 or 403.
+
+The per-key limit (``api.throttling``) cannot count what has no key, so without this an
+address could ask for the OpenAPI document, or try tokens, as fast as the workers answer.
+Each address may make ``SSI_ANON_RATE_LIMIT_PER_MINUTE`` such requests a clock minute; past
+that every request from it, keyed or not, is a ``429 throttled`` with ``Retry-After`` until
+the minute ends. The count lives in the ``limits`` cache (Redis with ``REDIS_URL``: shared by
+every process; else each process counts on its own).
+
+A keyed request costs no cache round trip: the address is looked up in this process's
+memory of addresses over their limit, which fills when a count goes over. Only anonymous
+requests read the shared count first. Health probes are not counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+
+from api.errors import error_response
+
+WINDOW_SECONDS = 60
+NOT_COUNTED = frozenset({"/healthz", "/readyz"})
+# Addresses over their limit, as this process saw them: address -> the end of their window.
+_blocked: dict[str, float] = {}
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind ``SSI_NUM_PROXIES`` proxies the address
+    the outermost of them saw (counted from the right of ``X-Forwarded-For``, which a client
+    can prepend to but not append to)."""
+    proxies = int(settings.SSI_NUM_PROXIES)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies][:64]
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+
+
+class AnonymousRateLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(settings.SSI_ANON_RATE_LIMIT_PER_MINUTE)
+        if limit <= 0 or request.path in NOT_COUNTED:
+            return self.get_response(request)
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        address = client_address(request)
+        keyed = "HTTP_AUTHORIZATION" in request.META
+        if _blocked.get(address, 0.0) > now or (not keyed and _count(address, window) >= limit):
+            return _throttled((window + 1) * WINDOW_SECONDS - now)
+        response = self.get_response(request)
+        counted = not keyed or response.status_code in (401, 403)
+        if counted and _count_one(address, window) >= limit:
+            _forget_expired(now)
+            _blocked[address] = (window + 1) * WINDOW_SECONDS
+        return response
+
+
+def _key(address: str, window: int) -> str:
+    return f"anon-limit:{address}:{window}"
+
+
+def _count(address: str, window: int) -> int:
+    return int(caches["limits"].get(_key(address, window), 0))
+
+
+def _count_one(address: str, window: int) -> int:
+    cache, key = caches["limits"], _key(address, window)
+    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # evicted between add and incr: this one is the first
+        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        return 1
+
+
+def _forget_expired(now: float) -> None:
+    for address in [a for a, until in _blocked.items() if until <= now]:
+        del _blocked[address]
+
+
+def _throttled(wait: float) -> HttpResponse:
+    response = error_response(
+        429, "throttled", "Too many requests without a valid key from this address; retry later.", None
+    )
+    response["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
