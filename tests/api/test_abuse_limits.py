@@ -22,7 +22,7 @@ from gamification.webhooks.services import delivery_run, outbox_dispatch
 from scoring.models import Activity, Rep
 from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
 from tests.factories import in_tenant
-from tests.gamification import running_receiver
+from tests.support.webhooks import running_receiver
 
 TENANT = "/api/v1/platform/tenants/acme"
 

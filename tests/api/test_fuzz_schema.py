@@ -42,8 +42,8 @@ from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.api.objects import Objects, make_objects, schema_document
 from tests.conftest import PLATFORM_HOST, ApiClient, World
+from tests.support.schema_objects import Objects, make_objects, schema_document
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 

@@ -20,7 +20,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import PLATFORM_HOST, TenantKeys, World
-from tests.faults import Answer, AppServer, TcpProxy, app_server, database_proxy
+from tests.support.faults import Answer, AppServer, TcpProxy, app_server, database_proxy
 
 pytestmark = pytest.mark.worker  # starts processes
 

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from scoring.models import Job
 from scoring.services.jobs import MAX_ATTEMPTS, STALE_AFTER, job_claim, jobs_sweep
 from tenants.models import Tenant
-from tests.worker import broker_for_this_process
+from tests.support.worker import broker_for_this_process
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery
 from gamification.webhooks.services import deliveries_enqueue
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys, _make_tenant
-from tests.gamification import Receiver, running_receiver
-from tests.worker import celery_worker, wait_for
+from tests.support.webhooks import Receiver, running_receiver
+from tests.support.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 

@@ -19,7 +19,7 @@ from gamification.webhooks.secrets import SEALED_PREFIX, secret_open, secret_sea
 from gamification.webhooks.services import delivery_run, outbox_dispatch
 from tests.conftest import ApiClient
 from tests.factories import in_tenant
-from tests.gamification import Receiver, running_receiver, signed_with
+from tests.support.webhooks import Receiver, running_receiver, signed_with
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()

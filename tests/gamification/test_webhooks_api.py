@@ -12,7 +12,7 @@ from gamification.services.outbox import event_emit
 from gamification.webhooks.services import delivery_run, outbox_dispatch
 from tests.conftest import ApiClient, World, assert_error
 from tests.factories import in_tenant
-from tests.gamification import running_receiver
+from tests.support.webhooks import running_receiver
 
 PUBLIC_URL = "http://93.184.215.14/hooks"  # a literal public address: no DNS needed
 URL = PUBLIC_URL

@@ -25,8 +25,8 @@ from gamification.webhooks.services import delivery_run, outbox_dispatch
 from gamification.webhooks.tasks import sweep_outbox
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys
-from tests.gamification import Receiver, running_receiver, signed_with
-from tests.worker import celery_worker, wait_for
+from tests.support.webhooks import Receiver, running_receiver, signed_with
+from tests.support.worker import celery_worker, wait_for
 
 
 @pytest.fixture

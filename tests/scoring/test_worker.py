@@ -18,7 +18,7 @@ from scoring.services.jobs import job_create
 from scoring.tasks import dispatch_nightly, run_job
 from tenants.models import Tenant
 from tests.conftest import ApiClient, TenantKeys
-from tests.worker import celery_worker, wait_for
+from tests.support.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from django.db import connection
 
-from tests.server import free_port, gunicorn_server
+from tests.support.server import free_port, gunicorn_server
 
 
 class TcpProxy:

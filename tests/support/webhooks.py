@@ -1,4 +1,4 @@
-"""Tests of gamification. ``Receiver``: a real HTTP server for webhook tests.
+"""``Receiver``: a real HTTP server for webhook tests.
 
 It listens on 127.0.0.1 on a random port, in a thread, records every request
 (path, headers, exact body bytes) and answers as told: ``fail_next`` 500s
