@@ -20,8 +20,8 @@ from gamification.services.outbox import event_emit
 from gamification.webhooks import urls_guard
 from gamification.webhooks.services import delivery_run, outbox_dispatch
 from scoring.models import Activity, Rep
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 from tests.support.webhooks import running_receiver
 
 TENANT = "/api/v1/platform/tenants/acme"

@@ -15,8 +15,8 @@ from access.models import AuditEntry
 from gamification.models import Badge
 from gamification.services.badges import badge_create
 from scoring.models import Rep
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 LOG = "/api/v1/audit-log"
 BADGE = {

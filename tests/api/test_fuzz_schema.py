@@ -42,8 +42,9 @@ from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.conftest import PLATFORM_HOST, ApiClient, World
+from tests.support.http import PLATFORM_HOST, ApiClient
 from tests.support.schema_objects import Objects, make_objects, schema_document
+from tests.support.tenants import World
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 

@@ -19,9 +19,9 @@ from core.clock import local_today
 from gamification.models import Badge, BadgeAward
 from scoring.models import ActivityDaily, Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient
+from tests.support.tenants import World, in_tenant
 
 ROUTING_AND_KEY = 2  # the tenant by host, the key
 

@@ -16,7 +16,8 @@ from gamification.models import Badge, BadgeAward, OutboxEvent
 from gamification.services.badges import badges_evaluate
 from scoring.models import Rep
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
 from tests.support.worker import celery_worker, wait_for
 
 

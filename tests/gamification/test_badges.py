@@ -22,9 +22,9 @@ from gamification.services.badges import badges_evaluate, period_key
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
 from scoring.models import Rep, ScoreSnapshot
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 BADGES = "/api/v1/badges"
 AWARDS = "/api/v1/awards"

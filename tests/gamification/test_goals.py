@@ -19,9 +19,9 @@ from gamification.models import Goal, OutboxEvent
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
 from gamification.services.goals import goals_evaluate
 from scoring.models import Rep, ScoreSnapshot
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 GOALS = "/api/v1/goals"
 TZ = "Europe/Berlin"

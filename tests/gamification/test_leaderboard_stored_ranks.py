@@ -22,9 +22,9 @@ from django.test.utils import CaptureQueriesContext
 from gamification.leaderboards import LeaderboardRow, leaderboard_get
 from scoring.models import ActivityDaily, Rep, ScoredDay, ScoreSnapshot
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 11)
 # people_search events on D per rep: equal counts give equal scores (ties).

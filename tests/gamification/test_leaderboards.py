@@ -25,9 +25,9 @@ from django.test.utils import CaptureQueriesContext
 from core.clock import local_today
 from gamification.models import XpDaily
 from scoring.models import ActivityDaily, Rep, ScoredDay, ScoreSnapshot
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 11)
 

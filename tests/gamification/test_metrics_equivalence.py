@@ -28,8 +28,8 @@ from scoring.services.ingest import activities_ingest
 from scoring.services.recompute import scores_compute_day
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.tenants import in_tenant
 
 TYPES = sorted(EVENT_TYPES)
 DAY = date(2026, 6, 30)  # a Tuesday

@@ -17,9 +17,9 @@ from core.clock import local_today
 from gamification.models import Badge, BadgeAward
 from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CARD_FIELDS = {

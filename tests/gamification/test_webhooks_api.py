@@ -10,8 +10,8 @@ from django.test import override_settings
 from gamification.models import WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import event_emit
 from gamification.webhooks.services import delivery_run, outbox_dispatch
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 from tests.support.webhooks import running_receiver
 
 PUBLIC_URL = "http://93.184.215.14/hooks"  # a literal public address: no DNS needed

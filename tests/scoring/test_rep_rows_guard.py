@@ -22,7 +22,8 @@ from scoring.models import Rep
 from scoring.services.ingest import activities_ingest
 from scoring.services.people import REP_ROWS_TABLES, rep_delete
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
 
 
 def events(prefix: str, rep: str, n: int) -> list[dict[str, Any]]:

@@ -19,8 +19,8 @@ from gamification.models import WebhookDelivery
 from gamification.services.outbox import event_emit
 from gamification.webhooks.services import outbox_dispatch
 from scoring.services.jobs import job_create
-from tests.conftest import ApiClient, TenantKeys
-from tests.factories import in_tenant
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys, in_tenant
 
 
 @cache

@@ -52,8 +52,9 @@ from gamification.models import PendingEvaluation, WebhookDelivery
 from scoring.models import Activity, ActivityDaily, Job, ScoreSnapshot
 from scoring.tasks import dispatch_nightly
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys, World, committed_tenant_made
+from tests.support.http import ApiClient
 from tests.support.server import free_port, server_env
+from tests.support.tenants import TenantKeys, World, committed_tenant_made
 from tests.support.webhooks import Receiver, running_receiver, signed_with
 from tests.support.worker import BASE_DIR, celery_worker, wait_for
 

@@ -15,8 +15,8 @@ from django.db import connection
 from core.clock import local_yesterday
 from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient
-from tests.factories import in_tenant
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
 
 
 def prepared() -> set[str]:
