@@ -15,7 +15,7 @@ several times faster than HTTP to a server thread. The HTTP layer it skips
 (gunicorn) is not ours.
 
 Positive examples reach real objects: their path parameters are replaced by
-those of one object of every kind (``tests.api.objects``); negative ones keep
+those of one object of every kind (``tests.support.schema_objects``); negative ones keep
 what was generated. ``FUZZ_EXAMPLES`` (default 10) sets the examples per
 operation; the run is derandomized (same cases every run) so CI is
 deterministic. ``make soak`` runs it with more.

@@ -3,7 +3,7 @@
 A real recompute (``scores_compute_day``) scores acme's reps from their daily rollup and
 stores each snapshot's ``tenant_rank``; the board then pages the snapshots by that rank
 instead of ranking in SQL. Every answer here is compared with the board ranked in SQL (the
-path every other board takes, covered by test_leaderboards.py), and the stored ranks must
+path every other board takes, covered by tests/api/test_leaderboards.py), and the stored ranks must
 stop serving as soon as they are no longer the board's: a rep deactivated or deleted since.
 
 The reps (acme): twelve, in two teams, with people_search counts chosen so that several

@@ -1,7 +1,7 @@
 """One object of every kind in a tenant, and the path parameters that reach them.
 
-Used by the schema fuzz (``test_fuzz_schema.py``) and the isolation proof
-(``test_isolation_every_operation.py``): an operation of the schema is called
+Used by the schema fuzz (``tests/api/test_fuzz_schema.py``) and the isolation proof
+(``tests/api/test_isolation_every_operation.py``): an operation of the schema is called
 with the path parameters of real objects, not only with ids that do not exist.
 Call inside a test (the objects are rolled back with its transaction).
 """

@@ -1,5 +1,6 @@
 """The rules that bring a recompute job back after its worker died (the processes are in
-test_worker_killed.py): who may claim a running job, what the sweep re-enqueues, when to give up."""
+tests/faults/test_worker_killed.py): who may claim a running job, what the sweep re-enqueues,
+when to give up."""
 
 from __future__ import annotations
 
