@@ -5,65 +5,25 @@ session fixture below migrates the template schema and creates two tenants
 (``acme``, ``globex``) with a key of every role, committed once. Each test
 then runs inside a transaction that is rolled back, so tenants and keys are
 shared while the rows a test writes disappear after it.
+
+The fixtures are here; the plain helpers they use (``ApiClient``, ``TenantKeys``,
+``make_tenant``...) are in ``tests/support/`` (``http.py``, ``tenants.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
-from django_tenants.utils import tenant_context
 
-from access.actor import SYSTEM
-from access.keys import api_key_create
 from core.db import connection
-from provisioning.tenants import tenant_create
 from tenants.models import Tenant
 from tenants.schema_clone import template_ensure, template_forget
-from tenants.services import platform_key_create, tenant_domain_for
-
-PLATFORM_HOST = "localhost"
-
-
-@dataclass(frozen=True)
-class TenantKeys:
-    slug: str
-    host: str
-    admin: str
-    integration: str
-    read: str
-
-    @property
-    def schema(self) -> str:
-        """The tenant's schema name (its slug, hyphens as underscores)."""
-        return self.slug.replace("-", "_")
-
-
-@dataclass(frozen=True)
-class World:
-    platform_key: str
-    acme: TenantKeys
-    globex: TenantKeys
-
-
-def _make_tenant(slug: str, name: str, tz: str) -> TenantKeys:
-    created = tenant_create(slug=slug, name=name, timezone_name=tz)
-    with tenant_context(created.tenant):
-        integration = api_key_create(name="integration", role="integration", actor=SYSTEM).token
-        read = api_key_create(name="read", role="read", actor=SYSTEM).token
-    return TenantKeys(
-        slug=slug,
-        host=tenant_domain_for(slug),
-        admin=created.admin_key,
-        integration=integration,
-        read=read,
-    )
+from tenants.services import platform_key_create
+from tests.support.http import PLATFORM_HOST, ApiClient
+from tests.support.tenants import TenantKeys, World, committed_tenant_made, make_tenant
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +63,8 @@ def world(django_db_setup: None, django_db_blocker: Any) -> World:
         template_ensure()
         world = World(
             platform_key=platform_key_create(name="tests").token,
-            acme=_make_tenant("acme", "Acme Inc", "Europe/Berlin"),
-            globex=_make_tenant("globex", "Globex Corp", "America/New_York"),
+            acme=make_tenant("acme", "Acme Inc", "Europe/Berlin"),
+            globex=make_tenant("globex", "Globex Corp", "America/New_York"),
         )
         connection.set_schema_to_public()
         return world
@@ -115,56 +75,6 @@ def _public_schema_after_each_test() -> Iterator[None]:
     # django-tenants issue 1142: a request leaves the connection on its tenant.
     yield
     connection.set_schema_to_public()
-
-
-class ApiClient:
-    """JSON over real HTTP handling (Django's test client), on one host with one token."""
-
-    def __init__(self, host: str, token: str | None = None, headers: dict[str, str] | None = None) -> None:
-        self.client = Client()
-        self.host = host
-        self.token = token
-        self.headers = headers or {}
-
-    def _extra(self, headers: dict[str, str] | None) -> dict[str, Any]:
-        extra: dict[str, Any] = {"HTTP_HOST": self.host}
-        if self.token:
-            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
-        for name, value in {**self.headers, **(headers or {})}.items():
-            extra["HTTP_" + name.upper().replace("-", "_")] = value
-        return extra
-
-    def get(
-        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> Any:
-        return self.client.get(path, params or {}, **self._extra(headers))
-
-    def _send(self, method: str, path: str, body: Any, headers: dict[str, str] | None, raw: bool) -> Any:
-        data = body if raw else json.dumps(body)
-        content_type = (
-            (headers or {}).pop("Content-Type", "application/json") if headers else "application/json"
-        )
-        return getattr(self.client, method)(
-            path, data=data, content_type=content_type, **self._extra(headers)
-        )
-
-    def post(
-        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
-    ) -> Any:
-        return self._send("post", path, {} if body is None else body, headers, raw)
-
-    def put(
-        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
-    ) -> Any:
-        return self._send("put", path, {} if body is None else body, headers, raw)
-
-    def patch(
-        self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
-    ) -> Any:
-        return self._send("patch", path, {} if body is None else body, headers, raw)
-
-    def delete(self, path: str, headers: dict[str, str] | None = None) -> Any:
-        return self.client.delete(path, **self._extra(headers))
 
 
 @pytest.fixture
@@ -189,24 +99,6 @@ def acme_tenant(world: World, db: None) -> Tenant:
     return Tenant.objects.get(slug="acme")
 
 
-def assert_error(
-    response: Any, status: int, code: str | None = None, attr: str | None = None
-) -> dict[str, Any]:
-    """The response is the documented error shape with this status (and code/attr)."""
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"type", "errors"}, body
-    assert body["errors"], body
-    for item in body["errors"]:
-        assert set(item) == {"code", "detail", "attr"}, item
-    if code is not None:
-        assert code in [e["code"] for e in body["errors"]], body
-    if attr is not None:
-        assert attr in [e["attr"] for e in body["errors"]], body
-    return body
-
-
 @pytest.fixture
 def committed_tenant(
     world: World, django_db_blocker: Any, request: pytest.FixtureRequest
@@ -222,22 +114,3 @@ def committed_tenant(
         "c-" + name[:30].strip("-") + f"-{id(request) % 10000}", django_db_blocker
     ) as keys:
         yield keys
-
-
-@contextmanager
-def committed_tenant_made(
-    slug: str, django_db_blocker: Any, *, name: str = "Committed", tz: str = "Europe/Berlin"
-) -> Iterator[TenantKeys]:
-    """A tenant created and committed now, dropped when the block ends."""
-    from tenants.services import tenant_delete
-
-    with django_db_blocker.unblock():
-        keys = _make_tenant(slug, name, tz)
-        connection.set_schema_to_public()
-        try:
-            yield keys
-        finally:
-            connection.set_schema_to_public()
-            tenant = Tenant.objects.filter(slug=slug).first()
-            if tenant is not None:
-                tenant_delete(tenant=tenant)

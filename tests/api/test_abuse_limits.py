@@ -19,10 +19,11 @@ from gamification.models import WebhookDelivery
 from gamification.services.outbox import event_emit
 from gamification.webhooks import urls_guard
 from gamification.webhooks.services import delivery_run, outbox_dispatch
-from scoring.models import Activity, Rep
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
-from tests.gamification import running_receiver
+from scoring.models import Activity
+from tests.factories.scoring import RepFactory
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
+from tests.support.webhooks import running_receiver
 
 TENANT = "/api/v1/platform/tenants/acme"
 
@@ -250,7 +251,7 @@ def test_no_token_or_secret_ever_reaches_the_logs(
 
     # Rep tokens.
     with in_tenant("acme"):
-        Rep.objects.create(external_id="ann", name="Ann")
+        RepFactory.create(external_id="ann", name="Ann")
     rep_token = acme.post("/api/v1/rep-tokens", {"rep": "ann"}).json()["token"]
     secrets.append(rep_token)
     assert ApiClient(world.acme.host, rep_token).get("/api/v1/reps/ann").status_code == 200
@@ -301,7 +302,7 @@ def test_every_token_check_uses_a_constant_time_comparison(
     world: World, acme: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with in_tenant("acme"):
-        Rep.objects.create(external_id="ann", name="Ann")
+        RepFactory.create(external_id="ann", name="Ann")
     rep_token = acme.post("/api/v1/rep-tokens", {"rep": "ann"}).json()["token"]
     calls: list[tuple[str, str]] = []
     real = hmac.compare_digest

@@ -11,7 +11,8 @@ from django.core.cache import caches
 from django.test import Client, override_settings
 
 from api import anonymous_limit
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World
 
 LIMIT = 5
 

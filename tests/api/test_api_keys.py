@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiClient, World, assert_error
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World
 
 
 def create_key(client: ApiClient, name: str = "ci", role: str = "integration") -> dict[str, Any]:

@@ -14,9 +14,10 @@ from access.audit import REDACTED, audit_record, redact
 from access.models import AuditEntry
 from gamification.models import Badge
 from gamification.services.badges import badge_create
-from scoring.models import Rep
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
+from tests.factories.access import AuditEntryFactory
+from tests.factories.scoring import RepFactory
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 LOG = "/api/v1/audit-log"
 BADGE = {
@@ -137,7 +138,7 @@ def test_goal_changes_are_recorded_with_the_integration_key_that_made_them(
     world: World, acme: ApiClient
 ) -> None:
     with in_tenant("acme"):
-        Rep.objects.create(external_id="ann", name="Ann")
+        RepFactory.create(external_id="ann", name="Ann")
     integration = ApiClient(world.acme.host, world.acme.integration)
     goal = {"title": "Post more", "rep": "ann", "metric": "events.post_published", "target": 5,
             "start_date": "2026-01-01", "end_date": "2026-12-31"}  # fmt: skip
@@ -199,7 +200,7 @@ def test_minting_a_rep_token_is_not_recorded(world: World, acme: ApiClient) -> N
     # Rep tokens are read-only, live at most a day and are minted on every app session:
     # the token row itself keeps which key minted it (created_by_key_id).
     with in_tenant("acme"):
-        Rep.objects.create(external_id="ann", name="Ann")
+        RepFactory.create(external_id="ann", name="Ann")
     mark = last_id()
     integration = ApiClient(world.acme.host, world.acme.integration)
     assert integration.post("/api/v1/rep-tokens", {"rep": "ann"}).status_code == 201
@@ -303,7 +304,7 @@ def test_read_and_integration_keys_get_403(world: World, db: None, role: str) ->
 
 def test_a_rep_token_gets_403(world: World, acme: ApiClient) -> None:
     with in_tenant("acme"):
-        Rep.objects.create(external_id="ann", name="Ann")
+        RepFactory.create(external_id="ann", name="Ann")
     token = acme.post("/api/v1/rep-tokens", {"rep": "ann"}).json()["token"]
     assert_error(ApiClient(world.acme.host, token).get(LOG), 403)
 
@@ -341,9 +342,8 @@ def make_entries(n: int, **fields: Any) -> None:
     with in_tenant("acme"):
         AuditEntry.objects.bulk_create(
             [
-                AuditEntry(
+                AuditEntryFactory.build(
                     at=fields.get("at", now),
-                    actor_kind="system",
                     action=fields.get("action", "update"),
                     target_type=fields.get("target_type", "badge"),
                     target_id=f"b-{i}",

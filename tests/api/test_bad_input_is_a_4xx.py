@@ -7,7 +7,7 @@ import pytest
 
 from core.clock import EARLIEST_DAY, LATEST_DAY, parse_date
 from core.errors import ValidationFailed
-from tests.conftest import ApiClient, assert_error
+from tests.support.http import ApiClient, assert_error
 
 
 @pytest.mark.parametrize(

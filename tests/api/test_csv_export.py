@@ -15,9 +15,9 @@ import pytest
 
 from api.csv_export import csv_cell
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
 
 D = date(2026, 3, 10)
 FORMULAS = ["=1+2", "=cmd|'-c'!A0", "@SUM(1)", "+1+1", "-1+1", "\t=1", "\r=1"]

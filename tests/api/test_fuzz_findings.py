@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 
 def test_a_criteria_op_that_is_not_a_string_is_a_400_not_a_500(acme: ApiClient) -> None:

@@ -15,7 +15,7 @@ several times faster than HTTP to a server thread. The HTTP layer it skips
 (gunicorn) is not ours.
 
 Positive examples reach real objects: their path parameters are replaced by
-those of one object of every kind (``tests.api.objects``); negative ones keep
+those of one object of every kind (``tests.support.schema_objects``); negative ones keep
 what was generated. ``FUZZ_EXAMPLES`` (default 10) sets the examples per
 operation; the run is derandomized (same cases every run) so CI is
 deterministic. ``make soak`` runs it with more.
@@ -42,8 +42,9 @@ from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.api.objects import Objects, make_objects, schema_document
-from tests.conftest import PLATFORM_HOST, ApiClient, World
+from tests.support.http import PLATFORM_HOST, ApiClient
+from tests.support.schema_objects import Objects, make_objects, schema_document
+from tests.support.tenants import World
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 

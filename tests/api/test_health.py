@@ -10,7 +10,8 @@ from celery import Celery
 from django.test import Client
 
 from api.v1 import health
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World
 
 HOSTS = [PLATFORM_HOST, "127.0.0.1", "acme.localhost", "globex.localhost"]
 # Port 1 on loopback: nothing listens there, the connection is refused at once.

@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from tests.api.objects import Objects, make_objects, schema_operations
-from tests.conftest import ApiClient, World
-from tests.gamification.test_rep_tokens import mint
+from tests.support.http import ApiClient
+from tests.support.rep_tokens import mint
+from tests.support.schema_objects import Objects, make_objects, schema_operations
+from tests.support.tenants import World
 
 TENANT_OPERATIONS = [
     (method, path)

@@ -8,7 +8,8 @@ import logging
 import pytest
 from django.test import Client
 
-from tests.conftest import ApiClient, World, assert_error
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World
 
 
 @pytest.mark.parametrize(

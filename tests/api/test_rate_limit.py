@@ -6,7 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from tests.conftest import ApiClient, World, assert_error
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World
 
 
 @pytest.fixture(autouse=True)

@@ -10,27 +10,20 @@ these grows with the number of reps, days or badges.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from core.clock import local_today
-from gamification.models import Badge, BadgeAward
-from scoring.models import ActivityDaily, Rep
+from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World
-from tests.factories import in_tenant
-from tests.factories.scoring import RepFactory, TeamFactory
+from tests.factories.gamification import BadgeAwardFactory, BadgeFactory
+from tests.factories.scoring import ActivityDailyFactory, RepFactory, TeamFactory
+from tests.support.http import ApiClient
+from tests.support.tenants import World, in_tenant
 
 ROUTING_AND_KEY = 2  # the tenant by host, the key
-
-
-def active(rep: Rep, day: Any, n: int = 2) -> None:
-    ActivityDaily.objects.create(
-        rep=rep, type="post_published", day=day, n=n, total=float(n),
-        last_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC), last_id=1, last_value=1.0,
-    )  # fmt: skip
 
 
 def populate(reps: int, days: int) -> None:
@@ -39,14 +32,16 @@ def populate(reps: int, days: int) -> None:
     with in_tenant("acme") as tenant:
         today = local_today(tenant.timezone)
         teams = [TeamFactory.create(), TeamFactory.create()]
-        badge = Badge.objects.create(slug="weekly-q", name="W", criteria={}, repeat="weekly")
+        badge = BadgeFactory.create(slug="weekly-q", name="W", criteria={}, repeat="weekly")
         start = Rep.objects.count()
         for i in range(start, start + reps):
             rep = RepFactory.create(external_id=f"q{i}", team=teams[i % 2])
             for d in range(1, days + 1):
-                active(rep, today - timedelta(days=d), n=1 + (i + d) % 4)
+                ActivityDailyFactory.create(
+                    rep=rep, type="post_published", day=today - timedelta(days=d), n=1 + (i + d) % 4
+                )
             for w in range(i % 3 + 1):
-                BadgeAward.objects.create(rep=rep, badge=badge, period=f"2026-W{w + 1:02d}")
+                BadgeAwardFactory.create(rep=rep, badge=badge, period=f"2026-W{w + 1:02d}")
         for d in (2, 1):
             scores_compute_day(tenant=tenant, day=today - timedelta(days=d))
 

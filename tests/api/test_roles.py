@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import PLATFORM_HOST, ApiClient, World
+from tests.support.http import PLATFORM_HOST, ApiClient
+from tests.support.tenants import World
 
 # Every path of docs/api.md#endpoints. New endpoints join this list.
 CONTRACT_PATHS = [

@@ -33,9 +33,9 @@ from django.utils import timezone
 
 from scoring.models import ScoredDay, ScoreSnapshot
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 10)
 PILLARS = ("brand", "find", "engage", "relationships")

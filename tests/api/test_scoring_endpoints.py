@@ -14,9 +14,9 @@ import pytest
 from django.test import Client
 
 from scoring.models import ScoreSnapshot
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 CONFIG = "/api/v1/scoring-config"
 SETTINGS = "/api/v1/settings"

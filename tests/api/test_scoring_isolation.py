@@ -12,9 +12,9 @@ import pytest
 
 from scoring.models import IdempotencyRecord, Job, ScoredDay, ScoreSnapshot
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 10)
 DAY = D.isoformat()

@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from api.middleware import CSP_API, CSP_DOCS
-from tests.conftest import PLATFORM_HOST, ApiClient, World
+from tests.support.http import PLATFORM_HOST, ApiClient
+from tests.support.tenants import World
 
 COMMON = {
     "X-Content-Type-Options": "nosniff",

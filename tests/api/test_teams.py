@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from scoring.models import Rep, Team
-from tests.conftest import ApiClient, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import in_tenant
 
 
 def test_create_team_answers_201_with_the_created_team(acme: ApiClient) -> None:

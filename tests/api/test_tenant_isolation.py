@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 # (method, path, body): every endpoint of a tenant host.
 ENDPOINTS: list[tuple[str, str, Any]] = [

@@ -19,11 +19,12 @@ from config.celery import app
 from gamification.models import BadgeAward, OutboxEvent, PendingEvaluation, WebhookDelivery
 from scoring.models import Job, Rep
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
-from tests.faults import TcpProxy
-from tests.gamification import Receiver, running_receiver
-from tests.server import free_port
-from tests.worker import _reset_pools, celery_worker, wait_for
+from tests.support.faults import TcpProxy
+from tests.support.http import ApiClient
+from tests.support.server import free_port
+from tests.support.tenants import TenantKeys
+from tests.support.webhooks import Receiver, running_receiver
+from tests.support.worker import _reset_pools, celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 

@@ -19,8 +19,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.conftest import PLATFORM_HOST, TenantKeys, World
-from tests.faults import Answer, AppServer, TcpProxy, app_server, database_proxy
+from tests.support.faults import Answer, AppServer, TcpProxy, app_server, database_proxy
+from tests.support.http import PLATFORM_HOST
+from tests.support.tenants import TenantKeys, World
 
 pytestmark = pytest.mark.worker  # starts processes
 

@@ -22,9 +22,11 @@ from django_tenants.utils import tenant_context
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery
 from gamification.webhooks.services import deliveries_enqueue
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys, _make_tenant
-from tests.gamification import Receiver, running_receiver
-from tests.worker import celery_worker, wait_for
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
+from tests.support.tenants import make_tenant as _make_tenant
+from tests.support.webhooks import Receiver, running_receiver
+from tests.support.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 

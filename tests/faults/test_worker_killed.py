@@ -31,8 +31,9 @@ from gamification.services.badges import badge_create
 from scoring.models import Job, Rep, ScoreSnapshot
 from scoring.services.jobs import job_create
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
-from tests.worker import celery_worker, wait_for
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
+from tests.support.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 

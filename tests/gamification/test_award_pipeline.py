@@ -16,8 +16,9 @@ from gamification.models import Badge, BadgeAward, OutboxEvent
 from gamification.services.badges import badges_evaluate
 from scoring.models import Rep
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
-from tests.worker import celery_worker, wait_for
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
+from tests.support.worker import celery_worker, wait_for
 
 
 def post(keys: TenantKeys, rep: str, event_id: str) -> None:

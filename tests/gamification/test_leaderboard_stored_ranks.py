@@ -3,7 +3,7 @@
 A real recompute (``scores_compute_day``) scores acme's reps from their daily rollup and
 stores each snapshot's ``tenant_rank``; the board then pages the snapshots by that rank
 instead of ranking in SQL. Every answer here is compared with the board ranked in SQL (the
-path every other board takes, covered by test_leaderboards.py), and the stored ranks must
+path every other board takes, covered by tests/api/test_leaderboards.py), and the stored ranks must
 stop serving as soon as they are no longer the board's: a rep deactivated or deleted since.
 
 The reps (acme): twelve, in two teams, with people_search counts chosen so that several
@@ -12,7 +12,7 @@ share an SSI (ties share a rank), and one inactive rep (never scored).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,23 +20,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from gamification.leaderboards import LeaderboardRow, leaderboard_get
-from scoring.models import ActivityDaily, Rep, ScoredDay, ScoreSnapshot
+from scoring.models import ScoredDay, ScoreSnapshot
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World
-from tests.factories import in_tenant
-from tests.factories.scoring import RepFactory, TeamFactory
+from tests.factories.scoring import (
+    ActivityDailyFactory,
+    RepFactory,
+    ScoredDayFactory,
+    ScoreSnapshotFactory,
+    TeamFactory,
+)
+from tests.support.http import ApiClient
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 11)
 # people_search events on D per rep: equal counts give equal scores (ties).
 SEARCHES = {"r01": 9, "r02": 7, "r03": 7, "r04": 7, "r05": 5, "r06": 4, "r07": 4, "r08": 3, "r09": 2,
             "r10": 1, "r11": 0, "r12": 0}  # fmt: skip
-
-
-def searches(rep: Rep, n: int) -> None:
-    ActivityDaily.objects.create(
-        rep=rep, type="people_search", day=D, n=n, total=float(n),
-        last_at=datetime(2026, 3, 11, 12, tzinfo=UTC), last_id=1, last_value=1.0,
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -51,9 +50,10 @@ def scored(acme: ApiClient) -> dict[str, Any]:
             rep = RepFactory.create(external_id=external_id, name=external_id.upper(), team=team)
             reps[external_id] = rep
             if n:
-                searches(rep, n)
+                ActivityDailyFactory.create(rep=rep, type="people_search", day=D, n=n)
         idle = RepFactory.create(external_id="r00", team=north, active=False)
-        searches(idle, 50)  # would be first if it were active
+        # Would be first if it were active:
+        ActivityDailyFactory.create(rep=idle, type="people_search", day=D, n=50)
         scores_compute_day(tenant=tenant, day=D)
         assert ScoredDay.objects.get(day=D).reps == len(SEARCHES)
     return {**reps, "north": north.pk, "south": south.pk}
@@ -218,11 +218,8 @@ def test_snapshots_that_disagree_with_their_scored_day_are_ranked_in_sql(acme: A
     with in_tenant("acme"):
         for external_id, ssi in (("x", 10.0), ("y", 30.0), ("z", 20.0)):
             rep = RepFactory.create(external_id=external_id)
-            ScoreSnapshot.objects.create(
-                rep=rep, day=D, ssi=ssi, brand=0, find=0, engage=0, relationships=0, config_version=1,
-                tenant_rank=1, tenant_of=1, tenant_top_percent=100,
-            )  # fmt: skip
-        ScoredDay.objects.create(day=D, config_version=1, reps=3)  # the right count, the wrong ranks
+            ScoreSnapshotFactory.create(rep=rep, day=D, ssi=ssi)
+        ScoredDayFactory.create(day=D, reps=3)  # the right count, the wrong ranks
     body, _ = get_board(acme)
     assert [(r["rank"], r["rep"], r["top_percent"]) for r in body["results"]] == [
         (1, "y", 34),

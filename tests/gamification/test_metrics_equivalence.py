@@ -29,8 +29,9 @@ from scoring.services.ingest import activities_ingest
 from scoring.services.recompute import scores_compute_day
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
-from tests.factories import in_tenant
+from tests.factories.gamification import GoalFactory
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.tenants import in_tenant
 
 TYPES = sorted(EVENT_TYPES)
 DAY = date(2026, 6, 30)  # a Tuesday
@@ -156,7 +157,7 @@ def test_metrics_in_bulk_equal_the_metrics_of_each_rep_on_random_data(
             scores_compute_day(tenant=acme, day=day)
             day_scored_evaluate(tenant=acme, day=day)
         ScoreSnapshot.objects.filter(rep=reps[2]).delete()
-        Goal.objects.create(
+        GoalFactory.create(
             title="g", rep=reps[3], metric="events.post_published", target=1, start_date=DAY, end_date=DAY,
             status="achieved",
         )  # fmt: skip

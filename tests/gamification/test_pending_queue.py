@@ -28,7 +28,7 @@ from gamification.services.pending import drain_in_progress, drain_key
 from scoring.models import Rep
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
-from tests.conftest import TenantKeys
+from tests.support.tenants import TenantKeys
 
 ORIGINAL_ENQUEUE_EVALUATION = xp.enqueue_evaluation
 

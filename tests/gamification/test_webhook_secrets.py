@@ -17,9 +17,9 @@ from gamification.models import WebhookAttempt, WebhookDelivery, WebhookSubscrip
 from gamification.services.outbox import event_emit
 from gamification.webhooks.secrets import SEALED_PREFIX, secret_open, secret_seal
 from gamification.webhooks.services import delivery_run, outbox_dispatch
-from tests.conftest import ApiClient
-from tests.factories import in_tenant
-from tests.gamification import Receiver, running_receiver, signed_with
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
+from tests.support.webhooks import Receiver, running_receiver, signed_with
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()

@@ -29,9 +29,9 @@ from gamification.webhooks.services import (
     delivery_run,
     outbox_dispatch,
 )
-from tests.conftest import ApiClient
-from tests.factories import in_tenant
-from tests.gamification import Receiver, refused_url, running_receiver
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
+from tests.support.webhooks import Receiver, refused_url, running_receiver
 
 LEVEL_UP = {"rep": "crm-7", "level": 3, "xp": 320}
 

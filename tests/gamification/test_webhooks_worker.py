@@ -24,9 +24,10 @@ from gamification.webhooks.delivery import Outcome
 from gamification.webhooks.services import delivery_run, outbox_dispatch
 from gamification.webhooks.tasks import sweep_outbox
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
-from tests.gamification import Receiver, running_receiver, signed_with
-from tests.worker import celery_worker, wait_for
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
+from tests.support.webhooks import Receiver, running_receiver, signed_with
+from tests.support.worker import celery_worker, wait_for
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from gamification.models import OutboxEvent, XpDaily
 from gamification.rules.levels import DEFAULT_THRESHOLDS, level_for, levels_gained
 from scoring.models import Rep
-from tests.conftest import ApiClient
-from tests.factories import in_tenant
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
 
 SETTINGS = "/api/v1/settings"
 CONFIG = "/api/v1/scoring-config"

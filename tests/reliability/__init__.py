@@ -1,1 +1,0 @@
-"""Reliability tests (issue 6): load without loss."""

@@ -40,9 +40,9 @@ from django_tenants.utils import schema_context
 
 from gamification.models import BadgeAward, PendingEvaluation, XpDaily
 from scoring.models import Activity, ActivityDaily, Job, Rep
-from tests.conftest import TenantKeys
-from tests.server import NETWORK_ERRORS, HttpClient, Server, gunicorn_server
-from tests.worker import celery_worker, wait_for
+from tests.support.server import NETWORK_ERRORS, HttpClient, Server, gunicorn_server
+from tests.support.tenants import TenantKeys
+from tests.support.worker import celery_worker, wait_for
 
 SCALE_ENV = "SSI_LOAD_EVENTS"
 CI_EVENTS = 20_000

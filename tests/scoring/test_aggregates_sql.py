@@ -15,8 +15,8 @@ from scoring.models import Activity, Rep
 from scoring.selectors import aggregates_for_day
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory
+from tests.support.tenants import in_tenant
 
 TYPES = sorted(EVENT_TYPES)
 DAY = date(2026, 6, 30)

@@ -17,7 +17,8 @@ from scoring.engine import DEFAULT_XP
 from scoring.models import Activity, ActivityDaily, Rep
 from scoring.services.ingest import activities_ingest
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
 
 
 def batch(prefix: str, n: int) -> dict[str, Any]:

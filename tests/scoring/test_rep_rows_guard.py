@@ -22,7 +22,9 @@ from scoring.models import Rep
 from scoring.services.ingest import activities_ingest
 from scoring.services.people import REP_ROWS_TABLES, rep_delete
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
+from tests.factories.scoring import RepFactory
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
 
 
 def events(prefix: str, rep: str, n: int) -> list[dict[str, Any]]:
@@ -91,7 +93,7 @@ def test_a_deletion_waits_for_the_ingest_in_flight_and_removes_what_it_stored(
     schema = committed_tenant.schema
     tenant = Tenant.objects.get(schema_name=schema)
     with schema_context(schema):
-        rep_id = Rep.objects.create(external_id="r1").pk
+        rep_id = RepFactory.create(external_id="r1").pk
     ingested = threading.Event()
     commit_now = threading.Event()
     deleter_pid: list[int] = []

@@ -17,8 +17,9 @@ from scoring.models import Job, ScoredDay, ScoreSnapshot
 from scoring.services.jobs import job_create
 from scoring.tasks import dispatch_nightly, run_job
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys
-from tests.worker import celery_worker, wait_for
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys
+from tests.support.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 

@@ -52,10 +52,11 @@ from gamification.models import PendingEvaluation, WebhookDelivery
 from scoring.models import Activity, ActivityDaily, Job, ScoreSnapshot
 from scoring.tasks import dispatch_nightly
 from tenants.models import Tenant
-from tests.conftest import ApiClient, TenantKeys, World, committed_tenant_made
-from tests.gamification import Receiver, running_receiver, signed_with
-from tests.server import free_port, server_env
-from tests.worker import BASE_DIR, celery_worker, wait_for
+from tests.support.http import ApiClient
+from tests.support.server import free_port, server_env
+from tests.support.tenants import TenantKeys, World, committed_tenant_made
+from tests.support.webhooks import Receiver, running_receiver, signed_with
+from tests.support.worker import BASE_DIR, celery_worker, wait_for
 
 PRODUCT_PACKAGES = ("api", "config", "gamification", "scoring", "tenants")
 MAKE_KEY = "django_tenants.cache.make_key"
@@ -294,14 +295,14 @@ def test_tasks_retries_and_their_subtasks_run_in_the_tenant_that_sent_them(
 
 
 def _run_probe_tasks(tmp_path: Path, broker_url: str | None) -> None:
-    from tests.tenants.probe_tasks import probe_autoretry, probe_fanout, probe_retry
+    from tests.support.probe_tasks import probe_autoretry, probe_fanout, probe_retry
 
     out = tmp_path / "probe.jsonl"
     tenants = {t.schema_name: t for t in Tenant.objects.filter(schema_name__in=["acme", "globex"])}
     expected = {schema: _prefixes(schema) for schema in tenants}
     assert expected["acme"] != expected["globex"]
     chunks = 3
-    with celery_worker(tmp_path, include=["tests.tenants.probe_tasks"], broker_url=broker_url) as worker:
+    with celery_worker(tmp_path, include=["tests.support.probe_tasks"], broker_url=broker_url) as worker:
         for schema in ("acme", "globex", "acme", "globex"):  # interleaved on one worker connection
             with tenant_context(tenants[schema]):
                 probe_retry.delay(str(out), f"{schema}/retry", 2)
@@ -498,7 +499,7 @@ def test_a_request_failing_in_a_savepoint_leaves_the_next_tenant_request_on_its_
 
 
 def _probe(client: ApiClient, mode: str) -> dict[str, Any]:
-    with override_settings(ROOT_URLCONF="tests.tenants.urls_probe"):
+    with override_settings(ROOT_URLCONF="tests.support.probe_urls"):
         answer = client.get("/probe/savepoint", {"other": "globex", "mode": mode})
     assert answer.status_code == 200, answer.content[:500]
     out: dict[str, Any] = answer.json()

@@ -13,10 +13,10 @@ from __future__ import annotations
 from django.db import connection
 
 from core.clock import local_yesterday
-from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient
-from tests.factories import in_tenant
+from tests.factories.scoring import RepFactory
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
 
 
 def prepared() -> set[str]:
@@ -31,7 +31,7 @@ def test_the_hot_reads_are_prepared_and_each_answer_is_its_own_tenants(
     days = {}
     for slug in ("acme", "globex"):
         with in_tenant(slug) as tenant:
-            Rep.objects.create(external_id="same-id", name=f"{slug} rep")
+            RepFactory.create(external_id="same-id", name=f"{slug} rep")
             days[slug] = local_yesterday(tenant.timezone)
             scores_compute_day(tenant=tenant, day=days[slug])
     for _ in range(8):

@@ -19,7 +19,7 @@ from core.db import connection
 from scoring.models import Rep
 from tenants.apps import check_limit_set_calls_is_safe
 from tenants.models import Tenant
-from tests.conftest import World
+from tests.support.tenants import World
 
 
 class Boom(Exception):

@@ -1,7 +1,7 @@
 """One object of every kind in a tenant, and the path parameters that reach them.
 
-Used by the schema fuzz (``test_fuzz_schema.py``) and the isolation proof
-(``test_isolation_every_operation.py``): an operation of the schema is called
+Used by the schema fuzz (``tests/api/test_fuzz_schema.py``) and the isolation proof
+(``tests/api/test_isolation_every_operation.py``): an operation of the schema is called
 with the path parameters of real objects, not only with ids that do not exist.
 Call inside a test (the objects are rolled back with its transaction).
 """
@@ -19,8 +19,8 @@ from gamification.models import WebhookDelivery
 from gamification.services.outbox import event_emit
 from gamification.webhooks.services import outbox_dispatch
 from scoring.services.jobs import job_create
-from tests.conftest import ApiClient, TenantKeys
-from tests.factories import in_tenant
+from tests.support.http import ApiClient
+from tests.support.tenants import TenantKeys, in_tenant
 
 
 @cache

@@ -13,7 +13,7 @@ The calendar (March 2026): Mondays are the 2nd, 9th and 16th; D = Wednesday 2026
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,17 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from core.clock import local_today
-from gamification.models import XpDaily
-from scoring.models import ActivityDaily, Rep, ScoredDay, ScoreSnapshot
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
-from tests.factories.scoring import RepFactory, TeamFactory
+from scoring.models import Rep
+from tests.factories.gamification import XpDailyFactory
+from tests.factories.scoring import (
+    ActivityDailyFactory,
+    RepFactory,
+    ScoredDayFactory,
+    ScoreSnapshotFactory,
+    TeamFactory,
+)
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 11)
 
@@ -38,42 +44,13 @@ def mar(day: int) -> date:
 
 def xp(rep: Rep, day: date, amount: int) -> None:
     """XP earned on a day: the ledger and the rep's total, as ingestion writes them."""
-    XpDaily.objects.create(rep=rep, day=day, xp=amount)
+    XpDailyFactory.create(rep=rep, day=day, xp=amount)
     Rep.objects.filter(pk=rep.pk).update(xp=F("xp") + amount)
 
 
-def events(rep: Rep, type: str, day: date, n: int) -> None:
-    ActivityDaily.objects.create(
-        rep=rep,
-        type=type,
-        day=day,
-        n=n,
-        total=float(n),
-        last_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
-        last_id=1,
-        last_value=1.0,
-    )
-
-
 def snapshot(rep: Rep, day: date, ssi: float, brand: float = 0.0) -> None:
-    ScoreSnapshot.objects.create(
-        rep=rep,
-        day=day,
-        ssi=ssi,
-        brand=brand,
-        find=0.0,
-        engage=0.0,
-        relationships=0.0,
-        config_version=1,
-        team=rep.team,
-        tenant_rank=1,
-        tenant_of=1,
-        tenant_top_percent=100,
-    )
-
-
-def scored(day: date) -> None:
-    ScoredDay.objects.create(day=day, config_version=1, reps=0)
+    """The rep's scores on a day, in its team, as a recompute writes them."""
+    ScoreSnapshotFactory.create(rep=rep, day=day, ssi=ssi, brand=brand, team=rep.team)
 
 
 def board(client: ApiClient, metric: str, **params: Any) -> dict[str, Any]:
@@ -114,7 +91,7 @@ def week_xp(people: dict[str, Any]) -> dict[str, Any]:
         xp(people["cat"], mar(11), 30)
         xp(people["eve"], mar(12), 10)
         xp(people["ivy"], mar(11), 999)
-        scored(D)
+        ScoredDayFactory.create(day=D)
     return people
 
 
@@ -154,7 +131,7 @@ def test_top_percent_rounds_up(acme: ApiClient, people: dict[str, Any]) -> None:
         for i, name in enumerate(["ann", "bob", "cat"]):
             xp(people[name], D, 30 - 10 * i)
         Rep.objects.filter(external_id__in=["dan", "eve"]).update(active=False)
-        scored(D)
+        ScoredDayFactory.create(day=D)
     # n = 3: ceil(100/3) = 34, ceil(200/3) = 67.
     assert ranking(board(acme, "xp", period="day")) == [
         (1, "ann", 30, 34),
@@ -168,7 +145,7 @@ def test_top_percent_rounds_up(acme: ApiClient, people: dict[str, Any]) -> None:
 
 def test_the_default_date_is_the_latest_scored_day(acme: ApiClient, week_xp: dict[str, Any]) -> None:
     with in_tenant("acme"):
-        scored(mar(2))
+        ScoredDayFactory.create(day=mar(2))
     body = board(acme, "xp", period="day")
     assert body["date"] == D.isoformat()
     assert ranking(body)[:2] == [(1, "ann", 30, 20), (1, "cat", 30, 20)]
@@ -270,12 +247,13 @@ def test_periods_count_xp_within_their_bounds(
 
 def test_events_of_a_type_are_counted_within_the_period(acme: ApiClient, people: dict[str, Any]) -> None:
     with in_tenant("acme"):
-        events(people["ann"], "post_published", mar(10), 2)
-        events(people["ann"], "post_published", mar(11), 1)
-        events(people["bob"], "post_published", mar(11), 1)
-        events(people["bob"], "post_published", mar(2), 5)  # the week before
-        events(people["cat"], "message_sent", mar(11), 7)  # another type
-        events(people["ivy"], "post_published", mar(11), 9)  # inactive
+        ActivityDailyFactory.create(rep=people["ann"], type="post_published", day=mar(10), n=2)
+        ActivityDailyFactory.create(rep=people["ann"], type="post_published", day=mar(11), n=1)
+        ActivityDailyFactory.create(rep=people["bob"], type="post_published", day=mar(11), n=1)
+        # The week before:
+        ActivityDailyFactory.create(rep=people["bob"], type="post_published", day=mar(2), n=5)
+        ActivityDailyFactory.create(rep=people["cat"], type="message_sent", day=mar(11), n=7)  # another type
+        ActivityDailyFactory.create(rep=people["ivy"], type="post_published", day=mar(11), n=9)  # inactive
     week = board(acme, "events.post_published", period="week", date=D.isoformat())
     assert ranking(week) == [
         (1, "ann", 3, 20),
@@ -304,8 +282,8 @@ def scores(people: dict[str, Any]) -> None:
         snapshot(people["eve"], D, 2.674, brand=5.0)
         snapshot(people["ivy"], D, 99.0, brand=25.0)
         snapshot(people["dan"], mar(10), 90.0, brand=25.0)
-        scored(mar(10))
-        scored(D)
+        ScoredDayFactory.create(day=mar(10))
+        ScoredDayFactory.create(day=D)
 
 
 def test_ssi_ranks_the_days_snapshots_rounded_to_two_decimals(acme: ApiClient, scores: None) -> None:
@@ -402,7 +380,7 @@ def test_the_board_is_paginated_in_rank_order(acme: ApiClient, week_xp: dict[str
 
 def test_page_size_is_capped_at_500(acme: ApiClient, people: dict[str, Any]) -> None:
     with in_tenant("acme"):
-        Rep.objects.bulk_create([Rep(external_id=f"bulk-{i:03}") for i in range(500)])
+        Rep.objects.bulk_create([RepFactory.build(external_id=f"bulk-{i:03}") for i in range(500)])
     body = board(acme, "xp", page_size=1000)
     assert body["count"] == 505
     assert len(body["results"]) == 500
@@ -420,7 +398,7 @@ def test_the_ranking_is_one_query_whatever_the_number_of_reps(
     queries()  # caches warmed (the tenant's config)
     few = queries()
     with in_tenant("acme"):
-        reps = Rep.objects.bulk_create([Rep(external_id=f"bulk-{i:03}") for i in range(50)])
+        reps = Rep.objects.bulk_create([RepFactory.build(external_id=f"bulk-{i:03}") for i in range(50)])
         for i, rep in enumerate(reps):
             xp(rep, D, i)
     assert queries() == few
@@ -502,7 +480,7 @@ def test_it_denies_cross_tenant_access_and_mixes_no_tenants(
     with in_tenant("globex"):
         zed = RepFactory.create(external_id="zed", name="Zed")
         xp(zed, D, 500)
-        scored(mar(12))
+        ScoredDayFactory.create(day=mar(12))
     acme_board = board(acme, "xp", period="week", date=D.isoformat())
     assert [r["rep"] for r in acme_board["results"]] == ["ann", "bob", "cat", "eve", "dan"]
     globex_board = board(globex, "xp", period="week")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.worker import BASE_DIR, process_stop, test_database_url
+from tests.support.worker import BASE_DIR, process_stop, test_database_url
 
 # A network error a client sees when the server dropped or never took the connection.
 NETWORK_ERRORS = (OSError, http.client.HTTPException)

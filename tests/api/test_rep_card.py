@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.clock import local_today
-from gamification.models import Badge, BadgeAward
 from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
+from tests.factories.gamification import BadgeAwardFactory, BadgeFactory
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CARD_FIELDS = {
@@ -144,12 +144,12 @@ def test_the_card_counts_every_badge_award(acme: ApiClient) -> None:
     with in_tenant("acme"):
         ann = RepFactory.create(external_id="ann")
         other = RepFactory.create(external_id="bob")
-        weekly = Badge.objects.create(slug="weekly-x", name="W", criteria={}, repeat="weekly")
-        once = Badge.objects.create(slug="once-x", name="O", criteria={})
-        BadgeAward.objects.create(rep=ann, badge=weekly, period="2026-W10")
-        BadgeAward.objects.create(rep=ann, badge=weekly, period="2026-W11")
-        BadgeAward.objects.create(rep=ann, badge=once)
-        BadgeAward.objects.create(rep=other, badge=once)
+        weekly = BadgeFactory.create(slug="weekly-x", name="W", criteria={}, repeat="weekly")
+        once = BadgeFactory.create(slug="once-x", name="O", criteria={})
+        BadgeAwardFactory.create(rep=ann, badge=weekly, period="2026-W10")
+        BadgeAwardFactory.create(rep=ann, badge=weekly, period="2026-W11")
+        BadgeAwardFactory.create(rep=ann, badge=once)
+        BadgeAwardFactory.create(rep=other, badge=once)
     assert card(acme)["badges"] == 3
     assert card(acme, "bob")["badges"] == 1
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.tenants import World
 
 
 def schema_exists(name: str) -> bool:

@@ -19,7 +19,7 @@ from django.db import connection
 from config.celery import app
 from core.queue import enqueue_reset
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def test_database_url() -> str:

@@ -23,7 +23,7 @@ from config.urls_tenant import handler404, handler500
 from config.urls_tenant import urlpatterns as tenant_urlpatterns
 from core.db import connection
 from scoring.models import Team
-from tests.tenants import probe_tasks
+from tests.support import probe_tasks
 
 ROLLED_BACK_TEAM = "probe-rolled-back"
 

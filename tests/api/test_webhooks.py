@@ -10,9 +10,10 @@ from django.test import override_settings
 from gamification.models import WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import event_emit
 from gamification.webhooks.services import delivery_run, outbox_dispatch
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
-from tests.gamification import running_receiver
+from tests.factories.gamification import WebhookDeliveryFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
+from tests.support.webhooks import running_receiver
 
 PUBLIC_URL = "http://93.184.215.14/hooks"  # a literal public address: no DNS needed
 URL = PUBLIC_URL
@@ -287,7 +288,7 @@ def test_redeliver_on_an_inactive_webhook_is_409(acme: ApiClient) -> None:
     with in_tenant("acme"):
         event = event_emit(type="level.up", data={"rep": "r1", "level": 2, "xp": 100})
         subscription = WebhookSubscription.objects.get(pk=created["id"])
-        delivery = WebhookDelivery.objects.create(
+        delivery = WebhookDeliveryFactory.create(
             subscription=subscription, event=event, status=WebhookDelivery.Status.FAILED
         )
     answer = acme.post(f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.pk}/redeliver")

@@ -20,11 +20,11 @@ from gamification.models import BadgeAward, OutboxEvent, PendingEvaluation, XpDa
 from gamification.rules.levels import level_for
 from gamification.services.badges import badges_evaluate, period_key
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
-from scoring.models import Rep, ScoreSnapshot
+from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
-from tests.factories.scoring import RepFactory
+from tests.factories.scoring import RepFactory, ScoreSnapshotFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 BADGES = "/api/v1/badges"
 AWARDS = "/api/v1/awards"
@@ -116,10 +116,9 @@ def xp_of(rep: str = "ann") -> int:
 
 def snapshot(rep: str, day: date, ssi: float, top_percent: int = 50) -> None:
     with in_tenant("acme"):
-        ScoreSnapshot.objects.create(
+        ScoreSnapshotFactory.create(
             rep=Rep.objects.get(external_id=rep), day=day, ssi=ssi, brand=ssi / 4, find=ssi / 4,
-            engage=ssi / 4, relationships=ssi / 4, config_version=1, tenant_rank=1, tenant_of=2,
-            tenant_top_percent=top_percent,
+            engage=ssi / 4, relationships=ssi / 4, tenant_of=2, tenant_top_percent=top_percent,
         )  # fmt: skip
 
 

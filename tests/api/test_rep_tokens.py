@@ -18,18 +18,12 @@ from django.utils import timezone
 from access.models import RepToken
 from scoring.models import Activity, Rep
 from scoring.services.recompute import scores_compute_day
-from tests.conftest import PLATFORM_HOST, ApiClient, World, assert_error
-from tests.factories import in_tenant
 from tests.factories.scoring import RepFactory, TeamFactory
+from tests.support.http import PLATFORM_HOST, ApiClient, assert_error
+from tests.support.rep_tokens import mint
+from tests.support.tenants import World, in_tenant
 
 D = date(2026, 3, 10)  # a Tuesday, long past
-
-
-def mint(client: ApiClient, rep: str, **extra: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/rep-tokens", {"rep": rep, **extra})
-    assert response.status_code == 201, response.content
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def parse_instant(value: str) -> datetime:

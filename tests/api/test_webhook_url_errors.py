@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from gamification.webhooks import urls_guard
 from gamification.webhooks.urls_guard import NOT_ALLOWED
-from tests.conftest import ApiClient, assert_error
+from tests.support.http import ApiClient, assert_error
 
 
 def refused_detail(acme: ApiClient, url: str) -> str:

@@ -18,10 +18,11 @@ from core.clock import local_today
 from gamification.models import Goal, OutboxEvent
 from gamification.services.evaluation import day_scored_evaluate, pending_evaluate
 from gamification.services.goals import goals_evaluate
-from scoring.models import Rep, ScoreSnapshot
-from tests.conftest import ApiClient, World, assert_error
-from tests.factories import in_tenant
-from tests.factories.scoring import RepFactory, TeamFactory
+from scoring.models import Rep
+from tests.factories.gamification import GoalFactory
+from tests.factories.scoring import RepFactory, ScoreSnapshotFactory, TeamFactory
+from tests.support.http import ApiClient, assert_error
+from tests.support.tenants import World, in_tenant
 
 GOALS = "/api/v1/goals"
 TZ = "Europe/Berlin"
@@ -255,10 +256,7 @@ def test_a_goal_on_the_ssi_uses_the_latest_snapshot(acme: ApiClient, teams: dict
     with in_tenant("acme"):
         ann = Rep.objects.get(external_id="ann")
         for offset, ssi in ((-3, 40.0), (-2, 45.126)):
-            ScoreSnapshot.objects.create(
-                rep=ann, day=T(offset), ssi=ssi, brand=0, find=0, engage=0, relationships=0,
-                config_version=1, tenant_rank=1, tenant_of=1, tenant_top_percent=100,
-            )  # fmt: skip
+            ScoreSnapshotFactory.create(rep=ann, day=T(offset), ssi=ssi)
     body = create(acme, rep_goal(metric="ssi", target=60))
     assert (body["current"], body["progress"]) == (45.13, 0.7522)  # 45.13 / 60
 
@@ -403,13 +401,10 @@ def test_the_nightly_evaluation_of_the_last_day_achieves_a_goal(
 ) -> None:
     with in_tenant("acme"):
         ann = Rep.objects.get(external_id="ann")
-        goal = Goal.objects.create(
+        goal = GoalFactory.create(
             title="SSI 50", rep=ann, metric="ssi", target=50, start_date=T(-5), end_date=T(-1)
         )
-        ScoreSnapshot.objects.create(
-            rep=ann, day=T(-1), ssi=51, brand=0, find=0, engage=0, relationships=0,
-            config_version=1, tenant_rank=1, tenant_of=1, tenant_top_percent=100,
-        )  # fmt: skip
+        ScoreSnapshotFactory.create(rep=ann, day=T(-1), ssi=51)
     with in_tenant("acme") as tenant:
         day_scored_evaluate(tenant=tenant, day=T(-1))
         assert Goal.objects.get(pk=goal.pk).status == "achieved"

@@ -11,8 +11,8 @@ from django.db import connection
 
 from core.queue import enqueue
 from gamification.tasks import sweep_pending_evaluations
-from tests.conftest import TenantKeys
-from tests.worker import celery_worker, wait_for
+from tests.support.tenants import TenantKeys
+from tests.support.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.worker
 
