@@ -31,12 +31,10 @@ def thresholds_of(tenant: Tenant) -> list[int]:
 
 # Credit ``xp_day`` (rep_id, day, xp), which the statement defines before these: add it
 # to the daily XP ledger, then to the reps' totals, returning (rep id, old xp, new xp) as
-# ``credited``. Row locks in the order every writer takes them (see
-# scoring.services.ingest), each in key order: the ledger, then the reps (a separate
-# ``FOR NO KEY UPDATE`` pass: an UPDATE's own order is its plan's). Each step starts
-# after the one before has written everything (it reads its rows first), so two
-# transactions crediting the same reps wait for each other, never deadlock. The writer
-# holds ``rep_rows_write_lock`` (the ingest and the award transaction take it first).
+# ``credited``. Lock order: see scoring.services.people.rep_rows_write_lock. Each step
+# starts after the one before has written everything (it reads its rows first), and the
+# reps' rows are locked by a separate ``FOR NO KEY UPDATE`` pass in id order (an UPDATE's
+# own order is its plan's).
 XP_CREDIT_CTES = """,
 xp_ledger AS (
     INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)

@@ -164,17 +164,11 @@ def validate_event(
     )
 
 
-# Row locks are taken in one order by every writer of these rows, so concurrent batches
-# over the same reps wait for each other instead of deadlocking: first the event rows
-# (only a duplicate event id makes two batches meet there), then the rollup rows, then
-# the hooks' rows (gamification: the daily XP ledger, then the reps' XP totals; the
-# evaluation queue row is appended and waits for no one; see gamification.services.xp,
-# whose other writer, a badge award, writes no rollup row), each in key order. All of it
-# is this one statement: a data-modifying CTE runs when a later part first reads its
-# rows (``stored`` reads all of ``ins``; the hooks' CTEs read ``rollup``), one nobody
-# reads runs at the end. The statement returns what the hooks need: the events stored
-# now, per (rep, type, local day), and each hook's rows; the rollup's rows never travel
-# to Python.
+# Lock order: see scoring.services.people.rep_rows_write_lock. This one statement keeps it:
+# a data-modifying CTE runs when a later part first reads its rows (``stored`` reads all
+# of ``ins``; the hooks' CTEs read ``rollup``), one nobody reads runs at the end. The
+# statement returns what the hooks need: the events stored now, per (rep, type, local
+# day), and each hook's rows; the rollup's rows never travel to Python.
 _INSERT_CTES = """
 WITH ins AS (
     INSERT INTO scoring_activity
