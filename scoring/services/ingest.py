@@ -85,7 +85,11 @@ def _parse_time(raw: Any) -> datetime | dict[str, Any]:
 def validate_event(
     raw: Any, *, known_types: frozenset[str], tz: ZoneInfo, now: datetime, index: int = 0
 ) -> _Valid | list[dict[str, Any]]:
-    """One event: the clean row, or its list of errors (every problem at once)."""
+    """One event: the clean row, or its list of errors (every problem at once).
+
+    Each field's check appends its problems to ``errors`` and returns the field's value,
+    clean when it found none, so that one pass reports every problem.
+    """
     if not isinstance(raw, Mapping):
         return [_error("invalid_type", "An event must be an object.", None)]
     errors: list[dict[str, Any]] = []
@@ -93,75 +97,94 @@ def validate_event(
         for name in raw:
             if name not in EVENT_FIELDS:
                 errors.append(_error("unknown_field", "Unknown field.", str(name)[:64]))
-
-    event_id = raw.get("id")
-    if isinstance(event_id, int) and not isinstance(event_id, bool):
-        event_id = str(event_id)
-    if event_id is None:
-        errors.append(_error("required", "This field is required.", "id"))
-    elif not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_EVENT_ID or "\x00" in event_id:
-        errors.append(_error("invalid", f"A string of 1 to {MAX_EVENT_ID} characters.", "id"))
-
-    rep = raw.get("rep")
-    if rep is None:
-        errors.append(_error("required", "This field is required.", "rep"))
-    elif not isinstance(rep, str) or not EXTERNAL_ID_RE.match(rep):
-        errors.append(_error("invalid", "A rep external_id: 1-128 characters, no '/' or whitespace.", "rep"))
-
-    type_name = raw.get("type")
-    if type_name is None:
-        errors.append(_error("required", "This field is required.", "type"))
-    elif not isinstance(type_name, str) or type_name not in known_types:
-        shown = type_name if isinstance(type_name, str) else type(type_name).__name__
-        errors.append(_error("unknown_type", f"Unknown event type {str(shown)[:64]!r}.", "type"))
-
-    occurred_at: datetime | None = None
-    day: date | None = None
-    if "occurred_at" not in raw:
-        errors.append(_error("required", "This field is required.", "occurred_at"))
-    else:
-        parsed = _parse_time(raw["occurred_at"])
-        if isinstance(parsed, dict):
-            errors.append(parsed)
-        elif parsed - now > FUTURE_TOLERANCE:
-            errors.append(_error("in_future", "More than 5 minutes in the future.", "occurred_at"))
-        else:
-            try:
-                occurred_at = parsed.astimezone(UTC)
-                day = parsed.astimezone(tz).date()
-            except (OverflowError, ValueError):
-                errors.append(_error("invalid_timestamp", "Out of range.", "occurred_at"))
-
-    value = raw.get("value", 1)
-    if value is None:
-        value = 1
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        errors.append(_error("invalid_type", "Must be a number.", "value"))
-    elif not math.isfinite(value) or value < 0:
-        errors.append(_error("invalid_value", "Must be a finite number >= 0.", "value"))
-
-    metadata_text: str | None = None
-    metadata = raw.get("metadata")
-    if metadata is not None:
-        if not isinstance(metadata, Mapping):
-            errors.append(_error("invalid_type", "Must be an object.", "metadata"))
-        else:
-            metadata_text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
-            if len(metadata_text.encode()) > MAX_METADATA_BYTES:
-                errors.append(
-                    _error("metadata_too_large", f"At most {MAX_METADATA_BYTES} bytes as JSON.", "metadata")
-                )
-            elif "\\u0000" in metadata_text:
-                errors.append(
-                    _error("invalid", "Text in metadata cannot contain NUL characters.", "metadata")
-                )
-
+    event_id = _check_event_id(raw.get("id"), errors)
+    rep = _check_rep(raw.get("rep"), errors)
+    type_name = _check_type(raw.get("type"), known_types, errors)
+    occurred_at, day = _check_occurred_at(raw, tz, now, errors)
+    value = _check_value(raw.get("value", 1), errors)
+    metadata_text = _check_metadata(raw.get("metadata"), errors)
     if errors:
         return errors
     assert occurred_at is not None and day is not None
     return _Valid(
         index, str(event_id), str(rep), str(type_name), occurred_at, day, float(value), metadata_text
     )
+
+
+def _check_event_id(event_id: Any, errors: list[dict[str, Any]]) -> Any:
+    """The event id: a string, or an integer taken as its decimal text."""
+    if isinstance(event_id, int) and not isinstance(event_id, bool):
+        event_id = str(event_id)
+    if event_id is None:
+        errors.append(_error("required", "This field is required.", "id"))
+    elif not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_EVENT_ID or "\x00" in event_id:
+        errors.append(_error("invalid", f"A string of 1 to {MAX_EVENT_ID} characters.", "id"))
+    return event_id
+
+
+def _check_rep(rep: Any, errors: list[dict[str, Any]]) -> Any:
+    if rep is None:
+        errors.append(_error("required", "This field is required.", "rep"))
+    elif not isinstance(rep, str) or not EXTERNAL_ID_RE.match(rep):
+        errors.append(_error("invalid", "A rep external_id: 1-128 characters, no '/' or whitespace.", "rep"))
+    return rep
+
+
+def _check_type(type_name: Any, known_types: frozenset[str], errors: list[dict[str, Any]]) -> Any:
+    if type_name is None:
+        errors.append(_error("required", "This field is required.", "type"))
+    elif not isinstance(type_name, str) or type_name not in known_types:
+        shown = type_name if isinstance(type_name, str) else type(type_name).__name__
+        errors.append(_error("unknown_type", f"Unknown event type {str(shown)[:64]!r}.", "type"))
+    return type_name
+
+
+def _check_occurred_at(
+    raw: Mapping[str, Any], tz: ZoneInfo, now: datetime, errors: list[dict[str, Any]]
+) -> tuple[datetime | None, date | None]:
+    """The time in UTC and its local day in the tenant's zone, which decides the rollup row."""
+    if "occurred_at" not in raw:
+        errors.append(_error("required", "This field is required.", "occurred_at"))
+        return None, None
+    parsed = _parse_time(raw["occurred_at"])
+    if isinstance(parsed, dict):
+        errors.append(parsed)
+    elif parsed - now > FUTURE_TOLERANCE:
+        errors.append(_error("in_future", "More than 5 minutes in the future.", "occurred_at"))
+    else:
+        try:
+            return parsed.astimezone(UTC), parsed.astimezone(tz).date()
+        except (OverflowError, ValueError):
+            errors.append(_error("invalid_timestamp", "Out of range.", "occurred_at"))
+    return None, None
+
+
+def _check_value(value: Any, errors: list[dict[str, Any]]) -> Any:
+    """The event's value: 1 when absent or null."""
+    if value is None:
+        value = 1
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.append(_error("invalid_type", "Must be a number.", "value"))
+    elif not math.isfinite(value) or value < 0:
+        errors.append(_error("invalid_value", "Must be a finite number >= 0.", "value"))
+    return value
+
+
+def _check_metadata(metadata: Any, errors: list[dict[str, Any]]) -> str | None:
+    """The metadata as the compact JSON text the database stores, or None without any."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, Mapping):
+        errors.append(_error("invalid_type", "Must be an object.", "metadata"))
+        return None
+    metadata_text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+    if len(metadata_text.encode()) > MAX_METADATA_BYTES:
+        errors.append(
+            _error("metadata_too_large", f"At most {MAX_METADATA_BYTES} bytes as JSON.", "metadata")
+        )
+    elif "\\u0000" in metadata_text:
+        errors.append(_error("invalid", "Text in metadata cannot contain NUL characters.", "metadata"))
+    return metadata_text
 
 
 # Lock order: see scoring.services.people.rep_rows_write_lock. This one statement keeps it:
