@@ -177,15 +177,44 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
     signal keys are unique across pillars and custom names are new
     (``duplicate``); custom event types may be used in ``types`` once declared.
     """
+    component["properties"]["pillars"] = _pillars_schema()
+    component["properties"]["custom_event_types"] = _custom_event_types_schema()
+    # What GET answers may be sent back unchanged.
+    component["properties"]["version"] = {"readOnly": True, "description": "Ignored if sent."}
+    component["properties"]["created_at"] = {"readOnly": True, "description": "Ignored if sent."}
+
+
+def _pillars_schema() -> dict[str, Any]:
+    """The four pillars, each its ``max_points`` and signals."""
     from scoring.engine.catalog import PILLARS
-    from scoring.engine.config import (
-        CUSTOM_TYPE_RE,
-        KEY_RE,
-        KINDS,
-        MAX_CUSTOM_TYPES,
-        MAX_SIGNALS_PER_PILLAR,
-        MAX_XP,
-    )
+    from scoring.engine.config import MAX_SIGNALS_PER_PILLAR
+
+    pillar = {
+        "type": "object",
+        "properties": {
+            "max_points": {"type": "number", "minimum": 0, "maximum": 100},
+            "signals": {
+                "type": "array",
+                "items": _signal_schema(),
+                "minItems": 1,
+                "maxItems": MAX_SIGNALS_PER_PILLAR,
+            },
+        },
+        "required": ["max_points", "signals"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": dict.fromkeys(PILLARS, pillar),
+        "required": list(PILLARS),
+        "additionalProperties": False,
+        "description": "brand, find, engage, relationships; their `max_points` add up to 100.",
+    }
+
+
+def _signal_schema() -> dict[str, Any]:
+    """A signal: a ratio of two sets of event types, a kind that counts ``types``, or active days."""
+    from scoring.engine.config import KEY_RE, KINDS
 
     types = {"type": "array", "items": _event_types(), "uniqueItems": True}
     common = {
@@ -194,58 +223,38 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
         "weight": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
         "tip": {"type": "string", "maxLength": 500, "nullable": True},
     }
-    signal = {
+    ratio = {
+        **common,
+        "kind": {"type": "string", "enum": ["ratio"]},
+        "numerator": {**types, "minItems": 1},
+        "denominator": {**types, "minItems": 1},
+        "min_denominator": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+    }
+    of_types = {
+        **common,
+        "kind": {"type": "string", "enum": [k for k in KINDS if k not in ("ratio", "active_days")]},
+        "types": {**types, "minItems": 1},
+    }
+    active_days = {**common, "kind": {"type": "string", "enum": ["active_days"]}, "types": types}
+    return {
         "oneOf": [
-            {
-                "type": "object",
-                "properties": {
-                    **common,
-                    "kind": {"type": "string", "enum": ["ratio"]},
-                    "numerator": {**types, "minItems": 1},
-                    "denominator": {**types, "minItems": 1},
-                    "min_denominator": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
-                },
-                "required": ["key", "kind", "target", "weight", "numerator", "denominator"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {
-                    **common,
-                    "kind": {
-                        "type": "string",
-                        "enum": [k for k in KINDS if k not in ("ratio", "active_days")],
-                    },
-                    "types": {**types, "minItems": 1},
-                },
-                "required": ["key", "kind", "target", "weight", "types"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {**common, "kind": {"type": "string", "enum": ["active_days"]}, "types": types},
-                "required": ["key", "kind", "target", "weight"],
-                "additionalProperties": False,
-            },
+            _closed_object(ratio, ["key", "kind", "target", "weight", "numerator", "denominator"]),
+            _closed_object(of_types, ["key", "kind", "target", "weight", "types"]),
+            _closed_object(active_days, ["key", "kind", "target", "weight"]),
         ]
     }
-    pillar = {
-        "type": "object",
-        "properties": {
-            "max_points": {"type": "number", "minimum": 0, "maximum": 100},
-            "signals": {"type": "array", "items": signal, "minItems": 1, "maxItems": MAX_SIGNALS_PER_PILLAR},
-        },
-        "required": ["max_points", "signals"],
-        "additionalProperties": False,
-    }
-    component["properties"]["pillars"] = {
-        "type": "object",
-        "properties": dict.fromkeys(PILLARS, pillar),
-        "required": list(PILLARS),
-        "additionalProperties": False,
-        "description": "brand, find, engage, relationships; their `max_points` add up to 100.",
-    }
-    component["properties"]["custom_event_types"] = {
+
+
+def _closed_object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An object of exactly these properties."""
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _custom_event_types_schema() -> dict[str, Any]:
+    """The tenant's own event types: a name and the XP it earns."""
+    from scoring.engine.config import CUSTOM_TYPE_RE, MAX_CUSTOM_TYPES, MAX_XP
+
+    return {
         "type": "array",
         "maxItems": MAX_CUSTOM_TYPES,
         "items": {
@@ -258,9 +267,6 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
             "additionalProperties": False,
         },
     }
-    # What GET answers may be sent back unchanged.
-    component["properties"]["version"] = {"readOnly": True, "description": "Ignored if sent."}
-    component["properties"]["created_at"] = {"readOnly": True, "description": "Ignored if sent."}
 
 
 def _settings_schema(component: dict[str, Any]) -> None:
