@@ -290,30 +290,10 @@ def _settings_schema(component: dict[str, Any]) -> None:
 
 def _criteria_schema() -> dict[str, Any]:
     """A criteria tree (gamification.md): ``{"all": [...]}``, ``{"any": [...]}`` or a condition."""
-    from gamification.rules.criteria import (
-        MAX_CHILDREN,
-        MAX_WINDOW_DAYS,
-        OPS,
-        PLAIN_METRICS,
-        TYPED_PREFIXES,
-        WINDOWED_PREFIXES,
-    )
+    from gamification.rules.criteria import MAX_CHILDREN
 
     ref = {"$ref": "#/components/schemas/Criteria"}
     children = {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_CHILDREN}
-    condition = {
-        "metric": {"type": "string"},
-        "op": {"type": "string", "enum": list(OPS)},
-        "value": {"type": "number"},
-    }
-    plain = {"type": "string", "enum": sorted(PLAIN_METRICS)}
-
-    def typed(prefixes: tuple[str, ...]) -> dict[str, Any]:
-        alternatives = "|".join(p.replace(".", r"\.") for p in prefixes)
-        return {"type": "string", "pattern": f"^({alternatives})[a-z][a-z0-9_]{{0,63}}$"}
-
-    windowed = typed(WINDOWED_PREFIXES)
-    unwindowed = typed(tuple(p for p in TYPED_PREFIXES if p not in WINDOWED_PREFIXES))
     return {
         "description": (
             'A criteria tree: `{"all": [...]}`, `{"any": [...]}` or a condition `{metric, op, value, '
@@ -321,36 +301,50 @@ def _criteria_schema() -> dict[str, Any]:
             "A metric of an event type the tenant does not have is a 400 (`unknown_metric`)."
         ),
         "oneOf": [
-            {
-                "type": "object",
-                "properties": {"all": children},
-                "required": ["all"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {"any": children},
-                "required": ["any"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {**condition, "metric": {"anyOf": [plain, unwindowed]}},
-                "required": ["metric", "op", "value"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {
-                    **condition,
-                    "metric": windowed,
-                    "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
-                },
-                "required": ["metric", "op", "value"],
-                "additionalProperties": False,
-            },
+            _closed_object({"all": children}, ["all"]),
+            _closed_object({"any": children}, ["any"]),
+            *_condition_schemas(),
         ],
     }
+
+
+def _condition_schemas() -> list[dict[str, Any]]:
+    """A condition on a metric: one without a window, and one of the metrics that take
+    ``window_days`` (``events.*``, ``sum.*``)."""
+    from gamification.rules.criteria import (
+        MAX_WINDOW_DAYS,
+        OPS,
+        PLAIN_METRICS,
+        TYPED_PREFIXES,
+        WINDOWED_PREFIXES,
+    )
+
+    condition = {
+        "metric": {"type": "string"},
+        "op": {"type": "string", "enum": list(OPS)},
+        "value": {"type": "number"},
+    }
+    plain = {"type": "string", "enum": sorted(PLAIN_METRICS)}
+    windowed = _typed_metric(WINDOWED_PREFIXES)
+    unwindowed = _typed_metric(tuple(p for p in TYPED_PREFIXES if p not in WINDOWED_PREFIXES))
+    required = ["metric", "op", "value"]
+    return [
+        _closed_object({**condition, "metric": {"anyOf": [plain, unwindowed]}}, required),
+        _closed_object(
+            {
+                **condition,
+                "metric": windowed,
+                "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
+            },
+            required,
+        ),
+    ]
+
+
+def _typed_metric(prefixes: tuple[str, ...]) -> dict[str, Any]:
+    """A metric of an event type: one of ``prefixes`` then the type's name."""
+    alternatives = "|".join(p.replace(".", r"\.") for p in prefixes)
+    return {"type": "string", "pattern": f"^({alternatives})[a-z][a-z0-9_]{{0,63}}$"}
 
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
