@@ -101,6 +101,31 @@ def strict_request_bodies(
     for name, component in schemas.items():
         if name.endswith("Request") and component.get("type") == "object":
             component.setdefault("additionalProperties", False)
+    _hand_checked_bodies(schemas)
+    for name, component in schemas.items():
+        if name.endswith("Request") or name == "Criteria":
+            _no_nul(component)
+    slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
+    if slug is not None:
+        slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
+    redeliver = result.get("paths", {}).get("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {})
+    if "post" in redeliver:  # no fields: nothing, or {}
+        redeliver["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+            "type": "object",
+            "properties": {},
+            "additionalProperties": False,
+        }
+    for item in result.get("paths", {}).values():  # query strings too (Django's forms refuse U+0000)
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    _no_nul(parameter.get("schema"))
+    return result
+
+
+def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
+    """The request bodies a service checks by hand (scoring config, settings, criteria, the
+    events of a batch, goals), described as far as JSON Schema can say it."""
     if "ScoringConfigInputRequest" in schemas and "PreviewInputRequest" in schemas:
         schemas["PreviewInputRequest"]["properties"]["config"] = {
             "allOf": [{"$ref": "#/components/schemas/ScoringConfigInputRequest"}],
@@ -126,25 +151,6 @@ def strict_request_bodies(
     for name in ("GoalInputRequest",):
         if name in schemas:  # a rep goal or a team goal (not PATCH: it keeps the other)
             schemas[name]["oneOf"] = [{"required": ["rep"]}, {"required": ["team"]}]
-    for name, component in schemas.items():
-        if name.endswith("Request") or name == "Criteria":
-            _no_nul(component)
-    slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
-    if slug is not None:
-        slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
-    redeliver = result.get("paths", {}).get("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {})
-    if "post" in redeliver:  # no fields: nothing, or {}
-        redeliver["post"]["requestBody"]["content"]["application/json"]["schema"] = {
-            "type": "object",
-            "properties": {},
-            "additionalProperties": False,
-        }
-    for item in result.get("paths", {}).values():  # query strings too (Django's forms refuse U+0000)
-        for operation in item.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("in") == "query":
-                    _no_nul(parameter.get("schema"))
-    return result
 
 
 def _no_nul(node: Any) -> None:
