@@ -101,6 +101,31 @@ def strict_request_bodies(
     for name, component in schemas.items():
         if name.endswith("Request") and component.get("type") == "object":
             component.setdefault("additionalProperties", False)
+    _hand_checked_bodies(schemas)
+    for name, component in schemas.items():
+        if name.endswith("Request") or name == "Criteria":
+            _no_nul(component)
+    slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
+    if slug is not None:
+        slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
+    redeliver = result.get("paths", {}).get("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {})
+    if "post" in redeliver:  # no fields: nothing, or {}
+        redeliver["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+            "type": "object",
+            "properties": {},
+            "additionalProperties": False,
+        }
+    for item in result.get("paths", {}).values():  # query strings too (Django's forms refuse U+0000)
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    _no_nul(parameter.get("schema"))
+    return result
+
+
+def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
+    """The request bodies a service checks by hand (scoring config, settings, criteria, the
+    events of a batch, goals), described as far as JSON Schema can say it."""
     if "ScoringConfigInputRequest" in schemas and "PreviewInputRequest" in schemas:
         schemas["PreviewInputRequest"]["properties"]["config"] = {
             "allOf": [{"$ref": "#/components/schemas/ScoringConfigInputRequest"}],
@@ -126,25 +151,6 @@ def strict_request_bodies(
     for name in ("GoalInputRequest",):
         if name in schemas:  # a rep goal or a team goal (not PATCH: it keeps the other)
             schemas[name]["oneOf"] = [{"required": ["rep"]}, {"required": ["team"]}]
-    for name, component in schemas.items():
-        if name.endswith("Request") or name == "Criteria":
-            _no_nul(component)
-    slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
-    if slug is not None:
-        slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
-    redeliver = result.get("paths", {}).get("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {})
-    if "post" in redeliver:  # no fields: nothing, or {}
-        redeliver["post"]["requestBody"]["content"]["application/json"]["schema"] = {
-            "type": "object",
-            "properties": {},
-            "additionalProperties": False,
-        }
-    for item in result.get("paths", {}).values():  # query strings too (Django's forms refuse U+0000)
-        for operation in item.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("in") == "query":
-                    _no_nul(parameter.get("schema"))
-    return result
 
 
 def _no_nul(node: Any) -> None:
@@ -177,15 +183,44 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
     signal keys are unique across pillars and custom names are new
     (``duplicate``); custom event types may be used in ``types`` once declared.
     """
+    component["properties"]["pillars"] = _pillars_schema()
+    component["properties"]["custom_event_types"] = _custom_event_types_schema()
+    # What GET answers may be sent back unchanged.
+    component["properties"]["version"] = {"readOnly": True, "description": "Ignored if sent."}
+    component["properties"]["created_at"] = {"readOnly": True, "description": "Ignored if sent."}
+
+
+def _pillars_schema() -> dict[str, Any]:
+    """The four pillars, each its ``max_points`` and signals."""
     from scoring.engine.catalog import PILLARS
-    from scoring.engine.config import (
-        CUSTOM_TYPE_RE,
-        KEY_RE,
-        KINDS,
-        MAX_CUSTOM_TYPES,
-        MAX_SIGNALS_PER_PILLAR,
-        MAX_XP,
-    )
+    from scoring.engine.config import MAX_SIGNALS_PER_PILLAR
+
+    pillar = {
+        "type": "object",
+        "properties": {
+            "max_points": {"type": "number", "minimum": 0, "maximum": 100},
+            "signals": {
+                "type": "array",
+                "items": _signal_schema(),
+                "minItems": 1,
+                "maxItems": MAX_SIGNALS_PER_PILLAR,
+            },
+        },
+        "required": ["max_points", "signals"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": dict.fromkeys(PILLARS, pillar),
+        "required": list(PILLARS),
+        "additionalProperties": False,
+        "description": "brand, find, engage, relationships; their `max_points` add up to 100.",
+    }
+
+
+def _signal_schema() -> dict[str, Any]:
+    """A signal: a ratio of two sets of event types, a kind that counts ``types``, or active days."""
+    from scoring.engine.config import KEY_RE, KINDS
 
     types = {"type": "array", "items": _event_types(), "uniqueItems": True}
     common = {
@@ -194,58 +229,38 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
         "weight": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
         "tip": {"type": "string", "maxLength": 500, "nullable": True},
     }
-    signal = {
+    ratio = {
+        **common,
+        "kind": {"type": "string", "enum": ["ratio"]},
+        "numerator": {**types, "minItems": 1},
+        "denominator": {**types, "minItems": 1},
+        "min_denominator": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+    }
+    of_types = {
+        **common,
+        "kind": {"type": "string", "enum": [k for k in KINDS if k not in ("ratio", "active_days")]},
+        "types": {**types, "minItems": 1},
+    }
+    active_days = {**common, "kind": {"type": "string", "enum": ["active_days"]}, "types": types}
+    return {
         "oneOf": [
-            {
-                "type": "object",
-                "properties": {
-                    **common,
-                    "kind": {"type": "string", "enum": ["ratio"]},
-                    "numerator": {**types, "minItems": 1},
-                    "denominator": {**types, "minItems": 1},
-                    "min_denominator": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
-                },
-                "required": ["key", "kind", "target", "weight", "numerator", "denominator"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {
-                    **common,
-                    "kind": {
-                        "type": "string",
-                        "enum": [k for k in KINDS if k not in ("ratio", "active_days")],
-                    },
-                    "types": {**types, "minItems": 1},
-                },
-                "required": ["key", "kind", "target", "weight", "types"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {**common, "kind": {"type": "string", "enum": ["active_days"]}, "types": types},
-                "required": ["key", "kind", "target", "weight"],
-                "additionalProperties": False,
-            },
+            _closed_object(ratio, ["key", "kind", "target", "weight", "numerator", "denominator"]),
+            _closed_object(of_types, ["key", "kind", "target", "weight", "types"]),
+            _closed_object(active_days, ["key", "kind", "target", "weight"]),
         ]
     }
-    pillar = {
-        "type": "object",
-        "properties": {
-            "max_points": {"type": "number", "minimum": 0, "maximum": 100},
-            "signals": {"type": "array", "items": signal, "minItems": 1, "maxItems": MAX_SIGNALS_PER_PILLAR},
-        },
-        "required": ["max_points", "signals"],
-        "additionalProperties": False,
-    }
-    component["properties"]["pillars"] = {
-        "type": "object",
-        "properties": dict.fromkeys(PILLARS, pillar),
-        "required": list(PILLARS),
-        "additionalProperties": False,
-        "description": "brand, find, engage, relationships; their `max_points` add up to 100.",
-    }
-    component["properties"]["custom_event_types"] = {
+
+
+def _closed_object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An object of exactly these properties."""
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _custom_event_types_schema() -> dict[str, Any]:
+    """The tenant's own event types: a name and the XP it earns."""
+    from scoring.engine.config import CUSTOM_TYPE_RE, MAX_CUSTOM_TYPES, MAX_XP
+
+    return {
         "type": "array",
         "maxItems": MAX_CUSTOM_TYPES,
         "items": {
@@ -258,9 +273,6 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
             "additionalProperties": False,
         },
     }
-    # What GET answers may be sent back unchanged.
-    component["properties"]["version"] = {"readOnly": True, "description": "Ignored if sent."}
-    component["properties"]["created_at"] = {"readOnly": True, "description": "Ignored if sent."}
 
 
 def _settings_schema(component: dict[str, Any]) -> None:
@@ -287,30 +299,10 @@ def _criteria_schema() -> dict[str, Any]:
 
     The rules: docs/gamification.md#criteria.
     """
-    from gamification.rules.criteria import (
-        MAX_CHILDREN,
-        MAX_WINDOW_DAYS,
-        OPS,
-        PLAIN_METRICS,
-        TYPED_PREFIXES,
-        WINDOWED_PREFIXES,
-    )
+    from gamification.rules.criteria import MAX_CHILDREN
 
     ref = {"$ref": "#/components/schemas/Criteria"}
     children = {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_CHILDREN}
-    condition = {
-        "metric": {"type": "string"},
-        "op": {"type": "string", "enum": list(OPS)},
-        "value": {"type": "number"},
-    }
-    plain = {"type": "string", "enum": sorted(PLAIN_METRICS)}
-
-    def typed(prefixes: tuple[str, ...]) -> dict[str, Any]:
-        alternatives = "|".join(p.replace(".", r"\.") for p in prefixes)
-        return {"type": "string", "pattern": f"^({alternatives})[a-z][a-z0-9_]{{0,63}}$"}
-
-    windowed = typed(WINDOWED_PREFIXES)
-    unwindowed = typed(tuple(p for p in TYPED_PREFIXES if p not in WINDOWED_PREFIXES))
     return {
         "description": (
             'A criteria tree: `{"all": [...]}`, `{"any": [...]}` or a condition `{metric, op, value, '
@@ -318,36 +310,50 @@ def _criteria_schema() -> dict[str, Any]:
             "A metric of an event type the tenant does not have is a 400 (`unknown_metric`)."
         ),
         "oneOf": [
-            {
-                "type": "object",
-                "properties": {"all": children},
-                "required": ["all"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {"any": children},
-                "required": ["any"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {**condition, "metric": {"anyOf": [plain, unwindowed]}},
-                "required": ["metric", "op", "value"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {
-                    **condition,
-                    "metric": windowed,
-                    "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
-                },
-                "required": ["metric", "op", "value"],
-                "additionalProperties": False,
-            },
+            _closed_object({"all": children}, ["all"]),
+            _closed_object({"any": children}, ["any"]),
+            *_condition_schemas(),
         ],
     }
+
+
+def _condition_schemas() -> list[dict[str, Any]]:
+    """A condition on a metric: one without a window, and one of the metrics that take
+    ``window_days`` (``events.*``, ``sum.*``)."""
+    from gamification.rules.criteria import (
+        MAX_WINDOW_DAYS,
+        OPS,
+        PLAIN_METRICS,
+        TYPED_PREFIXES,
+        WINDOWED_PREFIXES,
+    )
+
+    condition = {
+        "metric": {"type": "string"},
+        "op": {"type": "string", "enum": list(OPS)},
+        "value": {"type": "number"},
+    }
+    plain = {"type": "string", "enum": sorted(PLAIN_METRICS)}
+    windowed = _typed_metric(WINDOWED_PREFIXES)
+    unwindowed = _typed_metric(tuple(p for p in TYPED_PREFIXES if p not in WINDOWED_PREFIXES))
+    required = ["metric", "op", "value"]
+    return [
+        _closed_object({**condition, "metric": {"anyOf": [plain, unwindowed]}}, required),
+        _closed_object(
+            {
+                **condition,
+                "metric": windowed,
+                "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
+            },
+            required,
+        ),
+    ]
+
+
+def _typed_metric(prefixes: tuple[str, ...]) -> dict[str, Any]:
+    """A metric of an event type: one of ``prefixes`` then the type's name."""
+    alternatives = "|".join(p.replace(".", r"\.") for p in prefixes)
+    return {"type": "string", "pattern": f"^({alternatives})[a-z][a-z0-9_]{{0,63}}$"}
 
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):

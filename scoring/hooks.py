@@ -8,8 +8,9 @@ easy to follow from the one place that fires them.
 from __future__ import annotations
 
 import logging
+from collections import namedtuple
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -27,14 +28,21 @@ class StoredSQL:
     ``ctes``: further common table expressions, each written ``, name AS (...)``. They may
     read ``stored`` (rep_id, type, local_day, n: the events stored now, one row per rep,
     type and local day) and ``rollup`` (one row per rollup row written: referencing it
-    makes the rollup's writes, and row locks, come first). ``rows``: a SELECT of three
-    bigint columns from them; its rows go to the hook as ``rows``. ``params(tenant=...,
-    config=...)``: their named parameters (``%(name)b`` for binary ones).
+    makes the rollup's writes, and row locks, come first). ``rows``: a SELECT from them of
+    bigint columns named ``columns`` (``SELECT id AS rep_id, ...``); its rows go to the hook
+    as ``rows``, each a ``row_type``: a named tuple of ``columns``, the class made once
+    here. ``params(tenant=..., config=...)``: their named parameters (``%(name)b`` for
+    binary ones).
     """
 
     ctes: str
     rows: str
+    columns: tuple[str, ...]
     params: Callable[..., Mapping[str, Any]]
+    row_type: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row_type", namedtuple("StoredRow", self.columns))
 
 
 _day_scored: list[DayScoredHook] = []
@@ -45,7 +53,8 @@ def on_events_stored(hook: EventsStoredHook, *, sql: StoredSQL | None = None) ->
     """Register ``hook(tenant=..., stored=..., external_ids=..., config=..., rows=...)``, called
     inside the ingest transaction with ``stored``: (rep id, type, local day, count) of the
     events stored now (duplicates excluded), the scoring config the batch was validated
-    with and, given ``sql``, the rows of its ``rows`` SELECT (else an empty list)."""
+    with and, given ``sql``, the rows of its ``rows`` SELECT as ``sql.row_type`` (else an
+    empty list)."""
     if all(registered is not hook for registered, _ in _events_stored):
         _events_stored.append((hook, sql))
     return hook
@@ -62,7 +71,7 @@ def events_stored(
     stored: list[tuple[int, str, date, int]],
     external_ids: dict[int, str],
     config: Any,
-    rows: Mapping[int, list[tuple[int, int, int]]],
+    rows: Mapping[int, list[tuple[Any, ...]]],
 ) -> None:
     """Call every hook; ``rows`` holds each hook's SQL rows by its position."""
     for index, (hook, _) in enumerate(_events_stored):

@@ -99,70 +99,11 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
     """Aggregates of ``rep_ids`` for scoring ``day`` (reps without activity are absent)."""
     if not rep_ids:
         return {}
-    wanted = set(rep_ids)
-    window_start = day - timedelta(days=config.window_days - 1)
     type_sets = sorted(config.active_day_type_sets, key=sorted)
-    condition, params = rep_filter(rep_ids)
-    params |= {
-        "day": day,
-        "start": window_start,
-        "factors": [config.decay(age) for age in range(config.window_days)],
-    }
-    age = "(%(day)s::date - day)"
-    # Active days: per (rep, type), a bitmask of the days in the window with a row (bit
-    # ``age - 64k`` of word k); per rep and type set, the set bits of the union of the masks
-    # of the set's types, by a window over the rep's (rep, type) groups.
-    words = range(-(-config.window_days // WORD_BITS)) if type_sets else range(0)
-    mask_columns = "".join(
-        f", bit_or(CASE WHEN {age} >= {WORD_BITS * k} AND {age} < {WORD_BITS * (k + 1)} "
-        f"THEN 1::bigint << ({age} - {WORD_BITS * k}) END) AS w{k}"
-        for k in words
-    )
-    active_columns = ""
-    for i, types in enumerate(type_sets):
-        selected = f" FILTER (WHERE type = ANY(%(types_{i})s))" if types else ""
-        params[f"types_{i}"] = sorted(types)
-        count_sql = " + ".join(
-            f"coalesce(bit_count((bit_or(w{k}){selected} OVER rep)::bit({WORD_BITS})), 0)" for k in words
-        )
-        active_columns += f", {count_sql}"
-    decayed: dict[int, dict[str, float]] = {}
-    raw: dict[int, dict[str, float]] = {}
-    active: dict[int, dict[frozenset[str], int]] = {}
     latest: dict[int, dict[str, Latest]] = {}
     with aggregate_cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT rep_id, type, decayed, raw {active_columns}
-              FROM (SELECT rep_id, type, sum(total * (%(factors)s::float8[])[{age} + 1]) AS decayed,
-                           sum(total) AS raw {mask_columns}
-                      FROM scoring_activitydaily
-                     WHERE {condition} AND day BETWEEN %(start)s AND %(day)s
-                     GROUP BY rep_id, type) AS g
-            WINDOW rep AS (PARTITION BY rep_id)
-             ORDER BY rep_id
-            """,  # noqa: S608 (the interpolations are fixed fragments)
-            params,
-        )
-        # Rows come rep by rep; the active-day counts are the same on each of a rep's rows.
-        current = None
-        rep_decayed: dict[str, float] = {}
-        rep_raw: dict[str, float] = {}
-        for row in cursor.fetchall():
-            rep_id = row[0]
-            if rep_id != current:
-                current = rep_id
-                if rep_id not in wanted:
-                    rep_decayed, rep_raw = {}, {}  # collected, then dropped
-                    continue
-                rep_decayed = decayed[rep_id] = {}
-                rep_raw = raw[rep_id] = {}
-                counts = {types: count for types, count in zip(type_sets, row[4:], strict=True) if count}
-                if counts:
-                    active[rep_id] = counts
-            rep_decayed[row[1]] = row[2]
-            rep_raw[row[1]] = row[3]
-
+        cursor.execute(*_window_query(config, day, rep_ids, type_sets))
+        decayed, raw, active = _window_sums(cursor.fetchall(), set(rep_ids), type_sets)
         if config.state_types:
             latest = latest_states(rep_ids, config.state_types, day)
 
@@ -176,6 +117,90 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
         )
         for rep_id in present
     }
+
+
+_AGE = "(%(day)s::date - day)"  # a rollup row's age in days on the scored day
+
+
+def _window_query(
+    config: Config, day: date, rep_ids: Sequence[int], type_sets: list[frozenset[str]]
+) -> tuple[str, dict[str, object]]:
+    """The one scan of the window's rollup rows, and its params: per (rep, type) the decayed
+    and raw sums, then on each row the rep's active days of each type set."""
+    condition, params = rep_filter(rep_ids)
+    params |= {
+        "day": day,
+        "start": day - timedelta(days=config.window_days - 1),
+        "factors": [config.decay(age) for age in range(config.window_days)],
+    }
+    params |= {f"types_{i}": sorted(types) for i, types in enumerate(type_sets)}
+    words = range(-(-config.window_days // WORD_BITS)) if type_sets else range(0)
+    sql = f"""
+            SELECT rep_id, type, decayed, raw {_active_day_counts(type_sets, words)}
+              FROM (SELECT rep_id, type, sum(total * (%(factors)s::float8[])[{_AGE} + 1]) AS decayed,
+                           sum(total) AS raw {_active_day_masks(words)}
+                      FROM scoring_activitydaily
+                     WHERE {condition} AND day BETWEEN %(start)s AND %(day)s
+                     GROUP BY rep_id, type) AS g
+            WINDOW rep AS (PARTITION BY rep_id)
+             ORDER BY rep_id
+            """  # noqa: S608 (the interpolations are fixed fragments)
+    return sql, params
+
+
+# Active days: per (rep, type), a bitmask of the days in the window with a row (bit
+# ``age - 64k`` of word k); per rep and type set, the set bits of the union of the masks
+# of the set's types, by a window over the rep's (rep, type) groups.
+def _active_day_masks(words: range) -> str:
+    """The columns ``w0, w1, …``: a (rep, type) group's bitmask of active days, 64 days a word."""
+    return "".join(
+        f", bit_or(CASE WHEN {_AGE} >= {WORD_BITS * k} AND {_AGE} < {WORD_BITS * (k + 1)} "
+        f"THEN 1::bigint << ({_AGE} - {WORD_BITS * k}) END) AS w{k}"
+        for k in words
+    )
+
+
+def _active_day_counts(type_sets: list[frozenset[str]], words: range) -> str:
+    """A column per type set: the rep's days with an event of one of its types (``types_i``,
+    all types when the set is empty)."""
+    active_columns = ""
+    for i, types in enumerate(type_sets):
+        selected = f" FILTER (WHERE type = ANY(%(types_{i})s))" if types else ""
+        count_sql = " + ".join(
+            f"coalesce(bit_count((bit_or(w{k}){selected} OVER rep)::bit({WORD_BITS})), 0)" for k in words
+        )
+        active_columns += f", {count_sql}"
+    return active_columns
+
+
+def _window_sums(
+    rows: list[tuple[Any, ...]], wanted: set[int], type_sets: list[frozenset[str]]
+) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, float]], dict[int, dict[frozenset[str], int]]]:
+    """The scan's rows by rep: decayed and raw sums by type, and active days by type set
+    (sets without any left out). Rows of reps not ``wanted`` (``rep_filter`` may select
+    more) are dropped."""
+    decayed: dict[int, dict[str, float]] = {}
+    raw: dict[int, dict[str, float]] = {}
+    active: dict[int, dict[frozenset[str], int]] = {}
+    # Rows come rep by rep; the active-day counts are the same on each of a rep's rows.
+    current = None
+    rep_decayed: dict[str, float] = {}
+    rep_raw: dict[str, float] = {}
+    for row in rows:
+        rep_id = row[0]
+        if rep_id != current:
+            current = rep_id
+            if rep_id not in wanted:
+                rep_decayed, rep_raw = {}, {}  # collected, then dropped
+                continue
+            rep_decayed = decayed[rep_id] = {}
+            rep_raw = raw[rep_id] = {}
+            counts = {types: count for types, count in zip(type_sets, row[4:], strict=True) if count}
+            if counts:
+                active[rep_id] = counts
+        rep_decayed[row[1]] = row[2]
+        rep_raw[row[1]] = row[3]
+    return decayed, raw, active
 
 
 def reps_by_external_id(external_ids: Sequence[str], *, attr: str) -> list[int]:

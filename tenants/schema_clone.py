@@ -27,6 +27,7 @@ rows but its migration records).
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management import call_command
@@ -105,117 +106,152 @@ def _has_table(cursor: CursorWrapper, schema: str, table: str) -> bool:
     return cursor.fetchone() is not None
 
 
+@dataclass(frozen=True)
+class _Structure:
+    """What a clone re-creates of its template, as read from the catalog."""
+
+    tables: list[str]
+    table_options: list[tuple[str, str]]  # (table, its storage parameters)
+    constraints: list[tuple[str, str, str, bool]]  # (table, name, definition, is a foreign key)
+    indexes: list[str]  # definitions, pointed at the clone
+
+
 def clone_schema(*, source: str, target: str) -> None:
     """Create ``target`` as a structural copy of ``source``. Runs in the caller's transaction."""
     # SET LOCAL below only holds inside a transaction; outside one the
     # definitions would name the template and the clone would point into it.
     if not connection.in_atomic_block:
         raise RuntimeError("clone_schema must run inside transaction.atomic()")
-    ident = sql.Identifier
     with connection.cursor() as cursor:
         # Read every definition with the template alone on the search path:
         # pg_get_*def then print in-schema names unqualified, and executing
         # them with the target alone on the path recreates them there.
-        cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(ident(source)).as_string())
-        cursor.execute(
-            """
-            SELECT c.relname
-              FROM pg_class c
-             WHERE c.relnamespace = %s::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-             ORDER BY c.relname
-            """,
-            [source],
-        )
-        tables = [row[0] for row in cursor.fetchall()]
-        # Storage parameters (the fillfactor of the tables updated in place): LIKE copies none.
-        cursor.execute(
-            """
-            SELECT c.relname, array_to_string(c.reloptions, ', ')
-              FROM pg_class c
-             WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r' AND c.reloptions IS NOT NULL
-             ORDER BY c.relname
-            """,
-            [source],
-        )
-        table_options = cursor.fetchall()
-        if not tables:
-            raise RuntimeError(f"template schema {source!r} has no tables; run `manage.py setup_db`")
-
-        # Sequences of plain serial columns would keep pointing at the
-        # template; Django uses identity columns, and we rely on it.
-        cursor.execute(
-            """
-            SELECT table_name, column_name FROM information_schema.columns
-             WHERE table_schema = %s AND column_default LIKE 'nextval(%%'
-            """,
-            [source],
-        )
-        serials = cursor.fetchall()
-        if serials:
-            raise RuntimeError(f"template has serial columns that cannot be cloned: {serials}")
-
-        # Constraints that own an index (primary key, unique, exclusion) first,
-        # foreign keys last (they need the unique indexes they reference).
-        cursor.execute(
-            """
-            SELECT cl.relname, con.conname, pg_get_constraintdef(con.oid), con.contype = 'f'
-              FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
-             WHERE con.connamespace = %s::regnamespace AND con.contype IN ('p', 'u', 'x', 'f')
-             ORDER BY con.contype = 'f', cl.relname, con.conname
-            """,
-            [source],
-        )
-        constraints = cursor.fetchall()
-        # Plain indexes (not behind a constraint), under their own names:
-        # later migrations drop and rename indexes by name.
-        cursor.execute(
-            """
-            SELECT pg_get_indexdef(i.indexrelid)
-              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-             WHERE ic.relnamespace = %s::regnamespace
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint con
-                                WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
-             ORDER BY ic.relname
-            """,
-            [source],
-        )
-        index_defs = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT quote_ident(%s), quote_ident(%s)", [source, target])
-        source_q, target_q = cursor.fetchone()
-        indexes = [_retarget_index(d, source_q=source_q, target_q=target_q) for d in index_defs]
-
-        statements: list[sql.Composable] = [
-            sql.SQL("CREATE SCHEMA {}").format(ident(target)),
-            sql.SQL("SET LOCAL search_path TO {}").format(ident(target)),
-        ]
-        # Columns, defaults, identity columns (each with a new sequence), NOT
-        # NULL and CHECK constraints (under their names), comments, storage.
-        statements += [
-            sql.SQL("CREATE TABLE {} (LIKE {}.{} INCLUDING ALL EXCLUDING INDEXES)").format(
-                ident(table), ident(source), ident(table)
-            )
-            for table in tables
-        ]
-        statements += [
-            sql.SQL("ALTER TABLE {} SET ({})").format(ident(table), sql.SQL(options))
-            for table, options in table_options
-        ]
-        statements += [
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(ident(table), ident(name))
-            + sql.SQL(definition)
-            for table, name, definition, _is_fk in constraints
-        ]
-        statements += [sql.SQL(definition) for definition in indexes]
-        statements.append(
-            sql.SQL(
-                "INSERT INTO {}.django_migrations (app, name, applied) "
-                "SELECT app, name, applied FROM {}.django_migrations"
-            ).format(ident(target), ident(source))
-        )
-        cursor.execute(sql.SQL("; ").join(statements).as_string())
+        cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(source)).as_string())
+        structure = _structure_read(cursor, source=source, target=target)
+        cursor.execute(sql.SQL("; ").join(_clone_statements(structure, source, target)).as_string())
     # The statements above changed search_path behind django-tenants' back;
     # the next cursor must set it again.
     connection.search_path_set_schemas = None
+
+
+def _structure_read(cursor: CursorWrapper, *, source: str, target: str) -> _Structure:
+    """The template's structure; refuses a template that cannot be cloned."""
+    tables, table_options = _tables_read(cursor, source)
+    _refuse_serial_columns(cursor, source)
+    constraints = _constraints_read(cursor, source)
+    indexes = _indexes_read(cursor, source=source, target=target)
+    return _Structure(tables=tables, table_options=table_options, constraints=constraints, indexes=indexes)
+
+
+def _tables_read(cursor: CursorWrapper, source: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The template's tables, and the storage parameters of those that have some."""
+    cursor.execute(
+        """
+        SELECT c.relname
+          FROM pg_class c
+         WHERE c.relnamespace = %s::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         ORDER BY c.relname
+        """,
+        [source],
+    )
+    tables = [row[0] for row in cursor.fetchall()]
+    # Storage parameters (the fillfactor of the tables updated in place): LIKE copies none.
+    cursor.execute(
+        """
+        SELECT c.relname, array_to_string(c.reloptions, ', ')
+          FROM pg_class c
+         WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r' AND c.reloptions IS NOT NULL
+         ORDER BY c.relname
+        """,
+        [source],
+    )
+    table_options = cursor.fetchall()
+    if not tables:
+        raise RuntimeError(f"template schema {source!r} has no tables; run `manage.py setup_db`")
+    return tables, table_options
+
+
+def _refuse_serial_columns(cursor: CursorWrapper, source: str) -> None:
+    """Sequences of plain serial columns would keep pointing at the template; Django uses
+    identity columns, and we rely on it."""
+    cursor.execute(
+        """
+        SELECT table_name, column_name FROM information_schema.columns
+         WHERE table_schema = %s AND column_default LIKE 'nextval(%%'
+        """,
+        [source],
+    )
+    serials = cursor.fetchall()
+    if serials:
+        raise RuntimeError(f"template has serial columns that cannot be cloned: {serials}")
+
+
+def _constraints_read(cursor: CursorWrapper, source: str) -> list[tuple[str, str, str, bool]]:
+    """Constraints that own an index (primary key, unique, exclusion) first, foreign keys
+    last (they need the unique indexes they reference)."""
+    cursor.execute(
+        """
+        SELECT cl.relname, con.conname, pg_get_constraintdef(con.oid), con.contype = 'f'
+          FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
+         WHERE con.connamespace = %s::regnamespace AND con.contype IN ('p', 'u', 'x', 'f')
+         ORDER BY con.contype = 'f', cl.relname, con.conname
+        """,
+        [source],
+    )
+    return cursor.fetchall()
+
+
+def _indexes_read(cursor: CursorWrapper, *, source: str, target: str) -> list[str]:
+    """Plain indexes (not behind a constraint), under their own names (later migrations drop
+    and rename indexes by name), defined on the clone's tables."""
+    cursor.execute(
+        """
+        SELECT pg_get_indexdef(i.indexrelid)
+          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+         WHERE ic.relnamespace = %s::regnamespace
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                            WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
+         ORDER BY ic.relname
+        """,
+        [source],
+    )
+    index_defs = [row[0] for row in cursor.fetchall()]
+    cursor.execute("SELECT quote_ident(%s), quote_ident(%s)", [source, target])
+    source_q, target_q = cursor.fetchone()
+    return [_retarget_index(d, source_q=source_q, target_q=target_q) for d in index_defs]
+
+
+def _clone_statements(structure: _Structure, source: str, target: str) -> list[sql.Composable]:
+    """The clone, as statements run with the target alone on the search path."""
+    ident = sql.Identifier
+    statements: list[sql.Composable] = [
+        sql.SQL("CREATE SCHEMA {}").format(ident(target)),
+        sql.SQL("SET LOCAL search_path TO {}").format(ident(target)),
+    ]
+    # Columns, defaults, identity columns (each with a new sequence), NOT
+    # NULL and CHECK constraints (under their names), comments, storage.
+    statements += [
+        sql.SQL("CREATE TABLE {} (LIKE {}.{} INCLUDING ALL EXCLUDING INDEXES)").format(
+            ident(table), ident(source), ident(table)
+        )
+        for table in structure.tables
+    ]
+    statements += [
+        sql.SQL("ALTER TABLE {} SET ({})").format(ident(table), sql.SQL(options))
+        for table, options in structure.table_options
+    ]
+    statements += [
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(ident(table), ident(name)) + sql.SQL(definition)
+        for table, name, definition, _is_fk in structure.constraints
+    ]
+    statements += [sql.SQL(definition) for definition in structure.indexes]
+    statements.append(
+        sql.SQL(
+            "INSERT INTO {}.django_migrations (app, name, applied) "
+            "SELECT app, name, applied FROM {}.django_migrations"
+        ).format(ident(target), ident(source))
+    )
+    return statements
 
 
 def _retarget_index(definition: str, *, source_q: str, target_q: str) -> str:

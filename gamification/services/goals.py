@@ -46,6 +46,8 @@ def _required(attr: str) -> date:
 
 
 def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
+    """The fields of ``data`` checked and converted (a new goal when ``current`` is None);
+    the first problem is raised, in the order of ``FIELDS``, then what the whole goal needs."""
     for name in data:
         if name not in FIELDS:
             raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(name))
@@ -61,35 +63,46 @@ def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
         if not isinstance(data["title"], str) or not data["title"].strip() or len(data["title"]) > 200:
             raise ValidationFailed("A title of 1 to 200 characters.", code="invalid", attr="title")
         clean["title"] = data["title"].strip()
+    clean |= _clean_owner(data, current)
+    clean |= _clean_measure(data)
+    _check_whole_goal({**merged, **clean}, creating=current is None)
+    return clean
+
+
+def _clean_owner(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
+    """``rep`` and ``team``, set once: exactly one of them, an existing rep or team."""
     unchanged = (
         current is not None
         and data.get("rep", _rep_key(current)) == _rep_key(current)
         and data.get("team", current.team_id) == current.team_id
     )
-    if ("rep" in data or "team" in data) and not unchanged:
-        if current is not None:
-            raise ValidationFailed(
-                "A goal's rep or team cannot change.",
-                code="immutable",
-                attr="rep" if "rep" in data else "team",
-            )
-        rep, team = data.get("rep"), data.get("team")
-        if (rep is None) == (team is None):
-            raise ValidationFailed("Give exactly one of rep or team.", code="invalid", attr="rep")
-        if rep is not None:
-            found = Rep.objects.filter(external_id=rep).first() if isinstance(rep, str) else None
-            if found is None:
-                raise ValidationFailed("No rep with this external_id.", code="unknown_rep", attr="rep")
-            clean["rep"], clean["team"] = found, None
-        else:
-            found_team = (
-                Team.objects.filter(pk=team).first()
-                if isinstance(team, int) and not isinstance(team, bool)
-                else None
-            )
-            if found_team is None:
-                raise ValidationFailed("No team with this id.", code="unknown_team", attr="team")
-            clean["rep"], clean["team"] = None, found_team
+    if ("rep" not in data and "team" not in data) or unchanged:
+        return {}
+    if current is not None:
+        raise ValidationFailed(
+            "A goal's rep or team cannot change.",
+            code="immutable",
+            attr="rep" if "rep" in data else "team",
+        )
+    rep, team = data.get("rep"), data.get("team")
+    if (rep is None) == (team is None):
+        raise ValidationFailed("Give exactly one of rep or team.", code="invalid", attr="rep")
+    if rep is not None:
+        found = Rep.objects.filter(external_id=rep).first() if isinstance(rep, str) else None
+        if found is None:
+            raise ValidationFailed("No rep with this external_id.", code="unknown_rep", attr="rep")
+        return {"rep": found, "team": None}
+    found_team = (
+        Team.objects.filter(pk=team).first() if isinstance(team, int) and not isinstance(team, bool) else None
+    )
+    if found_team is None:
+        raise ValidationFailed("No team with this id.", code="unknown_team", attr="team")
+    return {"rep": None, "team": found_team}
+
+
+def _clean_measure(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the goal measures, and over which days: metric, target, dates, aggregate."""
+    clean: dict[str, Any] = {}
     if "metric" in data:
         try:
             validate_metric(data["metric"], None, known_types=known_types(), path="goal")
@@ -110,11 +123,16 @@ def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
                 f"One of {', '.join(AGGREGATES)}.", code="invalid_choice", attr="aggregate"
             )
         clean["aggregate"] = data["aggregate"] or ""
-    final = {**merged, **clean}
+    return clean
+
+
+def _check_whole_goal(final: Mapping[str, Any], *, creating: bool) -> None:
+    """What holds across fields, once the change is applied: every required field, one
+    owner, dates in order, and an aggregate for a team goal only."""
     for name in ("title", "metric", "target", "start_date", "end_date"):
         if final.get(name) in (None, ""):
             raise ValidationFailed("This field is required.", code="required", attr=name)
-    if current is None and final.get("rep") is None and final.get("team") is None:
+    if creating and final.get("rep") is None and final.get("team") is None:
         raise ValidationFailed("Give exactly one of rep or team.", code="required", attr="rep")
     if final["end_date"] < final["start_date"]:
         raise ValidationFailed("end_date is before start_date.", code="invalid", attr="end_date")
@@ -124,7 +142,6 @@ def _clean(data: Mapping[str, Any], current: Goal | None) -> dict[str, Any]:
         )
     if final.get("rep") is not None and final.get("aggregate"):
         raise ValidationFailed("Only team goals take an aggregate.", code="invalid", attr="aggregate")
-    return clean
 
 
 def _rep_key(goal: Goal) -> str | None:

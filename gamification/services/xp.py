@@ -32,12 +32,10 @@ def thresholds_of(tenant: Tenant) -> list[int]:
 
 # Credit ``xp_day`` (rep_id, day, xp), which the statement defines before these: add it
 # to the daily XP ledger, then to the reps' totals, returning (rep id, old xp, new xp) as
-# ``credited``. Row locks in the order every writer takes them (see
-# scoring.services.ingest), each in key order: the ledger, then the reps (a separate
-# ``FOR NO KEY UPDATE`` pass: an UPDATE's own order is its plan's). Each step starts
-# after the one before has written everything (it reads its rows first), so two
-# transactions crediting the same reps wait for each other, never deadlock. The writer
-# holds ``rep_rows_write_lock`` (the ingest and the award transaction take it first).
+# ``credited``. Lock order: see scoring.services.people.rep_rows_write_lock. Each step
+# starts after the one before has written everything (it reads its rows first), and the
+# reps' rows are locked by a separate ``FOR NO KEY UPDATE`` pass in id order (an UPDATE's
+# own order is its plan's).
 XP_CREDIT_CTES = """,
 xp_ledger AS (
     INSERT INTO gamification_xpdaily AS d (rep_id, day, xp)
@@ -57,6 +55,8 @@ credited AS (
      WHERE r.id = xp_locked.id
     RETURNING r.id, r.xp - t.xp AS old_xp, r.xp AS new_xp
 )"""
+# What a credit returns, one row per rep: named as ``INGEST_SQL.columns`` say.
+_CREDITED_ROWS = "SELECT id AS rep_id, old_xp, new_xp FROM credited"
 
 # The ingest's part of the events statement (scoring.hooks.StoredSQL): each event stored
 # now earns its type's XP, per rep and local day, once the rollup is written; and its
@@ -77,7 +77,8 @@ queued AS (
 )"""
 INGEST_SQL = StoredSQL(
     ctes="".join((_XP_DAY_OF_STORED, XP_CREDIT_CTES, _QUEUE_STORED)),
-    rows="SELECT id, old_xp, new_xp FROM credited",
+    rows=_CREDITED_ROWS,
+    columns=("rep_id", "old_xp", "new_xp"),
     params=lambda *, tenant, config: _xp_params(tenant, config),
 )
 
@@ -97,8 +98,8 @@ def xp_credit_events(
     rows: list[tuple[int, int, int]],
 ) -> None:
     """The ingest hook, after ``INGEST_SQL`` credited the XP and queued the reps: the
-    level-ups it reveals (``rows``: rep id, old xp, new xp) become outbox events in the
-    same transaction, and the worker is told to evaluate once it commits."""
+    level-ups it reveals (``rows``: named rep_id, old_xp, new_xp) become outbox events in
+    the same transaction, and the worker is told to evaluate once it commits."""
     level_ups_emit(rows, settings_get(tenant)["level_thresholds"], external_ids)
     transaction.on_commit(enqueue_evaluation)
 
@@ -111,9 +112,7 @@ def xp_apply(rows: list[tuple[int, date, int]]) -> list[tuple[int, int, int]]:
     with binary_cursor() as cursor:
         cursor.execute(
             "WITH xp_day AS (SELECT * FROM unnest(%(reps)b::bigint[], %(days)b::date[], "  # noqa: S608 (fixed fragments)
-            "%(xp)b::bigint[]) AS t(rep_id, day, xp))"
-            + XP_CREDIT_CTES
-            + " SELECT id, old_xp, new_xp FROM credited",
+            "%(xp)b::bigint[]) AS t(rep_id, day, xp))" + XP_CREDIT_CTES + f" {_CREDITED_ROWS}",
             {"reps": [r[0] for r in rows], "days": [r[1] for r in rows], "xp": [r[2] for r in rows]},
         )
         return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]

@@ -253,9 +253,20 @@ def parse_config(data: Any) -> Config:
     window = _integer(root["window_days"], "window_days", low=7, high=365)
     half_life_raw = root["half_life_days"]
     half_life = None if half_life_raw is None else _number(half_life_raw, "half_life_days", low=1, high=365)
+    customs = _parse_custom_types(root.get("custom_event_types", []))
+    known = frozenset(EVENT_TYPES) | {c.name for c in customs}
+    pillars = _parse_pillars(root["pillars"], known)
+    return Config(
+        window_days=window,
+        half_life_days=half_life,
+        pillars=pillars,
+        custom_event_types=customs,
+    )
 
+
+def _parse_custom_types(raw_customs: Any) -> tuple[CustomEventType, ...]:
+    """The tenant's own event types: new names, each with the XP it earns."""
     customs: list[CustomEventType] = []
-    raw_customs = root.get("custom_event_types", [])
     if not isinstance(raw_customs, list):
         raise ConfigError("custom_event_types", "Must be a list.", "invalid_type")
     if len(raw_customs) > MAX_CUSTOM_TYPES:
@@ -272,31 +283,14 @@ def parse_config(data: Any) -> Config:
             raise ConfigError(_join(path, "name"), f"{name!r} already exists.", "duplicate")
         xp = _integer(obj.get("xp", 0), _join(path, "xp"), low=0, high=MAX_XP)
         customs.append(CustomEventType(name=name, xp=xp))
-    known = frozenset(EVENT_TYPES) | {c.name for c in customs}
+    return tuple(customs)
 
-    pillars_raw = _object(root["pillars"], "pillars", allowed=set(PILLARS), required=set(PILLARS))
-    pillars: list[Pillar] = []
-    seen_keys: set[str] = set()
-    for pillar_key in PILLARS:
-        ppath = _join("pillars", pillar_key)
-        praw = _object(
-            pillars_raw[pillar_key],
-            ppath,
-            allowed={"max_points", "signals"},
-            required={"max_points", "signals"},
-        )
-        max_points = _number(praw["max_points"], _join(ppath, "max_points"), low=0, high=100)
-        signals_raw = praw["signals"]
-        spath = _join(ppath, "signals")
-        if not isinstance(signals_raw, list) or not signals_raw:
-            raise ConfigError(spath, "A pillar keeps at least one signal.", "required")
-        if len(signals_raw) > MAX_SIGNALS_PER_PILLAR:
-            raise ConfigError(spath, f"At most {MAX_SIGNALS_PER_PILLAR} signals.", "too_many")
-        signals = tuple(
-            _parse_signal(raw, _join(spath, i), known, seen_keys) for i, raw in enumerate(signals_raw)
-        )
-        pillars.append(Pillar(key=pillar_key, max_points=max_points, signals=signals))
 
+def _parse_pillars(raw: Any, known: frozenset[str]) -> tuple[Pillar, ...]:
+    """Every pillar, in catalog order; their ``max_points`` must add up to 100."""
+    pillars_raw = _object(raw, "pillars", allowed=set(PILLARS), required=set(PILLARS))
+    seen_keys: set[str] = set()  # signal keys are unique across pillars
+    pillars = tuple(_parse_pillar(pillars_raw[key], key, known, seen_keys) for key in PILLARS)
     total = math.fsum(p.max_points for p in pillars)
     if abs(total - 100) > 1e-9:
         raise ConfigError(
@@ -304,12 +298,23 @@ def parse_config(data: Any) -> Config:
             f"The pillars' max_points must add up to 100 (they add up to {total:g}).",
             "invalid_total",
         )
-    return Config(
-        window_days=window,
-        half_life_days=half_life,
-        pillars=tuple(pillars),
-        custom_event_types=tuple(customs),
+    return pillars
+
+
+def _parse_pillar(value: Any, pillar_key: str, known: frozenset[str], seen_keys: set[str]) -> Pillar:
+    ppath = _join("pillars", pillar_key)
+    praw = _object(value, ppath, allowed={"max_points", "signals"}, required={"max_points", "signals"})
+    max_points = _number(praw["max_points"], _join(ppath, "max_points"), low=0, high=100)
+    signals_raw = praw["signals"]
+    spath = _join(ppath, "signals")
+    if not isinstance(signals_raw, list) or not signals_raw:
+        raise ConfigError(spath, "A pillar keeps at least one signal.", "required")
+    if len(signals_raw) > MAX_SIGNALS_PER_PILLAR:
+        raise ConfigError(spath, f"At most {MAX_SIGNALS_PER_PILLAR} signals.", "too_many")
+    signals = tuple(
+        _parse_signal(raw, _join(spath, i), known, seen_keys) for i, raw in enumerate(signals_raw)
     )
+    return Pillar(key=pillar_key, max_points=max_points, signals=signals)
 
 
 def _parse_signal(raw: Any, path: str, known: frozenset[str], seen_keys: set[str]) -> Signal:

@@ -88,7 +88,18 @@ _REP_ROWS_LOCK = "SELECT pg_advisory_xact_lock{mode}(hashtextextended('rep-rows:
 
 
 def rep_rows_write_lock(cursor: Any) -> None:
-    """Before writing rows of ``REP_ROWS_TABLES``, in the writing transaction."""
+    """Before writing rows of ``REP_ROWS_TABLES``, in the writing transaction: the first
+    lock of the lock order.
+
+    Lock order. Every writer of the rows that concurrent transactions share takes its
+    locks in one order, so that two transactions over the same reps wait for each other
+    instead of deadlocking: this lock (shared), then the event rows (only a duplicate
+    event id makes two batches meet there), the daily rollup rows, the daily XP ledger
+    rows, then the reps' rows (their XP totals), each in key order. A writer that has no
+    rows of a step skips it (a badge award writes no event or rollup row); the badge
+    evaluation queue is appended to and waits for no one. The ingest's one statement
+    (scoring.services.ingest) and the XP credit (gamification.services.xp) follow it.
+    """
     cursor.execute(_REP_ROWS_LOCK.format(mode="_shared"), [connection.schema_name])
 
 

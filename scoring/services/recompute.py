@@ -17,14 +17,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.db import connection
 from scoring import hooks
-from scoring.engine import PILLARS, RepScore, competition_ranks, round2, score_reps
+from scoring.engine import PILLARS, Config, Rank, RepScore, competition_ranks, round2, score_reps
 from scoring.models import Rep, ScoredDay
 from scoring.selectors import aggregates_for_day
 from scoring.services.config import scoring_config_current
@@ -64,6 +65,18 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start : start + size]
 
 
+@dataclass(frozen=True)
+class _DayScores:
+    """A day's scores with the ranks and averages derived from them: what the write stores."""
+
+    rep_ids: list[int]  # in id order
+    team_of: dict[int, int | None]
+    scores: dict[int, RepScore]
+    tenant_ranks: dict[int, Rank]
+    team_ranks: dict[int, Rank]  # reps in a team only
+    averages: dict[str, object]
+
+
 def scores_compute_day(
     *, tenant: Tenant, day: date, progress: Progress | None = None, nightly: bool = False
 ) -> DayResult:
@@ -74,89 +87,118 @@ def scores_compute_day(
     must not make the nightly run skip days.
     """
     versioned = scoring_config_current()
-    config = versioned.config
     with day_claim(day):
         # Snapshots say when their reads began: /ssi/explain replays exactly the
         # events that were visible then.
         as_of = timezone.now()
         reps = list(Rep.objects.filter(active=True).order_by("id").values_list("id", "team_id"))
         rep_ids = [r[0] for r in reps]
-        team_of = dict(reps)
-        scores: dict[int, RepScore] = {}
-        done = 0
-        if progress:
-            progress(0, len(rep_ids))
-        for chunk in _chunks(rep_ids, CHUNK_SIZE):
-            aggregates = aggregates_for_day(config=config, day=day, rep_ids=chunk)
-            scores.update(score_reps(config, aggregates, list(chunk), signals=False))
-            done += len(chunk)
-            if progress:
-                progress(done, len(rep_ids))
-
-        tenant_ranks = competition_ranks({rep: s.ssi for rep, s in scores.items()})
-        by_team: dict[int, dict[int, float]] = defaultdict(dict)
-        for rep, s in scores.items():
-            if team_of[rep] is not None:
-                by_team[team_of[rep]][rep] = s.ssi
-        team_ranks = {
-            rep: rank for members in by_team.values() for rep, rank in competition_ranks(members).items()
-        }
-        averages = _averages(scores, by_team)
-
-        now = as_of
+        scores = _scores_by_chunk(versioned.config, day, rep_ids, progress)
+        scored = _ranked(rep_ids, dict(reps), scores)
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                # Not QuerySet.delete(): django-tenants' post_delete receiver makes Django fetch
-                # every row first to send the signal (10,000 model instances for nothing).
-                cursor.execute("DELETE FROM scoring_scoresnapshot WHERE day = %s", [day])
-                cursor.execute(
-                    """
-                    INSERT INTO scoring_scoresnapshot
-                        (rep_id, day, ssi, brand, find, engage, relationships, config_version, team_id,
-                         tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of, team_top_percent,
-                         computed_at)
-                    SELECT rep_id, %s, ssi, brand, find, engage, relationships, %s, team_id,
-                           tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of,
-                           team_top_percent, %s
-                      FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
-                                  %s::float8[], %s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[],
-                                  %s::int[], %s::int[])
-                        AS t(rep_id, ssi, brand, find, engage, relationships, team_id, tenant_rank, tenant_of,
-                             tenant_top_percent, team_rank, team_of, team_top_percent)
-                    """,
-                    [
-                        day,
-                        versioned.version,
-                        now,
-                        rep_ids,
-                        [scores[r].ssi for r in rep_ids],
-                        *([scores[r].pillars[p] for r in rep_ids] for p in PILLARS),
-                        [team_of[r] for r in rep_ids],
-                        [tenant_ranks[r].rank for r in rep_ids],
-                        [tenant_ranks[r].of for r in rep_ids],
-                        [tenant_ranks[r].top_percent for r in rep_ids],
-                        [team_ranks[r].rank if r in team_ranks else None for r in rep_ids],
-                        [team_ranks[r].of if r in team_ranks else None for r in rep_ids],
-                        [team_ranks[r].top_percent if r in team_ranks else None for r in rep_ids],
-                    ],
-                )
-            ScoredDay.objects.update_or_create(
-                day=day,
-                defaults={
-                    "config_version": versioned.version,
-                    "reps": len(rep_ids),
-                    "ranks_current": True,
-                    "averages": averages,
-                    "computed_at": now,
-                },
-            )
-            if nightly:
-                Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(
-                    scored_through=day
-                )
-            transaction.on_commit(lambda: hooks.day_scored(tenant=tenant, day=day, nightly=nightly))
+            _snapshots_replace(day, versioned.version, as_of, scored)
+            _day_record(tenant, day, versioned.version, as_of, scored, nightly=nightly)
     logger.info("scored schema=%s day=%s reps=%d", connection.schema_name, day, len(rep_ids))
     return DayResult(day=day, reps=len(rep_ids), config_version=versioned.version)
+
+
+def _scores_by_chunk(
+    config: Config, day: date, rep_ids: list[int], progress: Progress | None
+) -> dict[int, RepScore]:
+    """Every rep's score, read and scored ``CHUNK_SIZE`` reps at a time, telling ``progress``."""
+    scores: dict[int, RepScore] = {}
+    done = 0
+    if progress:
+        progress(0, len(rep_ids))
+    for chunk in _chunks(rep_ids, CHUNK_SIZE):
+        aggregates = aggregates_for_day(config=config, day=day, rep_ids=chunk)
+        scores.update(score_reps(config, aggregates, list(chunk), signals=False))
+        done += len(chunk)
+        if progress:
+            progress(done, len(rep_ids))
+    return scores
+
+
+def _ranked(rep_ids: list[int], team_of: dict[int, int | None], scores: dict[int, RepScore]) -> _DayScores:
+    """The ranks in the tenant and in each team, and the averages, of a day's scores."""
+    tenant_ranks = competition_ranks({rep: s.ssi for rep, s in scores.items()})
+    by_team: dict[int, dict[int, float]] = defaultdict(dict)
+    for rep, s in scores.items():
+        team = team_of[rep]
+        if team is not None:
+            by_team[team][rep] = s.ssi
+    team_ranks = {
+        rep: rank for members in by_team.values() for rep, rank in competition_ranks(members).items()
+    }
+    return _DayScores(rep_ids, team_of, scores, tenant_ranks, team_ranks, _averages(scores, by_team))
+
+
+def _snapshots_replace(day: date, config_version: int, computed_at: datetime, scored: _DayScores) -> None:
+    """Replace the day's snapshots: one DELETE, then one INSERT of every rep's row from arrays."""
+    with connection.cursor() as cursor:
+        # Not QuerySet.delete(): django-tenants' post_delete receiver makes Django fetch
+        # every row first to send the signal (10,000 model instances for nothing).
+        cursor.execute("DELETE FROM scoring_scoresnapshot WHERE day = %s", [day])
+        cursor.execute(
+            """
+            INSERT INTO scoring_scoresnapshot
+                (rep_id, day, ssi, brand, find, engage, relationships, config_version, team_id,
+                 tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of, team_top_percent,
+                 computed_at)
+            SELECT rep_id, %s, ssi, brand, find, engage, relationships, %s, team_id,
+                   tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of,
+                   team_top_percent, %s
+              FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
+                          %s::float8[], %s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[],
+                          %s::int[], %s::int[])
+                AS t(rep_id, ssi, brand, find, engage, relationships, team_id, tenant_rank, tenant_of,
+                     tenant_top_percent, team_rank, team_of, team_top_percent)
+            """,
+            [day, config_version, computed_at, *_snapshot_arrays(scored)],
+        )
+
+
+def _snapshot_arrays(scored: _DayScores) -> list[list[Any]]:
+    """The snapshot columns from rep_id to team_top_percent, an array each, reps in id order."""
+    rep_ids, scores = scored.rep_ids, scored.scores
+    tenant_ranks, team_ranks = scored.tenant_ranks, scored.team_ranks
+    return [
+        rep_ids,
+        [scores[r].ssi for r in rep_ids],
+        *([scores[r].pillars[p] for r in rep_ids] for p in PILLARS),
+        [scored.team_of[r] for r in rep_ids],
+        [tenant_ranks[r].rank for r in rep_ids],
+        [tenant_ranks[r].of for r in rep_ids],
+        [tenant_ranks[r].top_percent for r in rep_ids],
+        [team_ranks[r].rank if r in team_ranks else None for r in rep_ids],
+        [team_ranks[r].of if r in team_ranks else None for r in rep_ids],
+        [team_ranks[r].top_percent if r in team_ranks else None for r in rep_ids],
+    ]
+
+
+def _day_record(
+    tenant: Tenant,
+    day: date,
+    config_version: int,
+    computed_at: datetime,
+    scored: _DayScores,
+    *,
+    nightly: bool,
+) -> None:
+    """Record the day as scored (a nightly run moves the watermark too); its hooks run after commit."""
+    ScoredDay.objects.update_or_create(
+        day=day,
+        defaults={
+            "config_version": config_version,
+            "reps": len(scored.rep_ids),
+            "ranks_current": True,
+            "averages": scored.averages,
+            "computed_at": computed_at,
+        },
+    )
+    if nightly:
+        Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(scored_through=day)
+    transaction.on_commit(lambda: hooks.day_scored(tenant=tenant, day=day, nightly=nightly))
 
 
 def _averages(scores: dict[int, RepScore], by_team: dict[int, dict[int, float]]) -> dict[str, object]:
