@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from bench.client import Client, LoadResult, Progress, percentile, run_load
 from bench.stack import Stack, bench_env
-from config.embedded import BASE_DIR, data_dir
+from config.embedded import BASE_DIR
 
 RESULTS = BASE_DIR / "bench" / "results.json"
 PREFIX = "bench-"
@@ -891,16 +891,13 @@ def main() -> int:
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-    from config.devstack import embedded_postgres_running, stop_embedded_postgres
+    from config.processes import EmbeddedPostgres
 
-    pgdata = data_dir() / "pg"
-    started_postgres = False
+    postgres = EmbeddedPostgres()
     database_url = os.environ.get("DATABASE_URL", "").strip()
     if not database_url:
-        from config.embedded import embedded_database_url
-
-        started_postgres = not embedded_postgres_running(pgdata)
-        database_url = embedded_database_url()
+        database_url = postgres.start()
+    started_postgres = postgres.started_here
 
     info = machine()
     say(
@@ -970,7 +967,12 @@ def main() -> int:
                 removed = bench.tenants_cleanup()
                 say(f"  stopped gunicorn and the worker; deleted {removed} bench-* tenants")
             if started_postgres:
-                stop_embedded_postgres(pgdata)
+                stopped = postgres.stop()
+                say(
+                    "  stopped the embedded PostgreSQL"
+                    if stopped
+                    else "  the embedded PostgreSQL was stopped already"
+                )
 
     if bench.rows:
         write_results(bench.rows)
