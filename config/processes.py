@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Self
 
 from config.embedded import BASE_DIR, data_dir
@@ -317,18 +318,7 @@ class EmbeddedPostgres:
 
     def url(self) -> str:
         """Its connection URI; starts it if it is not running (without claiming to have)."""
-        try:
-            with warnings.catch_warnings():
-                # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless here.
-                warnings.simplefilter("ignore")
-                import pgserver
-        except ImportError as exc:  # production installs do not ship pgserver
-            raise RuntimeError(
-                "DATABASE_URL is not set and the embedded PostgreSQL (pgserver) is not installed. "
-                "Set DATABASE_URL, or install the dev extras (`make install`)."
-            ) from exc
-        # pgserver logs every process exit at INFO; only its problems matter to us.
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        pgserver = _import_pgserver()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pgserver.get_server(self.pgdata, cleanup_mode=None)
@@ -336,6 +326,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> bool:
         """``pg_ctl stop -m fast``; False when it was already stopped."""
+        _import_pgserver()
         from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         user = "pgserver" if os.geteuid() == 0 else None
@@ -344,3 +335,19 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError:
             return False
         return True
+
+
+def _import_pgserver() -> ModuleType:
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless here.
+            warnings.simplefilter("ignore")
+            import pgserver
+    except ImportError as exc:  # production installs do not ship pgserver
+        raise RuntimeError(
+            "DATABASE_URL is not set and the embedded PostgreSQL (pgserver) is not installed. "
+            "Set DATABASE_URL, or install the dev extras (`make install`)."
+        ) from exc
+    # pgserver logs every process exit at INFO; only its problems matter to us.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    return pgserver
