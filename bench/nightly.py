@@ -37,6 +37,37 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: the best there is
 
 
+def time_day_scored_hooks() -> list[float]:
+    """Count the time of the day-scored hooks (badges, goals, scores.computed) apart from the
+    scoring itself: each is wrapped; the returned one-item list holds their seconds so far."""
+    from scoring import hooks
+
+    hook_seconds = [0.0]
+
+    def timed(hook: Any) -> Any:
+        def wrapper(**kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return hook(**kwargs)
+            finally:
+                hook_seconds[0] += time.perf_counter() - t0
+
+        return wrapper
+
+    hooks._day_scored[:] = [timed(h) for h in hooks._day_scored]
+    return hook_seconds
+
+
+def write_profile(profiler: cProfile.Profile, path: str) -> None:
+    """The top of the profile, by cumulative then by own time, to ``path``."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    with open(path, "w") as handle:
+        handle.write(out.getvalue())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenant", required=True)
@@ -53,28 +84,13 @@ def main() -> None:
 
     from core.clock import local_yesterday
     from gamification.models import BadgeAward
-    from scoring import hooks
     from scoring.models import Job
     from scoring.services.jobs import job_run
     from tenants.models import Tenant
 
     tenant = Tenant.objects.get(slug=args.tenant)
     day = date.fromisoformat(args.date) if args.date else local_yesterday(tenant.timezone)
-
-    # Time the day-scored hooks (badges, goals, scores.computed) apart from the scoring itself.
-    hook_seconds = [0.0]
-
-    def timed(hook: Any) -> Any:
-        def wrapper(**kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return hook(**kwargs)
-            finally:
-                hook_seconds[0] += time.perf_counter() - t0
-
-        return wrapper
-
-    hooks._day_scored[:] = [timed(h) for h in hooks._day_scored]
+    hook_seconds = time_day_scored_hooks()
 
     profiler = cProfile.Profile() if args.profile else None
     with tenant_context(tenant):
@@ -91,12 +107,7 @@ def main() -> None:
     if finished is None or finished.status != Job.Status.SUCCEEDED:
         raise SystemExit(f"the nightly job did not succeed: {finished and finished.status}")
     if profiler and args.profile:
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("cumulative").print_stats(40)
-        stats.sort_stats("tottime").print_stats(25)
-        with open(args.profile, "w") as handle:
-            handle.write(out.getvalue())
+        write_profile(profiler, args.profile)
     print(
         json.dumps(
             {

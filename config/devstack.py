@@ -18,10 +18,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
+from config import processes
 from config.embedded import BASE_DIR, data_dir
+from config.processes import EmbeddedPostgres, Process, ProcessError
 
 STOP_TIMEOUT_SECONDS = 15
 
@@ -30,159 +30,80 @@ def say(message: str) -> None:
     print(f"[make run] {message}", flush=True)
 
 
-def embedded_postgres_running(pgdata: Path) -> bool:
-    pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        os.kill(int(pid_file.read_text().splitlines()[0]), 0)
-    except (ValueError, IndexError, ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def stop_embedded_postgres(pgdata: Path) -> None:
-    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
-    from pgserver.postgres_server import PostgresServer
-
-    user = "pgserver" if os.geteuid() == 0 else None
-    try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-        say("embedded PostgreSQL stopped")
-    except subprocess.CalledProcessError:
-        say("embedded PostgreSQL was already stopped")
-    del PostgresServer  # imported only to make sure pgserver is importable
-
-
-def wait_healthy(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own loopback URL)
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.3)
-    return False
-
-
-def main() -> int:
-    os.chdir(BASE_DIR)
+def environment() -> dict[str, str]:
+    """Ours, with the local settings and unbuffered output unless told otherwise."""
     env = os.environ.copy()
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     env.setdefault("PYTHONUNBUFFERED", "1")
-    python = sys.executable
-    bind = env.get("SSI_BIND", "127.0.0.1:8000")
-    port = bind.rsplit(":", 1)[-1]
-    base_domain = env.get("SSI_BASE_DOMAIN", "localhost")
+    return env
 
-    pgdata = data_dir() / "pg"
-    started_postgres = False
-    if not env.get("DATABASE_URL"):
-        from config.embedded import embedded_database_url
 
-        started_postgres = not embedded_postgres_running(pgdata)
-        say(
-            "starting the embedded PostgreSQL (.data/pg)…"
-            if started_postgres
-            else "reusing the embedded PostgreSQL"
-        )
-        env["DATABASE_URL"] = embedded_database_url()
-    else:
+def ensure_database(env: dict[str, str]) -> EmbeddedPostgres | None:
+    """Point ``env`` at ``DATABASE_URL``, else at the embedded server (started if needed).
+    Returns the embedded server when this run started it: the one to stop at the end."""
+    if env.get("DATABASE_URL"):
         say("using DATABASE_URL")
+        return None
+    postgres = EmbeddedPostgres()
+    if postgres.running():
+        say("reusing the embedded PostgreSQL")
+    else:
+        say("starting the embedded PostgreSQL (.data/pg)…")
+    env["DATABASE_URL"] = postgres.start()
+    return postgres if postgres.started_here else None
+
+
+def say_broker(env: dict[str, str]) -> None:
     say(
         "broker: "
         + ("Redis (REDIS_URL)" if env.get("REDIS_URL") else "filesystem (.data/broker), no server needed")
     )
 
-    procs: list[subprocess.Popen[bytes]] = []
 
-    def shutdown(code: int) -> int:
-        say("stopping…")
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for proc in procs:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if started_postgres:
-            stop_embedded_postgres(pgdata)
-        say("stopped")
-        return code
+def migrate(env: dict[str, str]) -> None:
+    say("migrating the database…")
+    subprocess.run([sys.executable, "manage.py", "setup_db", "-v", "0"], env=env, check=True)
 
-    def on_signal(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        say("migrating the database…")
-        subprocess.run([python, "manage.py", "setup_db", "-v", "0"], env=env, check=True)
-        say("preparing the demo tenant…")
-        out = subprocess.run(
-            [python, "manage.py", "seed_demo", "--json"], env=env, check=True, capture_output=True, text=True
-        )
-        keys = json.loads(out.stdout.strip().splitlines()[-1])
+def demo_tenant_keys(env: dict[str, str]) -> dict[str, str]:
+    """Create (or refresh) the demo tenant; its fresh platform and admin keys."""
+    say("preparing the demo tenant…")
+    out = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--json"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    keys: dict[str, str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return keys
 
-        filesystem_broker = not env.get("REDIS_URL") and not env.get("CELERY_BROKER_URL")
-        worker_flags = ["--without-mingle", "--without-gossip"] if filesystem_broker else []
-        commands = [
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                bind,
-                "--workers",
-                env.get("WEB_CONCURRENCY", "2"),
-                "--access-logfile",
-                "-",
-                "--graceful-timeout",
-                "10",
-            ],
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                env.get("CELERY_CONCURRENCY", "2"),
-                *worker_flags,
-            ],
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(data_dir() / "celerybeat-schedule"),
-            ],
-        ]
-        for command in commands:
-            procs.append(subprocess.Popen(command, env=env))
 
-        health = f"http://127.0.0.1:{port}/healthz"
-        if not wait_healthy(health, procs):
-            say("the API did not come up; see the output above")
-            return shutdown(1)
+def start_processes(env: dict[str, str], started: list[Process]) -> processes.WebServer:
+    """gunicorn, the worker and beat, their output on ours; each is added to ``started`` as it
+    starts, so that a Ctrl-C in between still stops the ones already running."""
+    filesystem_broker = not env.get("REDIS_URL") and not env.get("CELERY_BROKER_URL")
+    web = processes.gunicorn(
+        bind=env.get("SSI_BIND", "127.0.0.1:8000"),
+        workers=env.get("WEB_CONCURRENCY", "2"),
+        options=["--access-logfile", "-", "--graceful-timeout", "10"],
+        env=env,
+    )
+    worker = processes.celery_worker(
+        concurrency=env.get("CELERY_CONCURRENCY", "2"),
+        options=["--without-mingle", "--without-gossip"] if filesystem_broker else [],
+        env=env,
+    )
+    beat = processes.celery_beat(schedule=data_dir() / "celerybeat-schedule", env=env)
+    for process in (web, worker, beat):
+        started.append(process.start())
+    return web
 
-        platform = f"http://{base_domain}:{port}"
-        demo = f"http://demo.{base_domain}:{port}"
-        print(
-            f"""
+
+def print_banner(env: dict[str, str], keys: dict[str, str]) -> None:
+    port = env.get("SSI_BIND", "127.0.0.1:8000").rsplit(":", 1)[-1]
+    base_domain = env.get("SSI_BASE_DOMAIN", "localhost")
+    platform = f"http://{base_domain}:{port}"
+    demo = f"http://demo.{base_domain}:{port}"
+    print(
+        f"""
 ================================================================================
  SSI Cloud is running.
 
@@ -202,19 +123,57 @@ def main() -> int:
  Ctrl-C stops everything.
 ================================================================================
 """,
-            flush=True,
-        )
-        while True:
-            for proc in procs:
-                if proc.poll() is not None:
-                    say(f"a process exited unexpectedly (code {proc.returncode}): {proc.args!r}")
-                    return shutdown(1)
-            time.sleep(0.5)
+        flush=True,
+    )
+
+
+def wait_for_exit(started: list[Process]) -> int:
+    """Until one of them exits on its own (a Ctrl-C ends the wait with ``KeyboardInterrupt``)."""
+    while True:
+        for process in started:
+            if not process.running():
+                say(f"a process exited unexpectedly (code {process.returncode}): {process.command!r}")
+                return 1
+        time.sleep(0.5)
+
+
+def run(env: dict[str, str], started: list[Process]) -> int:
+    """Migrate, seed, start, and serve until a process exits (1) or a Ctrl-C."""
+    migrate(env)
+    keys = demo_tenant_keys(env)
+    web = start_processes(env, started)
+    try:
+        web.wait_healthy(watch=started)
+    except ProcessError:
+        say("the API did not come up; see the output above")
+        return 1
+    print_banner(env, keys)
+    return wait_for_exit(started)
+
+
+def stop(started: list[Process], postgres: EmbeddedPostgres | None, code: int) -> int:
+    say("stopping…")
+    processes.stop_all(started, timeout=STOP_TIMEOUT_SECONDS)
+    if postgres is not None:
+        say("embedded PostgreSQL stopped" if postgres.stop() else "embedded PostgreSQL was already stopped")
+    say("stopped")
+    return code
+
+
+def main() -> int:
+    os.chdir(BASE_DIR)
+    env = environment()
+    postgres = ensure_database(env)
+    say_broker(env)
+    started: list[Process] = []
+    processes.interrupt_on(signal.SIGTERM)
+    try:
+        return stop(started, postgres, run(env, started))
     except KeyboardInterrupt:
-        return shutdown(0)
+        return stop(started, postgres, 0)
     except subprocess.CalledProcessError as exc:
         say(f"setup failed: {exc}")
-        return shutdown(1)
+        return stop(started, postgres, 1)
 
 
 if __name__ == "__main__":

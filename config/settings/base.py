@@ -118,7 +118,7 @@ def database_config(url: str) -> dict[str, object]:
 
 def _database_url() -> str:
     # Imported lazily: production never starts the embedded server.
-    from config.embedded import database_url
+    from config.processes import database_url
 
     return database_url()
 

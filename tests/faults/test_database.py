@@ -1,7 +1,7 @@
 """The database goes away and comes back, under a real gunicorn: 503 JSON with Retry-After, then normal.
 
 gunicorn reaches PostgreSQL through a proxy the test controls (see
-``tests.faults``), with its usual persistent connection (CONN_MAX_AGE), so
+``tests.support.faults``), with its usual persistent connection (CONN_MAX_AGE), so
 each fault also hits a connection the app believes is open.
 """
 

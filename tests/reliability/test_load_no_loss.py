@@ -1,7 +1,7 @@
 """Load without loss (issue 6, part 4): concurrent clients, re-sent batches, a recompute running.
 
-The real stack: gunicorn (``tests.server``) and a Celery worker
-(``tests.worker``) as subprocesses on the test database. ``CLIENTS`` threads
+The real stack: gunicorn (``tests.support.server``) and a Celery worker
+(``tests.support.worker``) as subprocesses on the test database. ``CLIENTS`` threads
 post every event of a fresh tenant in batches over HTTP; 10% of the batches
 are sent again, as a client that timed out would: the same event ids, with
 the same ``Idempotency-Key`` (the answer is replayed), with a new key or none

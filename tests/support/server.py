@@ -2,7 +2,7 @@
 
 ``gunicorn_server(data_dir)`` serves ``config.wsgi`` on a free port of
 127.0.0.1, with the test settings, the database pytest-django created and
-the filesystem broker under ``data_dir`` (the one ``tests.worker.celery_worker``
+the filesystem broker under ``data_dir`` (the one ``tests.support.worker.celery_worker``
 uses with the same ``data_dir``), tasks sent to the broker (not eager).
 ``HttpClient`` speaks JSON to it with ``http.client`` (standard library).
 """
@@ -12,26 +12,19 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.worker import BASE_DIR, process_stop, test_database_url
+from config import processes
+from config.processes import free_port
+from tests.support.worker import test_database_url
 
 # A network error a client sees when the server dropped or never took the connection.
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -70,37 +63,23 @@ def gunicorn_server(
 ) -> Iterator[Server]:
     """gunicorn (sync workers, as in production) until the block ends; waits for /healthz.
 
-    ``env`` adds to (or overrides) ``server_env``; ``args``: more gunicorn options."""
-    for folder in ("queue", "processed", "control"):
-        (data_dir / "broker" / folder).mkdir(parents=True, exist_ok=True)
+    ``env`` adds to (or overrides) ``server_env``; ``args``: more gunicorn options. It leads
+    its own process group, which ``stop`` kills whole if it does not exit on SIGTERM."""
+    processes.broker_folders(data_dir)
     port = free_port()
-    log_path = data_dir / "gunicorn.log"
-    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), *args],
-        cwd=BASE_DIR, env=server_env(data_dir, env), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, which process_stop may kill whole
-    )  # fmt: skip
-    server = Server(port=port, process=process, log=log_path)
+    web = processes.gunicorn(
+        bind=f"127.0.0.1:{port}",
+        workers=workers,
+        options=args,
+        env=server_env(data_dir, env),
+        log=data_dir / "gunicorn.log",
+        own_session=True,
+    ).start()
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"gunicorn exited ({process.returncode}):\n{server.tail()}")
-            try:
-                status, _, _ = HttpClient(port, host="localhost", timeout=2).request("GET", "/healthz")
-                if status == 200:
-                    break
-            except NETWORK_ERRORS:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"gunicorn did not answer /healthz in {timeout:.0f}s:\n{server.tail()}")
-            time.sleep(0.2)
-        yield server
+        web.wait_healthy(host="localhost", timeout=timeout)
+        yield Server(port=port, process=web.popen, log=data_dir / "gunicorn.log")
     finally:
-        process_stop(process)
-        log.close()
+        web.stop()
 
 
 class HttpClient:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,10 +14,10 @@ from urllib.parse import quote
 import kombu.pools
 from django.db import connection
 
+from config import processes
 from config.celery import app
+from config.embedded import BASE_DIR as BASE_DIR  # tests import it from here
 from core.queue import enqueue_reset
-
-BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def test_database_url() -> str:
@@ -40,7 +38,7 @@ def broker_for_this_process(data_dir: Path, broker_url: str | None = None) -> It
     """Point this process's producer at a filesystem broker under ``data_dir`` (or at
     ``broker_url``), eager mode off; yields the broker's folder. What is published waits
     there for a worker (``celery_worker`` starts one on the same folder)."""
-    broker = data_dir / "broker"
+    broker = processes.broker_folders(data_dir)
     options = {
         "data_folder_in": str(broker / "queue"),
         "data_folder_out": str(broker / "queue"),
@@ -48,8 +46,6 @@ def broker_for_this_process(data_dir: Path, broker_url: str | None = None) -> It
         "control_folder": str(broker / "control"),
         "store_processed": False,
     }
-    for folder in ("queue", "processed", "control"):
-        (broker / folder).mkdir(parents=True, exist_ok=True)
     saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "task_always_eager")}
     if broker_url:
         app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
@@ -93,34 +89,19 @@ def celery_worker(
             "CELERY_TASK_ALWAYS_EAGER": "false",
             **(extra_env or {}),
         }
-        log = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
-        pool = pool or ("prefork" if concurrency > 1 else "solo")
-        pool_args = ["--pool", pool, "--concurrency", str(concurrency)]
-        extra = ["--include", ",".join(include)] if include else []
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", *pool_args,
-             *extra, "--without-mingle", "--without-gossip", "--without-heartbeat"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        worker = processes.celery_worker(
+            pool=pool or ("prefork" if concurrency > 1 else "solo"),
+            concurrency=concurrency,
+            options=[*(["--include", ",".join(include)] if include else []),
+                     "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            env=env,
+            log=data_dir / "worker.log",
+            own_session=True,
+        ).start()  # fmt: skip
         try:
-            yield process
+            yield worker.popen
         finally:
-            process_stop(process)
-            log.close()
-
-
-def process_stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, 20 s to exit cleanly, then SIGKILL to its whole process group (a server
-    or worker started with ``start_new_session=True`` leads one: its children go too)."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+            worker.stop()
 
 
 def _reset_pools() -> None:
