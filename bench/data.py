@@ -10,7 +10,8 @@ through Python, so 5 million events take a minute, not an hour.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from django_tenants.utils import tenant_context
 
@@ -34,55 +35,66 @@ def big_tenant_create(
     tenant = created.tenant
     last = local_yesterday(tenant.timezone)
     first = last - timedelta(days=days - 1)
-    types = sorted(EVENT_TYPES)
     started = time.monotonic()
     with tenant_context(tenant), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO scoring_team (name, description, created_at, updated_at) "
-            "SELECT 'Team ' || g, '', now(), now() FROM generate_series(1, 20) g"
-        )
-        cursor.execute(
-            """
-            INSERT INTO scoring_rep (external_id, name, email, team_id, active, created_at, updated_at)
-            SELECT 'rep-' || g, 'Rep ' || g, '', (SELECT min(id) FROM scoring_team) + g %% 20, true, now(), now()
-              FROM generate_series(1, %s) g
-            """,
-            [reps],
-        )
-        # Each (rep, day) gets a number of events drawn uniformly from 0..2*mean, so the
-        # mean is honoured. The draw happens in a MATERIALIZED CTE, once per (rep, day)
-        # row: a LATERAL generate_series whose bounds reference no outer column is a
-        # constant to the planner, evaluated ONCE for the whole query (every (rep, day)
-        # then got the same count; 2.7M events instead of ~5M at 10k reps x 90 days).
-        # Types are uniform over the catalog; values are 1, or 0..499 for 5% of events;
-        # each event has its own time between 07:00 and 19:00 local (the subquery keeps
-        # the volatile ts from being inlined, so occurred_at and local_day agree).
-        cursor.execute(
-            """
-            WITH rd AS MATERIALIZED (
-                SELECT r.id AS rep_id, d.i, floor(random() * (2 * %(mean)s + 1))::int AS n
-                  FROM scoring_rep r
-                 CROSS JOIN generate_series(0, %(days)s - 1) AS d(i)
-            )
-            INSERT INTO scoring_activity (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
-            SELECT 'b-' || e.rep_id || '-' || e.i || '-' || e.k,
-                   e.rep_id,
-                   (%(types)s::text[])[1 + floor(random() * %(ntypes)s)::int],
-                   e.ts, (e.ts AT TIME ZONE 'Europe/Berlin')::date,
-                   CASE WHEN random() < 0.05 THEN floor(random() * 500) ELSE 1 END,
-                   NULL, now()
-              FROM (SELECT rd.rep_id, rd.i, s.k,
-                           (%(first)s::date + rd.i + time '07:00' + random() * interval '12 hours')
-                               AT TIME ZONE 'Europe/Berlin' AS ts
-                      FROM rd CROSS JOIN LATERAL generate_series(1, rd.n) AS s(k)) e
-            """,
-            {"types": types, "ntypes": len(types), "days": days, "mean": events_per_rep_day, "first": first},
-        )
-        cursor.execute("SELECT count(*) FROM scoring_activity")
-        events = cursor.fetchone()[0]
-        cursor.execute("ANALYZE scoring_activity")
+        _people_insert(cursor, reps=reps)
+        events = _activity_insert(cursor, days=days, mean=events_per_rep_day, first=first)
         activities_relocalize(tz_name=tenant.timezone)  # builds the rollup from the events
         cursor.execute("ANALYZE scoring_activitydaily")
     if log:
         print(f"{slug}: {reps} reps, {events} events over {days} days in {time.monotonic() - started:.1f}s")
     return tenant, created.admin_key
+
+
+def _people_insert(cursor: Any, *, reps: int) -> None:
+    """20 teams and ``reps`` reps spread over them."""
+    cursor.execute(
+        "INSERT INTO scoring_team (name, description, created_at, updated_at) "
+        "SELECT 'Team ' || g, '', now(), now() FROM generate_series(1, 20) g"
+    )
+    cursor.execute(
+        """
+        INSERT INTO scoring_rep (external_id, name, email, team_id, active, created_at, updated_at)
+        SELECT 'rep-' || g, 'Rep ' || g, '', (SELECT min(id) FROM scoring_team) + g %% 20, true, now(), now()
+          FROM generate_series(1, %s) g
+        """,
+        [reps],
+    )
+
+
+def _activity_insert(cursor: Any, *, days: int, mean: float, first: date) -> int:
+    """Synthetic events for every rep over ``days`` days from ``first``; returns how many."""
+    types = sorted(EVENT_TYPES)
+    # Each (rep, day) gets a number of events drawn uniformly from 0..2*mean, so the
+    # mean is honoured. The draw happens in a MATERIALIZED CTE, once per (rep, day)
+    # row: a LATERAL generate_series whose bounds reference no outer column is a
+    # constant to the planner, evaluated ONCE for the whole query (every (rep, day)
+    # then got the same count; 2.7M events instead of ~5M at 10k reps x 90 days).
+    # Types are uniform over the catalog; values are 1, or 0..499 for 5% of events;
+    # each event has its own time between 07:00 and 19:00 local (the subquery keeps
+    # the volatile ts from being inlined, so occurred_at and local_day agree).
+    cursor.execute(
+        """
+        WITH rd AS MATERIALIZED (
+            SELECT r.id AS rep_id, d.i, floor(random() * (2 * %(mean)s + 1))::int AS n
+              FROM scoring_rep r
+             CROSS JOIN generate_series(0, %(days)s - 1) AS d(i)
+        )
+        INSERT INTO scoring_activity (event_id, rep_id, type, occurred_at, local_day, value, metadata, ingested_at)
+        SELECT 'b-' || e.rep_id || '-' || e.i || '-' || e.k,
+               e.rep_id,
+               (%(types)s::text[])[1 + floor(random() * %(ntypes)s)::int],
+               e.ts, (e.ts AT TIME ZONE 'Europe/Berlin')::date,
+               CASE WHEN random() < 0.05 THEN floor(random() * 500) ELSE 1 END,
+               NULL, now()
+          FROM (SELECT rd.rep_id, rd.i, s.k,
+                       (%(first)s::date + rd.i + time '07:00' + random() * interval '12 hours')
+                           AT TIME ZONE 'Europe/Berlin' AS ts
+                  FROM rd CROSS JOIN LATERAL generate_series(1, rd.n) AS s(k)) e
+        """,
+        {"types": types, "ntypes": len(types), "days": days, "mean": mean, "first": first},
+    )
+    cursor.execute("SELECT count(*) FROM scoring_activity")
+    events = cursor.fetchone()[0]
+    cursor.execute("ANALYZE scoring_activity")
+    return int(events)
