@@ -7,12 +7,12 @@ is django-tenants' ``DatabaseWrapper`` with ``set_tenant``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import psycopg
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as _connection
 from django.db.models import Model
 
@@ -44,6 +44,17 @@ def database_unavailable(exc: BaseException) -> bool:
         return sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES
     # No SQLSTATE: libpq's own error. On a connection still open, it refused the statement.
     return not connection_open()
+
+
+def after_commit(step: Callable[[], object]) -> None:
+    """Run ``step`` once the current transaction commits (at once outside one), for what
+    follows a committed change: publishing its work, running an eager task.
+
+    A failure of ``step`` is logged with its traceback (Django's ``on_commit(robust=True)``),
+    never raised: the change is committed, and an error answer would make its client send
+    it again. What ``step`` publishes is in the database, where a sweep finds it.
+    """
+    transaction.on_commit(step, robust=True)
 
 
 def connection_open() -> bool:

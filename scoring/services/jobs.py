@@ -25,11 +25,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.db import after_commit
 from core.queue import enqueue
 from scoring.models import Job
 from scoring.services.recompute import Progress, scores_compute_day
@@ -52,7 +53,7 @@ def job_create(*, kind: str, days: Sequence[date]) -> Job:
     job = Job.objects.create(kind=kind, params={"days": [d.isoformat() for d in days]})
     job_id = str(job.id)
     # The broker down: the job stays queued and jobs_sweep enqueues it later.
-    transaction.on_commit(lambda: enqueue(RUN_JOB, args=[job_id]))
+    after_commit(lambda: enqueue(RUN_JOB, args=[job_id]))
     return job
 
 
