@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.db import after_commit
+from core.db import after_commit, database_unavailable
 from core.queue import enqueue
 from scoring.models import Job
 from scoring.services.recompute import Progress, scores_compute_day
@@ -145,15 +145,16 @@ def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
                 tenant=tenant, day=day, progress=progress_of_day(i), nightly=job.kind == "nightly"
             )
             per_day[day.isoformat()] = result.reps
-    except (OperationalError, InterfaceError):
-        # The database went away: transient. Put the job back so the task's
-        # retry can claim it (best effort: the database may still be down, and
-        # then the claim's staleness rule takes over).
-        logger.warning("job %s: database unavailable, will retry", job_id)
-        with contextlib.suppress(DatabaseError):
-            Job.objects.filter(pk=job_id).update(status=Job.Status.QUEUED)
-        raise
     except Exception as exc:
+        if database_unavailable(exc):
+            # The database went away: transient. Put the job back so the task's
+            # retry can claim it (best effort: the database may still be down, and
+            # then the claim's staleness rule takes over).
+            logger.warning("job %s: database unavailable, will retry", job_id)
+            with contextlib.suppress(DatabaseError):
+                Job.objects.filter(pk=job_id).update(status=Job.Status.QUEUED)
+            raise
+        # Anything else (a statement the database refuses too) fails the same way again.
         logger.exception("job %s failed", job_id)
         Job.objects.filter(pk=job_id).update(
             status=Job.Status.FAILED,
