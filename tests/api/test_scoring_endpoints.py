@@ -8,12 +8,14 @@ not imported from the product, so a drift in either shows here.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from scoring.models import ScoreSnapshot
+from scoring.services.recompute import scores_compute_day
 from tests.factories.scoring import RepFactory
 from tests.support.http import ApiClient, assert_error
 from tests.support.tenants import World, in_tenant
@@ -291,6 +293,39 @@ def test_max_points_not_adding_to_100_is_refused(acme: ApiClient) -> None:
     assert current_version(acme) == 1
 
 
+def with_signals(config: dict[str, Any], pillar: str, n: int) -> dict[str, Any]:
+    """``config`` with ``n`` count signals in ``pillar``."""
+    config["pillars"][pillar]["signals"] = [
+        count(f"{pillar}_{i}", ["post_published"], 5, 1) for i in range(n)
+    ]
+    return config
+
+
+def test_12_signals_a_pillar_are_accepted_and_a_13th_is_a_400(acme: ApiClient) -> None:
+    assert acme.put(CONFIG, with_signals(default_config(), "engage", 12)).status_code == 200
+    response = acme.put(CONFIG, with_signals(default_config(), "engage", 13))
+    assert_error(response, 400, code="too_many", attr="pillars.engage.signals")
+    assert current_version(acme) == 2
+
+
+def test_a_version_saved_under_a_wider_bound_keeps_scoring(acme: ApiClient) -> None:
+    """50 signals a pillar were allowed once: such a version is still read, ingested with and
+    scored with, and can be replaced."""
+    from scoring.models import ScoringConfig
+
+    with in_tenant("acme"):
+        ScoringConfig.objects.create(version=2, config=with_signals(default_config(), "brand", 50))
+    assert len(acme.get(CONFIG).json()["pillars"]["brand"]["signals"]) == 50
+    event = {"id": "wide-1", "rep": "ann", "type": "post_published", "occurred_at": f"{DAY}T09:00:00Z"}
+    assert acme.post("/api/v1/activities", {"events": [event]}).json()["accepted"] == 1
+    with in_tenant("acme") as tenant:
+        scored = scores_compute_day(tenant=tenant, day=date.fromisoformat(DAY))
+    assert (scored.reps, scored.config_version) == (1, 2)
+    preview = acme.post(f"{CONFIG}/preview", {"config": default_config(), "date": DAY})
+    assert preview.status_code == 200, preview.content
+    assert acme.put(CONFIG, default_config()).status_code == 200
+
+
 def test_a_config_missing_a_pillar_is_refused(acme: ApiClient) -> None:
     config = default_config()
     del config["pillars"]["engage"]
@@ -389,6 +424,11 @@ def test_preview_with_an_invalid_config_is_a_400_naming_the_field(acme: ApiClien
     draft["pillars"]["engage"]["signals"][4]["target"] = 0
     response = acme.post(f"{CONFIG}/preview", {"config": draft, "date": DAY})
     assert_error(response, 400, attr="config.pillars.engage.signals.4.target")
+
+
+def test_preview_of_a_config_over_the_bounds_is_a_400_naming_the_field(acme: ApiClient) -> None:
+    response = acme.post(f"{CONFIG}/preview", {"config": with_signals(default_config(), "find", 13)})
+    assert_error(response, 400, code="too_many", attr="config.pillars.find.signals")
 
 
 def test_preview_of_an_unknown_rep_is_a_400(acme: ApiClient) -> None:
