@@ -23,6 +23,7 @@ from core.db import connection, database_unavailable
 from core.queue import enqueue
 from scoring.models import IdempotencyRecord, Job
 from scoring.services.jobs import RUN_JOB, job_run, jobs_sweep
+from scoring.services.preview import preview_jobs_purge
 from scoring.services.relocalize import RELOCALIZE_ACTIVITIES, activities_relocalize
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -108,6 +109,14 @@ def purge_idempotency_records() -> None:
     for tenant in Tenant.objects.all():
         with tenant_context(tenant):
             IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+
+
+@shared_task
+def purge_preview_jobs() -> None:
+    """Beat, hourly: forget preview jobs and their answers a day after they ended, in every tenant."""
+    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()):
+        with tenant_context(tenant):
+            preview_jobs_purge()
 
 
 @shared_task(name=RELOCALIZE_ACTIVITIES, acks_late=True)
