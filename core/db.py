@@ -32,9 +32,9 @@ def database_unavailable(exc: BaseException) -> bool:
     lost, or ended by a server that stops or starts. Retrying later may succeed: the API
     answers 503, a job is retried.
 
-    Nothing else is: psycopg files many refusals of a statement under ``OperationalError``
-    too (a target list over 1,664 columns, a deadlock, a cancelled query; libpq's refusal
-    of over 65,535 parameters), and those fail the same way on every retry.
+    Nothing else is, though psycopg files many other errors under ``OperationalError`` too
+    (a target list over 1,664 columns, a deadlock, a cancelled query; libpq's refusal of
+    over 65,535 parameters): the database answered, and the request or the job is at fault.
     """
     error = exc.__cause__ if isinstance(exc.__cause__, psycopg.Error) else exc
     if not isinstance(error, CONNECTION_ERRORS):
