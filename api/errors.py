@@ -7,7 +7,9 @@
 request body (``pillars.engage.signals.4.target``), or ``null``. DRF exceptions, domain
 errors (``core.errors.DomainError``), Django's 404/403, a database that is
 down (503 with ``Retry-After``) and anything unexpected (500, logged) all come
-out in this shape; so do the URL-level 404 and 500 handlers.
+out in this shape; so do the URL-level 404 and 500 handlers. A database error
+is a 503 only when the database cannot be reached (``core.db.database_unavailable``):
+a statement PostgreSQL refuses is a bug, a 500 that a retry would not mend.
 """
 
 from __future__ import annotations
@@ -19,24 +21,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
-from psycopg import InterfaceError as PsycopgInterfaceError
-from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.db import database_unavailable
 from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 DB_RETRY_AFTER_SECONDS = 5
-# The database is unreachable, restarting, or cut our connection: retryable, a 503.
-# Django wraps driver errors raised through its cursors; psycopg's own (a COPY, a
-# raw connection) come unwrapped, hence both families.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PsycopgOperationalError, PsycopgInterfaceError)
-
 
 DATABASE_UNAVAILABLE_CODE = "service_unavailable"
 DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable; retry later."
@@ -124,7 +119,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, RequestDataTooBig):
         status_code = 413
         errors = [{"code": "request_too_large", "detail": "The request body is too large.", "attr": None}]
-    elif isinstance(exc, DATABASE_UNAVAILABLE):
+    elif database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         status_code = 503
         headers["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
@@ -155,7 +150,8 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 def handler500(request: HttpRequest) -> JsonResponse:
     # Called while the exception is being handled: a database outage that escaped
     # the views (a middleware, a commit outside DRF) is still a 503, not a 500.
-    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
-        logger.warning("database unavailable: %s", sys.exc_info()[0].__name__)  # type: ignore[union-attr]
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
         return database_unavailable_response()
     return error_response(500, "server_error", "An unexpected error occurred.", None)

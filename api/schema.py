@@ -299,14 +299,17 @@ def _criteria_schema() -> dict[str, Any]:
 
     The rules: docs/gamification.md#criteria.
     """
-    from gamification.rules.criteria import MAX_CHILDREN
+    from gamification.rules.criteria import MAX_CONDITIONS, MAX_WINDOWS
 
     ref = {"$ref": "#/components/schemas/Criteria"}
-    children = {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_CHILDREN}
+    # A list of more conditions than the whole tree may hold is refused anyway.
+    children = {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_CONDITIONS}
     return {
         "description": (
             'A criteria tree: `{"all": [...]}`, `{"any": [...]}` or a condition `{metric, op, value, '
-            "window_days?}` (`window_days` only for `events.*` and `sum.*`), at most 5 levels deep. "
+            "window_days?}` (`window_days` only for `events.*` and `sum.*`), at most 5 levels deep, "
+            f"at most {MAX_CONDITIONS} conditions in all (`too_many_conditions`) and {MAX_WINDOWS} "
+            "different `window_days` (`too_many_windows`), a 400 naming `criteria`. "
             "A metric of an event type the tenant does not have is a 400 (`unknown_metric`)."
         ),
         "oneOf": [

@@ -24,8 +24,15 @@ from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
-from api.errors import DATABASE_UNAVAILABLE, database_unavailable_response, error_response
-from core.db import connection, model_columns, model_from_row, prepared_cursor
+from api.errors import database_unavailable_response, error_response
+from core.db import (
+    CONNECTION_ERRORS,
+    connection,
+    database_unavailable,
+    model_columns,
+    model_from_row,
+    prepared_cursor,
+)
 from tenants.models import Domain, Tenant
 from tenants.validation import SLUG_RE
 
@@ -59,7 +66,9 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         try:
             return self._route(request)
-        except DATABASE_UNAVAILABLE:
+        except CONNECTION_ERRORS as exc:
+            if not database_unavailable(exc):
+                raise  # a bug, not an outage: Django's handler500 answers it
             # The tenant tables are unreachable: say so, retryable, in the API's shape.
             return database_unavailable_response()
 

@@ -1,4 +1,4 @@
-"""The default connection as django-tenants' wrapper (typed loosely).
+"""The default connection as django-tenants' wrapper (typed loosely), and what an error of it means.
 
 ``django.db.connection`` is declared as Django's base wrapper; at run time it
 is django-tenants' ``DatabaseWrapper`` with ``set_tenant``,
@@ -7,16 +7,60 @@ is django-tenants' ``DatabaseWrapper`` with ``set_tenant``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import psycopg
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as _connection
 from django.db.models import Model
 
 connection: Any = cast(Any, _connection)
 M = TypeVar("M", bound=Model)
+
+# Django wraps the driver's errors raised through its cursors; psycopg's own (a raw
+# connection, a COPY) come unwrapped: both families.
+CONNECTION_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+# The server will not serve this session: too many connections, shutting down (an admin, a
+# crash) or starting up. Class 08 (connection exceptions) too.
+UNAVAILABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached: a connection refused, timed out,
+    lost, or ended by a server that stops or starts. Retrying later may succeed: the API
+    answers 503, a job is retried.
+
+    Nothing else is, though psycopg files many other errors under ``OperationalError`` too
+    (a target list over 1,664 columns, a deadlock, a cancelled query; libpq's refusal of
+    over 65,535 parameters): the database answered, and the request or the job is at fault.
+    """
+    error = exc.__cause__ if isinstance(exc.__cause__, psycopg.Error) else exc
+    if not isinstance(error, CONNECTION_ERRORS):
+        return False
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES
+    # No SQLSTATE: libpq's own error. On a connection still open, it refused the statement.
+    return not connection_open()
+
+
+def after_commit(step: Callable[[], object]) -> None:
+    """Run ``step`` once the current transaction commits (at once outside one), for what
+    follows a committed change: publishing its work, running an eager task.
+
+    A failure of ``step`` is logged with its traceback (Django's ``on_commit(robust=True)``),
+    never raised: the change is committed, and an error answer would make its client send
+    it again. What ``step`` publishes is in the database, where a sweep finds it.
+    """
+    transaction.on_commit(step, robust=True)
+
+
+def connection_open() -> bool:
+    """Whether this thread's database connection is open and not broken."""
+    raw = connection.connection
+    return raw is not None and not raw.closed
 
 
 @contextmanager

@@ -178,7 +178,7 @@ class ScoredDay(models.Model):
 
 
 class Job(models.Model):
-    """A recompute, on demand or nightly, with its progress."""
+    """A recompute (on demand or nightly) or a preview of many reps, with its progress."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -208,6 +208,27 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} {self.status}"
+
+
+class PreviewResult(models.Model):
+    """One rep's scores in a preview job's answer (scoring.services.preview), in answer order;
+    purged with its job."""
+
+    pk = models.CompositePrimaryKey("job_id", "position")
+    # No index of its own: the primary key (job, position) serves every read, a page of a job.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="+", db_index=False)
+    position = models.PositiveIntegerField()  # 0, 1, … by rank, then external_id
+    rep = models.CharField(max_length=128)  # the rep's external_id when the job ran
+    ssi = models.FloatField()
+    brand = models.FloatField()
+    find = models.FloatField()
+    engage = models.FloatField()
+    relationships = models.FloatField()
+    rank = models.PositiveIntegerField()
+    current_ssi = models.FloatField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.position} {self.rep}"
 
 
 class IdempotencyRecord(models.Model):

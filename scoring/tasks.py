@@ -14,15 +14,16 @@ from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, tenant_context
 
-from core.db import connection
+from core.db import connection, database_unavailable
 from core.queue import enqueue
 from scoring.models import IdempotencyRecord, Job
 from scoring.services.jobs import RUN_JOB, job_run, jobs_sweep
+from scoring.services.preview import preview_jobs_purge
 from scoring.services.relocalize import RELOCALIZE_ACTIVITIES, activities_relocalize
 from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
@@ -34,14 +35,17 @@ logger = logging.getLogger(__name__)
 def run_job(self, job_id: str) -> None:
     """Run a recompute job (idempotent: the claim makes repeats no-ops).
 
-    A database outage is retried with exponential backoff (30 s, 1 min, … 10 min);
-    any other failure marks the job failed with its error. If the worker process
+    A database outage (``core.db.database_unavailable``) is retried with exponential
+    backoff (30 s, 1 min, … 10 min); any other failure, a statement the database
+    refuses included, marks the job failed with its error. If the worker process
     dies mid-run (SIGKILL, out of memory) the message goes back to the queue
     (``reject_on_worker_lost``) and its next delivery claims the job again.
     """
     try:
         job_run(tenant=connection.tenant, job_id=job_id, task_id=str(self.request.id or ""))
-    except (OperationalError, InterfaceError) as exc:
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
         raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
 
 
@@ -105,6 +109,14 @@ def purge_idempotency_records() -> None:
     for tenant in Tenant.objects.all():
         with tenant_context(tenant):
             IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+
+
+@shared_task
+def purge_preview_jobs() -> None:
+    """Beat, hourly: forget preview jobs and their answers a day after they ended, in every tenant."""
+    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()):
+        with tenant_context(tenant):
+            preview_jobs_purge()
 
 
 @shared_task(name=RELOCALIZE_ACTIVITIES, acks_late=True)

@@ -1,7 +1,10 @@
-"""Scores: on-demand recompute and jobs, a rep's SSI/history/explanation, a day's scores (JSON or CSV)."""
+"""Scores: on-demand recompute and jobs (a preview's answer too), a rep's SSI/history/explanation,
+a day's scores (JSON or CSV)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from django.db.models import F
@@ -18,12 +21,13 @@ from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles, own_rep_or_key_roles
 from api.v1.serializers import body_object, external_id_list, parse_date
 from core.clock import local_today, local_yesterday
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from scoring.engine import PILLARS, round2
 from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
 from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi_get, snapshot_body
 from scoring.selectors import reps_by_external_id
 from scoring.services.jobs import job_create
+from scoring.services.preview import PREVIEW, preview_result_row, preview_results
 
 READ = key_roles(read=KEY_ROLES, write=ADMIN)
 # A rep's own scores: keys of every role, and that rep's rep token.
@@ -112,9 +116,54 @@ JobOut = inline_serializer(
         "result": serializers.DictField(),
     },
 )
+JobRef = inline_serializer("JobRef", {"id": serializers.UUIDField(), "status": serializers.CharField()})
 DATE_PARAM = OpenApiParameter(
     "date", OpenApiTypes.DATE, description="YYYY-MM-DD; default: the latest scored day."
 )
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number (from 1)."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1},
+        description="Rows per page: default 50; more than 500 is capped to 500.",
+    ),
+]
+
+
+class PreviewRowSerializer(serializers.Serializer):
+    rep = serializers.CharField(help_text="The rep's external_id.")
+    ssi = serializers.FloatField(help_text="Under the draft config, rounded to 2 decimals.")
+    pillars = PillarsSerializer()
+    rank = serializers.IntegerField(help_text="Among the reps previewed.")
+    current_ssi = serializers.FloatField(allow_null=True, help_text="The stored SSI of that day, if any.")
+
+
+class PreviewPageSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    reps = serializers.IntegerField(help_text="Reps previewed (as `count`).")
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PreviewRowSerializer(many=True)
+
+
+def preview_page(
+    request: Request, view: Any, *, day: date, rows: Sequence[Any], row_body: Callable[[Any], Any] = dict
+) -> Response:
+    """A page of a preview's answer (``rows``: dicts, or stored rows made dicts by ``row_body``)."""
+    paginator = PagePagination()
+    page = paginator.paginate_queryset(rows, request, view=view) or []
+    count = paginator.page.paginator.count if paginator.page is not None else 0
+    return Response(
+        {
+            "date": day,
+            "reps": count,
+            "count": count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": [row_body(row) for row in page],
+        }
+    )
 
 
 def job_body(job: Job) -> dict[str, Any]:
@@ -169,16 +218,7 @@ class RecomputeView(APIView):
                 ),
             },
         ),
-        responses={
-            202: inline_serializer(
-                "RecomputeAccepted",
-                {
-                    "job": inline_serializer(
-                        "JobRef", {"id": serializers.UUIDField(), "status": serializers.CharField()}
-                    )
-                },
-            )
-        },
+        responses={202: inline_serializer("RecomputeAccepted", {"job": JobRef})},
     )
     def post(self, request: Request) -> Response:
         data = body_object(request.data, allowed=("date", "reps"))
@@ -194,17 +234,47 @@ class RecomputeView(APIView):
         return Response({"job": {"id": job.id, "status": job.status}}, status=status.HTTP_202_ACCEPTED)
 
 
+def get_job(job_id: str) -> Job:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No job with this id.")
+    return job
+
+
 class JobView(APIView):
     permission_classes = [READ]
 
     @extend_schema(
-        tags=["scores"], summary="A recompute job's status, progress and timings", responses={200: JobOut}
+        tags=["scores"],
+        summary="A job's status, progress and timings (a recompute, or a preview of many reps)",
+        responses={200: JobOut},
     )
     def get(self, request: Request, job_id: str) -> Response:
-        job = Job.objects.filter(pk=job_id).first()
-        if job is None:
-            raise NotFound("No job with this id.")
-        return Response(job_body(job))
+        return Response(job_body(get_job(job_id)))
+
+
+class JobResultsView(APIView):
+    # A preview's answer: scores under a draft config, for admins as the preview itself.
+    permission_classes = [key_roles(read=ADMIN, write=ADMIN)]
+    extra_error_statuses = ["409"]
+
+    @extend_schema(
+        tags=["scoring"],
+        summary="A preview job's answer, a page at a time",
+        description="The scores of `POST /api/v1/scoring-config/preview` when it answered 202 with a job: "
+        "in rank order, once the job has `succeeded` (before: 409 `job_not_finished`). Kept for a day "
+        "after the job ends. A job that is not a preview has none (404 `no_results`).",
+        parameters=PAGE_PARAMETERS,
+        responses={200: PreviewPageSerializer},
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = get_job(job_id)
+        if job.kind != PREVIEW:
+            raise NotFound("This job is not a preview: it has no results.", code="no_results")
+        if job.status != Job.Status.SUCCEEDED:
+            raise Conflict(f"The job has not succeeded (it is {job.status}).", code="job_not_finished")
+        day = date.fromisoformat(job.params["days"][0])
+        return preview_page(request, self, day=day, rows=preview_results(job), row_body=preview_result_row)
 
 
 class RepSsiView(APIView):
@@ -327,15 +397,7 @@ class ScoresView(APIView):
         tags=["scores"],
         summary="Every rep's snapshot on a day, by rank (JSON pages, or the whole day as CSV)",
         description="`Accept: text/csv` (or `?format=csv`) answers the whole day as CSV.",
-        parameters=[
-            DATE_PARAM,
-            OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number (from 1)."),
-            OpenApiParameter(
-                "page_size",
-                {"type": "integer", "minimum": 1},
-                description="Rows per page: default 50; more than 500 is capped to 500.",
-            ),
-        ],
+        parameters=[DATE_PARAM, *PAGE_PARAMETERS],
         responses={
             (200, "application/json"): inline_serializer(
                 "PaginatedSsiList",

@@ -16,7 +16,9 @@ from rest_framework.viewsets import ViewSet
 from api.actors import actor_of
 from api.pagination import PagePagination
 from api.permissions import ADMIN, KEY_ROLES, key_roles
+from api.v1.scores import PAGE_PARAMETERS, JobRef, PreviewPageSerializer, preview_page
 from api.v1.serializers import TimezoneField, body_object, external_id_list, parse_date
+from core.clock import local_yesterday
 from core.errors import ValidationFailed
 from gamification.services.xp import xp_table
 from provisioning.settings import settings_update
@@ -29,7 +31,8 @@ from scoring.services.config import (
     scoring_config_save,
     scoring_config_version,
 )
-from scoring.services.preview import scores_preview
+from scoring.services.jobs import preview_job_create
+from scoring.services.preview import INLINE_REPS, preview_reps_inline, preview_rows
 from scoring.services.relocalize import activities_relocalize_later
 from tenants.tenant_settings import DEFAULTS, settings_get
 
@@ -113,6 +116,10 @@ class ScoringConfigViewSet(ViewSet):
     @extend_schema(
         tags=["scoring"],
         summary="Scores under a draft config (nothing saved)",
+        description=f"At most {INLINE_REPS} reps previewed: 200 with their scores, a page at a time "
+        f"(`page`, `page_size`; send the same body for each page). More: 202 with a job; poll "
+        "`GET /api/v1/jobs/{id}`, then read the scores from `GET /api/v1/jobs/{id}/results`.",
+        parameters=PAGE_PARAMETERS,
         request=inline_serializer(
             "PreviewInput",
             {
@@ -129,13 +136,8 @@ class ScoringConfigViewSet(ViewSet):
             },
         ),
         responses={
-            200: inline_serializer(
-                "PreviewResult",
-                {
-                    "date": serializers.DateField(),
-                    "results": serializers.ListField(child=serializers.DictField()),
-                },
-            )
+            200: PreviewPageSerializer,
+            202: inline_serializer("PreviewAccepted", {"job": JobRef}),
         },
     )
     @action(detail=False, methods=["post"])
@@ -144,12 +146,15 @@ class ScoringConfigViewSet(ViewSet):
         if "config" not in data:
             raise ValidationFailed("This field is required.", code="required", attr="config")
         config = config_parse_or_400(data["config"], attr_prefix="config.")
-        day = parse_date(data.get("date"), "date")
+        day = parse_date(data.get("date"), "date") or local_yesterday(request.tenant.timezone)  # type: ignore[attr-defined]
         rep_ids = None
         if data.get("reps") is not None:
             rep_ids = reps_by_external_id(external_id_list(data["reps"], attr="reps"), attr="reps")
-        result = scores_preview(tenant=request.tenant, config=config, day=day, rep_ids=rep_ids)  # type: ignore[attr-defined]
-        return Response(result)
+        reps = preview_reps_inline(rep_ids)
+        if reps is None:
+            job = preview_job_create(config=config, day=day, rep_ids=rep_ids)
+            return Response({"job": {"id": job.id, "status": job.status}}, status=status.HTTP_202_ACCEPTED)
+        return preview_page(request, self, day=day, rows=preview_rows(config=config, day=day, reps=reps))
 
 
 class EventTypesViewSet(ViewSet):

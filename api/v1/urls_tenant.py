@@ -13,7 +13,15 @@ from api.v1.keys import ApiKeyViewSet
 from api.v1.leaderboards import LeaderboardView
 from api.v1.rep_tokens import RepTokensRevokeView, RepTokenView
 from api.v1.reps import RepViewSet
-from api.v1.scores import JobView, RecomputeView, RepSsiExplainView, RepSsiHistoryView, RepSsiView, ScoresView
+from api.v1.scores import (
+    JobResultsView,
+    JobView,
+    RecomputeView,
+    RepSsiExplainView,
+    RepSsiHistoryView,
+    RepSsiView,
+    ScoresView,
+)
 from api.v1.scoring_config import EventTypesViewSet, ScoringConfigViewSet, SettingsViewSet
 from api.v1.teams import TeamViewSet
 from api.v1.webhooks import WebhookViewSet
@@ -43,6 +51,7 @@ urlpatterns = [
     path("scores/recompute", RecomputeView.as_view(), name="scores-recompute"),
     path("scores", ScoresView.as_view(), name="scores"),
     path("jobs/<uuid:job_id>", JobView.as_view(), name="job"),
+    path("jobs/<uuid:job_id>/results", JobResultsView.as_view(), name="job-results"),
     path("rep-tokens", RepTokenView.as_view(), name="rep-tokens"),
     path("rep-tokens/revoke", RepTokensRevokeView.as_view(), name="rep-tokens-revoke"),
     path("leaderboards/<str:metric>", LeaderboardView.as_view(), name="leaderboard"),

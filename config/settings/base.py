@@ -188,6 +188,7 @@ CELERY_BEAT_SCHEDULE = {
     # Recompute jobs whose message was lost (broker down) or whose worker died mid-run.
     "sweep-jobs": {"task": "scoring.tasks.sweep_jobs", "schedule": 5 * 60},
     "purge-idempotency-records": {"task": "scoring.tasks.purge_idempotency_records", "schedule": 60 * 60},
+    "purge-preview-jobs": {"task": "scoring.tasks.purge_preview_jobs", "schedule": 60 * 60},
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
     "purge-rep-tokens": {"task": "gamification.tasks.purge_rep_tokens", "schedule": 60 * 60},

@@ -13,7 +13,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scoring.engine.errors import PathError
@@ -21,6 +21,10 @@ from scoring.engine.errors import PathError
 MAX_DEPTH = 5
 MAX_WINDOW_DAYS = 3660
 MAX_CHILDREN = 50
+# The size of new criteria (a stored tree is read as it was saved). Each condition may add a
+# sum to the query that evaluates every badge at once, each distinct window a range of days.
+MAX_CONDITIONS = 20
+MAX_WINDOWS = 8
 
 OPS: Mapping[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -101,10 +105,47 @@ def validate_metric(name: Any, window_days: Any, *, known_types: frozenset[str],
     raise CriteriaError(f"{path}.metric", f"Unknown metric {name[:80]!r}.", "unknown_metric")
 
 
+@dataclass
+class _Size:
+    """The conditions and windows of a tree being parsed: over a bound, parsing stops there,
+    before the rest of a large tree is read."""
+
+    path: str
+    bounded: bool
+    conditions: int = 0
+    windows: set[int] = field(default_factory=set)
+
+    def add(self, metric: MetricRef) -> None:
+        self.conditions += 1
+        if metric.window_days is not None:
+            self.windows.add(metric.window_days)
+        if not self.bounded:
+            return
+        if self.conditions > MAX_CONDITIONS:
+            raise CriteriaError(
+                self.path, f"At most {MAX_CONDITIONS} conditions in all.", "too_many_conditions"
+            )
+        if len(self.windows) > MAX_WINDOWS:
+            raise CriteriaError(
+                self.path, f"At most {MAX_WINDOWS} different window_days in all.", "too_many_windows"
+            )
+
+
 def parse_criteria(
-    data: Any, *, known_types: frozenset[str], path: str = "criteria", depth: int = 1
+    data: Any, *, known_types: frozenset[str], path: str = "criteria", stored: bool = False
 ) -> Criteria:
-    """Validate and parse a criteria tree. Raises CriteriaError naming the path."""
+    """Validate and parse a criteria tree. Raises CriteriaError naming the path.
+
+    New criteria hold at most ``MAX_CONDITIONS`` conditions and ``MAX_WINDOWS`` different
+    windows (the error names the whole tree). A stored tree (``stored=True``) was valid when
+    it was saved and is read without them: a bound made tighter never stops a badge a tenant
+    has (the evaluation copes with any size, ``gamification.services.metrics``).
+    """
+    return _parse_node(data, known_types, path, 1, _Size(path, bounded=not stored))
+
+
+def _parse_node(data: Any, known_types: frozenset[str], path: str, depth: int, size: _Size) -> Criteria:
+    """One node of a tree: a group and what it holds, or a condition."""
     if depth > MAX_DEPTH:
         raise CriteriaError(path, f"The tree is deeper than {MAX_DEPTH} levels.", "too_deep")
     if not isinstance(data, Mapping):
@@ -123,7 +164,7 @@ def parse_criteria(
         if len(items) > MAX_CHILDREN:
             raise CriteriaError(f"{path}.{mode}", f"At most {MAX_CHILDREN} conditions.", "too_many")
         children = tuple(
-            parse_criteria(item, known_types=known_types, path=f"{path}.{mode}.{i}", depth=depth + 1)
+            _parse_node(item, known_types, f"{path}.{mode}.{i}", depth + 1, size)
             for i, item in enumerate(items)
         )
         return Group(mode, children)
@@ -134,6 +175,7 @@ def parse_criteria(
         if key not in data:
             raise CriteriaError(f"{path}.{key}", "This field is required.", "required")
     metric = validate_metric(data["metric"], data.get("window_days"), known_types=known_types, path=path)
+    size.add(metric)
     op = data["op"]
     if not isinstance(op, str) or op not in OPS:
         raise CriteriaError(f"{path}.op", f"Must be one of {', '.join(OPS)}.", "invalid_choice")

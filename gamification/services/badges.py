@@ -225,7 +225,11 @@ def badges_evaluate(
     for badge in badges:
         try:
             parsed.append(
-                (badge, parse_criteria(badge.criteria, known_types=types), period_key(badge.repeat, day))
+                (
+                    badge,
+                    parse_criteria(badge.criteria, known_types=types, stored=True),
+                    period_key(badge.repeat, day),
+                )
             )
         except CriteriaError:  # e.g. a custom type removed from the config since: skip, never crash
             continue

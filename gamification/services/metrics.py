@@ -11,6 +11,11 @@ of the rep's active days (``gamification.rules.streaks.streak_from_mask``),
 each metric a filtered sum. The latest snapshot and the latest row of a state
 type are index probes per rep. Reps are selected by id range when their ids
 are dense (``scoring.selectors.rep_filter``).
+
+Each (type, window) summed is two columns of the scan: many badges asking for
+many of them are read ``SUMS_PER_SCAN`` at a time, one scan each, so that no
+statement nears PostgreSQL's limits (1,664 entries in a target list, 65,535
+parameters) whatever the tenant's badges. Their usual handful is one scan.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
 Values = dict[int, dict[MetricRef, float | None]]
+Sum = tuple[str, date | None]  # (event type, first day or None for all time)
+Totals = dict[int, dict[int, tuple[int, float]]]  # rep -> index of its sum -> (events, total)
+
+# Sums per scan of the rollup: two columns and two parameters each.
+SUMS_PER_SCAN = 250
 
 SNAPSHOT_COLUMNS = {
     "ssi": "ssi",
@@ -149,9 +159,10 @@ def _rollup_metrics(
     sums = sorted(
         {(ref.type or "", start) for ref, start in starts.items()}, key=lambda s: (s[0], s[1] or date.min)
     )
-    masks, totals = _rollup_scan(reps, day, sums=sums, masks=streak_mode is not None)
+    masks, totals = _rollup_scans(reps, day, sums=sums, masks=streak_mode is not None)
+    position = {key: index for index, key in enumerate(sums)}
     for ref, start in starts.items():
-        index = sums.index((ref.type or "", start))
+        index = position[(ref.type or "", start)]
         for rep_id in reps:
             n, total = totals.get(rep_id, {}).get(index, (0, 0.0))
             out[rep_id][ref] = float(n if ref.name.startswith("events.") else total)
@@ -165,9 +176,29 @@ def _rollup_metrics(
                     out[rep_id][ref] = float(s.longest)
 
 
+def _rollup_scans(
+    rep_ids: Sequence[int], day: date, *, sums: list[Sum], masks: bool
+) -> tuple[dict[int, int], Totals]:
+    """``_rollup_scan`` of ``sums`` ``SUMS_PER_SCAN`` at a time (the masks with the first), its
+    totals indexed into the whole ``sums``."""
+    if len(sums) <= SUMS_PER_SCAN:
+        return _rollup_scan(rep_ids, day, sums=sums, masks=masks)
+    rep_masks: dict[int, int] = {}
+    totals: Totals = defaultdict(dict)
+    for first in range(0, len(sums), SUMS_PER_SCAN):
+        scanned_masks, scanned = _rollup_scan(
+            rep_ids, day, sums=sums[first : first + SUMS_PER_SCAN], masks=masks and first == 0
+        )
+        if first == 0:
+            rep_masks = scanned_masks
+        for rep_id, by_index in scanned.items():
+            totals[rep_id].update((first + index, value) for index, value in by_index.items())
+    return rep_masks, dict(totals)
+
+
 def _rollup_scan(
-    rep_ids: Sequence[int], day: date, *, sums: list[tuple[str, date | None]], masks: bool
-) -> tuple[dict[int, int], dict[int, dict[int, tuple[int, float]]]]:
+    rep_ids: Sequence[int], day: date, *, sums: list[Sum], masks: bool
+) -> tuple[dict[int, int], Totals]:
     """One scan of the reps' rollup rows up to ``day``: with ``masks``, each rep's active days
     (see ``active_day_masks``); for each (type, start) of ``sums``, by its index there, each
     rep's ``(sum(n), sum(total))`` of that type from ``start`` (None: all time) to ``day``."""
@@ -195,7 +226,7 @@ def _rollup_scan(
             where += " AND day >= %(first)s"
     wanted = set(rep_ids)
     rep_masks: dict[int, int] = defaultdict(int)
-    totals: dict[int, dict[int, tuple[int, float]]] = defaultdict(dict)
+    totals: Totals = defaultdict(dict)
     with aggregate_cursor() as cursor:
         cursor.execute(
             f"SELECT rep_id, {word}, {', '.join(columns)} FROM scoring_activitydaily "  # noqa: S608 (fixed fragments)

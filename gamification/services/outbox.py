@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
+from core.db import after_commit
 from core.queue import enqueue
 from gamification.models import OutboxEvent
 
@@ -23,7 +22,7 @@ def event_emit(*, type: str, data: dict[str, Any]) -> OutboxEvent:
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     event = OutboxEvent.objects.create(type=type, data=data)
-    transaction.on_commit(_kick_dispatch)
+    after_commit(_kick_dispatch)
     return event
 
 
@@ -32,7 +31,7 @@ def events_emit(events: list[tuple[str, dict[str, Any]]]) -> None:
     if not events:
         return
     OutboxEvent.objects.bulk_create([OutboxEvent(type=t, data=d) for t, d in events])
-    transaction.on_commit(_kick_dispatch)
+    after_commit(_kick_dispatch)
 
 
 def _kick_dispatch() -> None:

@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from django.db import transaction
-
-from core.db import binary_cursor
+from core.db import after_commit, binary_cursor
 from gamification.rules.levels import levels_gained
 from gamification.services.outbox import events_emit
 from gamification.services.pending import enqueue_evaluation
@@ -101,7 +99,7 @@ def xp_credit_events(
     level-ups it reveals (``rows``: named rep_id, old_xp, new_xp) become outbox events in
     the same transaction, and the worker is told to evaluate once it commits."""
     level_ups_emit(rows, settings_get(tenant)["level_thresholds"], external_ids)
-    transaction.on_commit(enqueue_evaluation)
+    after_commit(enqueue_evaluation)
 
 
 def xp_apply(rows: list[tuple[int, date, int]]) -> list[tuple[int, int, int]]:

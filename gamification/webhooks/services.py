@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from access.actor import Actor
 from access.audit import REDACTED, audit_record
+from core.db import after_commit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.queue import enqueue
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -219,7 +220,7 @@ def _dispatch_batch() -> tuple[int, int]:
         )
         ids = [str(delivery.pk) for delivery in deliveries]
         if ids:
-            transaction.on_commit(lambda: deliveries_enqueue(ids))
+            after_commit(lambda: deliveries_enqueue(ids))
     return len(deliveries), len(events)
 
 
@@ -363,7 +364,7 @@ def _record(delivery: WebhookDelivery, outcome: Outcome, started: datetime) -> N
         elif retries:
             if mine.update(next_attempt_at=now + timedelta(seconds=delay), **result):
                 delivery_id = str(delivery.pk)
-                transaction.on_commit(lambda: deliveries_enqueue([delivery_id], countdown=delay))
+                after_commit(lambda: deliveries_enqueue([delivery_id], countdown=delay))
         elif mine.update(status=Failed, finished_at=now, **result):
             subscriptions.update(consecutive_failures=F("consecutive_failures") + 1)
             if subscriptions.filter(active=True, consecutive_failures__gte=DEACTIVATE_AFTER).update(
@@ -399,7 +400,7 @@ def delivery_redeliver(*, subscription: WebhookSubscription, delivery_id: str) -
             raise NotFound("This webhook has no delivery with this id.")
         if not restarted:
             raise Conflict("This delivery is still being tried.", code="delivery_pending")
-        transaction.on_commit(lambda: deliveries_enqueue([str(delivery_id)]))
+        after_commit(lambda: deliveries_enqueue([str(delivery_id)]))
     return delivery
 
 

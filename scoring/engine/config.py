@@ -20,7 +20,10 @@ KINDS = ("count", "state", "ratio", "active_days")
 # \Z, not $: "$" also matches before a final newline ("posts\n" would pass).
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 CUSTOM_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
-MAX_SIGNALS_PER_PILLAR = 50
+# Signals per pillar of a new config: each is computed for every rep by every recompute and
+# preview. A stored version is read under the bound it was saved with (``parse_config``).
+MAX_SIGNALS_PER_PILLAR = 12
+STORED_MAX_SIGNALS_PER_PILLAR = 50
 MAX_CUSTOM_TYPES = 200
 MAX_XP = 100_000
 
@@ -241,8 +244,13 @@ def _types(value: Any, path: str, known: frozenset[str], *, allow_empty: bool) -
     return tuple(out)
 
 
-def parse_config(data: Any) -> Config:
-    """Validate and parse a config as the API receives it. Raises ConfigError."""
+def parse_config(data: Any, *, stored: bool = False) -> Config:
+    """Validate and parse a config as the API receives it. Raises ConfigError.
+
+    ``stored=True`` reads a saved version: it was valid when it was saved, under bounds that
+    may have been wider (``STORED_MAX_SIGNALS_PER_PILLAR``), and a tenant's scoring must not
+    stop because a bound was made tighter since.
+    """
     root = _object(
         data,
         "",
@@ -255,7 +263,8 @@ def parse_config(data: Any) -> Config:
     half_life = None if half_life_raw is None else _number(half_life_raw, "half_life_days", low=1, high=365)
     customs = _parse_custom_types(root.get("custom_event_types", []))
     known = frozenset(EVENT_TYPES) | {c.name for c in customs}
-    pillars = _parse_pillars(root["pillars"], known)
+    max_signals = STORED_MAX_SIGNALS_PER_PILLAR if stored else MAX_SIGNALS_PER_PILLAR
+    pillars = _parse_pillars(root["pillars"], known, max_signals)
     return Config(
         window_days=window,
         half_life_days=half_life,
@@ -286,11 +295,11 @@ def _parse_custom_types(raw_customs: Any) -> tuple[CustomEventType, ...]:
     return tuple(customs)
 
 
-def _parse_pillars(raw: Any, known: frozenset[str]) -> tuple[Pillar, ...]:
+def _parse_pillars(raw: Any, known: frozenset[str], max_signals: int) -> tuple[Pillar, ...]:
     """Every pillar, in catalog order; their ``max_points`` must add up to 100."""
     pillars_raw = _object(raw, "pillars", allowed=set(PILLARS), required=set(PILLARS))
     seen_keys: set[str] = set()  # signal keys are unique across pillars
-    pillars = tuple(_parse_pillar(pillars_raw[key], key, known, seen_keys) for key in PILLARS)
+    pillars = tuple(_parse_pillar(pillars_raw[key], key, known, seen_keys, max_signals) for key in PILLARS)
     total = math.fsum(p.max_points for p in pillars)
     if abs(total - 100) > 1e-9:
         raise ConfigError(
@@ -301,7 +310,9 @@ def _parse_pillars(raw: Any, known: frozenset[str]) -> tuple[Pillar, ...]:
     return pillars
 
 
-def _parse_pillar(value: Any, pillar_key: str, known: frozenset[str], seen_keys: set[str]) -> Pillar:
+def _parse_pillar(
+    value: Any, pillar_key: str, known: frozenset[str], seen_keys: set[str], max_signals: int
+) -> Pillar:
     ppath = _join("pillars", pillar_key)
     praw = _object(value, ppath, allowed={"max_points", "signals"}, required={"max_points", "signals"})
     max_points = _number(praw["max_points"], _join(ppath, "max_points"), low=0, high=100)
@@ -309,8 +320,8 @@ def _parse_pillar(value: Any, pillar_key: str, known: frozenset[str], seen_keys:
     spath = _join(ppath, "signals")
     if not isinstance(signals_raw, list) or not signals_raw:
         raise ConfigError(spath, "A pillar keeps at least one signal.", "required")
-    if len(signals_raw) > MAX_SIGNALS_PER_PILLAR:
-        raise ConfigError(spath, f"At most {MAX_SIGNALS_PER_PILLAR} signals.", "too_many")
+    if len(signals_raw) > max_signals:
+        raise ConfigError(spath, f"At most {max_signals} signals.", "too_many")
     signals = tuple(
         _parse_signal(raw, _join(spath, i), known, seen_keys) for i, raw in enumerate(signals_raw)
     )

@@ -29,10 +29,11 @@ class VersionedConfig:
 
 
 def _parse_cached(version: int, data: Any) -> Config:
+    """A stored version, parsed once per process (under the bounds it was saved with)."""
     key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     config = _parsed.get(key)
     if config is None:
-        config = parse_config(data)
+        config = parse_config(data, stored=True)
         with _parsed_lock:
             _parsed[key] = config
     return config

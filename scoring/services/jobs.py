@@ -1,4 +1,5 @@
-"""Recompute jobs: created by the API, the nightly dispatcher or the CLI; run by a worker.
+"""Jobs: recomputes (created by the API, the nightly dispatcher or the CLI) and previews of
+many reps (``scoring.services.preview``), run by a worker.
 
 A job is claimed with a conditional UPDATE (``queued`` -> ``running``), so two
 workers never run the same job at once, and a redelivered message for a
@@ -14,24 +15,29 @@ known or presumed dead:
 
 A rerun recomputes every day of the job: each day replaces its snapshots, and
 awards are unique per (rep, badge, period), so a day scored twice changes
-nothing and no badge (nor its XP) is given twice.
+nothing and no badge (nor its XP) is given twice. A preview's rerun replaces its
+answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.db import after_commit, database_unavailable
 from core.queue import enqueue
+from scoring.engine import Config
 from scoring.models import Job
+from scoring.services.preview import PREVIEW, preview_job_compute, preview_job_params
 from scoring.services.recompute import Progress, scores_compute_day
 from tenants.models import Tenant
 
@@ -47,13 +53,18 @@ QUEUED_GRACE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 
 
-def job_create(*, kind: str, days: Sequence[date]) -> Job:
+def job_create(*, kind: str, days: Sequence[date], params: Mapping[str, Any] | None = None) -> Job:
     """Create a queued job and enqueue it when the transaction commits."""
-    job = Job.objects.create(kind=kind, params={"days": [d.isoformat() for d in days]})
+    job = Job.objects.create(kind=kind, params={"days": [d.isoformat() for d in days], **(params or {})})
     job_id = str(job.id)
     # The broker down: the job stays queued and jobs_sweep enqueues it later.
-    transaction.on_commit(lambda: enqueue(RUN_JOB, args=[job_id]))
+    after_commit(lambda: enqueue(RUN_JOB, args=[job_id]))
     return job
+
+
+def preview_job_create(*, config: Config, day: date, rep_ids: Sequence[int] | None) -> Job:
+    """A preview of more reps than a request scores (``rep_ids``, or every active rep when None)."""
+    return job_create(kind=PREVIEW, days=[day], params=preview_job_params(config=config, rep_ids=rep_ids))
 
 
 def job_claim(job_id: str, task_id: str = "") -> bool:
@@ -120,47 +131,58 @@ def jobs_sweep() -> int:
 
 
 def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
-    """Run a job if this caller claims it. Days are scored oldest first."""
+    """Run a job if this caller claims it: a preview, or the days of a recompute."""
     if not job_claim(job_id, task_id):
         logger.info("job %s: not claimed (done, or running elsewhere)", job_id)
         return None
     job = Job.objects.get(pk=job_id)
+    try:
+        if job.kind == PREVIEW:
+            result = preview_job_compute(job, _progress(job_id, day_index=0, days=1))
+        else:
+            result = _days_score(tenant, job)
+    except Exception as exc:
+        _job_interrupted(job_id, exc)
+        raise
+    Job.objects.filter(pk=job_id).update(
+        status=Job.Status.SUCCEEDED, finished_at=timezone.now(), result=result
+    )
+    return Job.objects.get(pk=job_id)
+
+
+def _days_score(tenant: Tenant, job: Job) -> dict[str, Any]:
+    """A recompute's work: its days, oldest first. Returns the job's result."""
     days = sorted(date.fromisoformat(d) for d in job.params.get("days", []))
     per_day: dict[str, int] = {}
+    for i, day in enumerate(days):
+        progress = _progress(str(job.pk), day_index=i, days=len(days))
+        result = scores_compute_day(tenant=tenant, day=day, progress=progress, nightly=job.kind == "nightly")
+        per_day[day.isoformat()] = result.reps
+    return {"reps_scored": per_day}
 
-    def progress_of_day(index: int) -> Progress:
-        def progress(done: int, total: int) -> None:
-            Job.objects.filter(pk=job_id).update(
-                progress_done=index * total + done,
-                progress_total=total * len(days),
-                heartbeat_at=timezone.now(),
-            )
 
-        return progress
+def _progress(job_id: str, *, day_index: int, days: int) -> Progress:
+    """The job's progress through its ``day_index``-th day of ``days``, and its heartbeat."""
 
-    try:
-        for i, day in enumerate(days):
-            result = scores_compute_day(
-                tenant=tenant, day=day, progress=progress_of_day(i), nightly=job.kind == "nightly"
-            )
-            per_day[day.isoformat()] = result.reps
-    except (OperationalError, InterfaceError):
-        # The database went away: transient. Put the job back so the task's
-        # retry can claim it (best effort: the database may still be down, and
-        # then the claim's staleness rule takes over).
+    def progress(done: int, total: int) -> None:
+        Job.objects.filter(pk=job_id).update(
+            progress_done=day_index * total + done, progress_total=total * days, heartbeat_at=timezone.now()
+        )
+
+    return progress
+
+
+def _job_interrupted(job_id: str, exc: Exception) -> None:
+    """A run that raised: back in the queue if the database went away, else failed with its error."""
+    if database_unavailable(exc):
+        # Transient: the task's retry claims it again (best effort: the database may still
+        # be down, and then the claim's staleness rule takes over).
         logger.warning("job %s: database unavailable, will retry", job_id)
         with contextlib.suppress(DatabaseError):
             Job.objects.filter(pk=job_id).update(status=Job.Status.QUEUED)
-        raise
-    except Exception as exc:
-        logger.exception("job %s failed", job_id)
-        Job.objects.filter(pk=job_id).update(
-            status=Job.Status.FAILED,
-            error=f"{exc.__class__.__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
-        raise
+        return
+    # Anything else (a statement the database refuses too) fails the same way again.
+    logger.exception("job %s failed", job_id)
     Job.objects.filter(pk=job_id).update(
-        status=Job.Status.SUCCEEDED, finished_at=timezone.now(), result={"reps_scored": per_day}
+        status=Job.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000], finished_at=timezone.now()
     )
-    return Job.objects.get(pk=job_id)

@@ -6,7 +6,7 @@ import logging
 
 from django.db import transaction
 
-from core.db import connection
+from core.db import after_commit, connection
 from core.queue import enqueue
 from scoring.services.people import rep_rows_write_lock
 
@@ -55,4 +55,4 @@ def activities_relocalize_later(tenant: object) -> None:
                     "relocalize of %s not enqueued (broker down): re-run it", getattr(tenant, "slug", tenant)
                 )
 
-    transaction.on_commit(later)
+    after_commit(later)

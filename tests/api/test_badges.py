@@ -23,6 +23,7 @@ from gamification.services.evaluation import day_scored_evaluate, pending_evalua
 from scoring.models import Rep
 from scoring.services.recompute import scores_compute_day
 from tests.factories.scoring import RepFactory, ScoreSnapshotFactory
+from tests.support.criteria import maximal_criteria
 from tests.support.http import ApiClient, assert_error
 from tests.support.tenants import World, in_tenant
 
@@ -290,6 +291,41 @@ def test_invalid_criteria_are_a_400_naming_the_path(acme: ApiClient, criteria: A
     assert_error(acme.get(f"{BADGES}/bad"), 404)
     create_badge(acme, "good")
     assert_error(acme.patch(f"{BADGES}/good", {"criteria": criteria}), 400, attr=attr)
+
+
+def test_a_badge_at_the_size_bounds_is_created(acme: ApiClient) -> None:
+    body = create_badge(acme, "maximal", criteria=maximal_criteria())
+    assert body["criteria"] == maximal_criteria()
+
+
+def _windows(count: int, windows: int) -> list[dict[str, Any]]:
+    return [
+        {"metric": "events.post_published", "op": ">=", "value": 1, "window_days": 1 + i % windows}
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("criteria", "code"),
+    [
+        ({"all": _windows(21, 1)}, "too_many_conditions"),
+        ({"any": [{"all": _windows(11, 1)}, {"all": _windows(10, 1)}]}, "too_many_conditions"),
+        ({"all": _windows(9, 9)}, "too_many_windows"),
+        # The outside probe's badge: 50 `any` branches of 50 conditions, every window its own.
+        ({"any": [{"all": _windows(2500, 2500)[50 * i : 50 * (i + 1)]} for i in range(50)]}, None),
+    ],
+    ids=["21-conditions", "21-nested", "9-windows", "50x50"],
+)
+def test_criteria_over_the_size_bounds_are_a_400_naming_criteria(
+    acme: ApiClient, criteria: Any, code: str | None
+) -> None:
+    body = assert_error(
+        acme.post(BADGES, badge_body("big", criteria=criteria)), 400, code=code, attr="criteria"
+    )
+    assert body["errors"][0]["code"] in ("too_many_conditions", "too_many_windows")
+    assert_error(acme.get(f"{BADGES}/big"), 404)
+    create_badge(acme, "small")
+    assert_error(acme.patch(f"{BADGES}/small", {"criteria": criteria}), 400, code=code, attr="criteria")
 
 
 def test_a_custom_type_of_the_scoring_config_may_be_used_in_criteria(acme: ApiClient) -> None:

@@ -247,3 +247,46 @@ def test_a_nul_byte_in_x_tenant_is_a_404(world: World, db: None) -> None:
 @pytest.mark.parametrize("query", [{"active": "maybe"}, {"team": "1.5"}, {"team": "abc"}])
 def test_a_filter_value_that_cannot_be_read_is_a_400(acme: ApiClient, query: dict[str, str]) -> None:
     assert_error(acme.get("/api/v1/reps", query), 400, attr=next(iter(query)))
+
+
+# --- database errors: 503 only when the database cannot be reached ---------------------------------
+
+# PostgreSQL refuses a target list over 1,664 entries: SQLSTATE 54011, which psycopg files under
+# OperationalError like a lost connection.
+REFUSED_STATEMENTS = {
+    "too-many-columns": "SELECT " + ", ".join(["1"] * 1700),
+    "data-error": "SELECT 1 / 0",
+    "programming-error": "SELECT no_such_column FROM scoring_team",
+}
+
+
+def refusing(table: str, sql: str) -> Any:
+    """An ``execute_wrapper`` that runs ``sql`` instead of the first statement reading ``table``."""
+
+    def wrapper(execute: Any, query: str, params: Any, many: bool, context: Any) -> Any:
+        if table in query:
+            return execute(sql, None, many, context)
+        return execute(query, params, many, context)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("sql", REFUSED_STATEMENTS.values(), ids=REFUSED_STATEMENTS.keys())
+@pytest.mark.parametrize(
+    ("table", "where"),
+    [("scoring_team", "a view"), ("tenants_tenant", "tenant routing")],
+    ids=["view", "routing"],
+)
+def test_a_statement_the_database_refuses_is_a_500_not_a_503(
+    acme: ApiClient, table: str, where: str, sql: str
+) -> None:
+    """A bug, not an outage: a retry would fail the same way, so no Retry-After invites one."""
+    from django.db import connection
+    from django.test import Client
+
+    acme.client = Client(raise_request_exception=False)  # routing's error goes to handler500
+    with connection.execute_wrapper(refusing(table, sql)):
+        response = acme.get("/api/v1/teams")
+    body = assert_error(response, 500, code="server_error")
+    assert body["type"] == "server_error"
+    assert "Retry-After" not in response, where

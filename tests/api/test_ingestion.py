@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tests.factories.scoring import RepFactory
 from tests.support.http import ApiClient, assert_error
-from tests.support.tenants import World, in_tenant
+from tests.support.tenants import TenantKeys, World, in_tenant
 
 URL = "/api/v1/activities"
 WHEN = "2026-03-10T09:00:00+00:00"
@@ -560,3 +560,43 @@ def test_a_time_zone_change_by_the_platform_re_dates_stored_events(
     assert response.status_code == 200, response.content
     assert acme.get("/api/v1/settings").json()["timezone"] == "UTC"
     assert stored(acme)[0]["local_day"] == "2026-03-09"
+
+
+# --- what runs after the ingest commits ------------------------------------------------------------
+
+# A statement PostgreSQL refuses (a target list over 1,664 entries): what a badge's metrics query
+# too wide once did in the evaluation that follows an ingest.
+TOO_MANY_COLUMNS = "SELECT " + ", ".join(["1"] * 1700)
+
+
+def _refused(*args: Any, **kwargs: Any) -> Any:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(TOO_MANY_COLUMNS)
+
+
+@pytest.mark.parametrize("step", ["badge evaluation", "webhook dispatch"])
+def test_a_step_failing_after_the_ingest_committed_leaves_its_200_and_its_events(
+    committed_tenant: TenantKeys, monkeypatch: Any, caplog: Any, step: str
+) -> None:
+    """The events are stored: an error answer would make the client send them again. The step
+    (run eagerly here, as ``CELERY_TASK_ALWAYS_EAGER`` does) fails in the log instead."""
+    import gamification.tasks
+    import gamification.webhooks.tasks
+
+    client = ApiClient(committed_tenant.host, committed_tenant.admin)
+    if step == "badge evaluation":
+        monkeypatch.setattr(gamification.tasks, "pending_evaluate", _refused)
+    else:  # a level-up at the first event: its outbox event is dispatched after the commit
+        assert client.patch("/api/v1/settings", {"level_thresholds": [0, 1]}).status_code == 200
+        monkeypatch.setattr(gamification.webhooks.tasks.services, "outbox_dispatch", _refused)
+    events = [event(f"after-{i}", occurred_at=timezone.now().isoformat()) for i in range(3)]
+
+    response = ingest(client, *events)
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"accepted": 3, "duplicates": 0, "rejected": []}
+    assert sorted(stored_ids(client)) == ["after-0", "after-1", "after-2"]
+    assert "target lists can have at most 1664 entries" in caplog.text
+    assert ingest(client, *events).json() == {"accepted": 0, "duplicates": 3, "rejected": []}

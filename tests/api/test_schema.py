@@ -31,6 +31,7 @@ CONTRACT_PATHS = [
     "/api/v1/settings",
     "/api/v1/scores/recompute",
     "/api/v1/jobs/{job_id}",
+    "/api/v1/jobs/{job_id}/results",
     "/api/v1/reps/{external_id}/ssi",
     "/api/v1/reps/{external_id}/ssi/history",
     "/api/v1/reps/{external_id}/ssi/explain",

@@ -8,12 +8,15 @@ not imported from the product, so a drift in either shows here.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from scoring.models import ScoreSnapshot
+from scoring.models import Rep, ScoreSnapshot
+from scoring.services.preview import INLINE_REPS
+from scoring.services.recompute import scores_compute_day
 from tests.factories.scoring import RepFactory
 from tests.support.http import ApiClient, assert_error
 from tests.support.tenants import World, in_tenant
@@ -291,6 +294,39 @@ def test_max_points_not_adding_to_100_is_refused(acme: ApiClient) -> None:
     assert current_version(acme) == 1
 
 
+def with_signals(config: dict[str, Any], pillar: str, n: int) -> dict[str, Any]:
+    """``config`` with ``n`` count signals in ``pillar``."""
+    config["pillars"][pillar]["signals"] = [
+        count(f"{pillar}_{i}", ["post_published"], 5, 1) for i in range(n)
+    ]
+    return config
+
+
+def test_12_signals_a_pillar_are_accepted_and_a_13th_is_a_400(acme: ApiClient) -> None:
+    assert acme.put(CONFIG, with_signals(default_config(), "engage", 12)).status_code == 200
+    response = acme.put(CONFIG, with_signals(default_config(), "engage", 13))
+    assert_error(response, 400, code="too_many", attr="pillars.engage.signals")
+    assert current_version(acme) == 2
+
+
+def test_a_version_saved_under_a_wider_bound_keeps_scoring(acme: ApiClient) -> None:
+    """50 signals a pillar were allowed once: such a version is still read, ingested with and
+    scored with, and can be replaced."""
+    from scoring.models import ScoringConfig
+
+    with in_tenant("acme"):
+        ScoringConfig.objects.create(version=2, config=with_signals(default_config(), "brand", 50))
+    assert len(acme.get(CONFIG).json()["pillars"]["brand"]["signals"]) == 50
+    event = {"id": "wide-1", "rep": "ann", "type": "post_published", "occurred_at": f"{DAY}T09:00:00Z"}
+    assert acme.post("/api/v1/activities", {"events": [event]}).json()["accepted"] == 1
+    with in_tenant("acme") as tenant:
+        scored = scores_compute_day(tenant=tenant, day=date.fromisoformat(DAY))
+    assert (scored.reps, scored.config_version) == (1, 2)
+    preview = acme.post(f"{CONFIG}/preview", {"config": default_config(), "date": DAY})
+    assert preview.status_code == 200, preview.content
+    assert acme.put(CONFIG, default_config()).status_code == 200
+
+
 def test_a_config_missing_a_pillar_is_refused(acme: ApiClient) -> None:
     config = default_config()
     del config["pillars"]["engage"]
@@ -391,6 +427,11 @@ def test_preview_with_an_invalid_config_is_a_400_naming_the_field(acme: ApiClien
     assert_error(response, 400, attr="config.pillars.engage.signals.4.target")
 
 
+def test_preview_of_a_config_over_the_bounds_is_a_400_naming_the_field(acme: ApiClient) -> None:
+    response = acme.post(f"{CONFIG}/preview", {"config": with_signals(default_config(), "find", 13)})
+    assert_error(response, 400, code="too_many", attr="config.pillars.find.signals")
+
+
 def test_preview_of_an_unknown_rep_is_a_400(acme: ApiClient) -> None:
     response = acme.post(f"{CONFIG}/preview", {"config": default_config(), "date": DAY, "reps": ["nobody"]})
     assert_error(response, 400, code="unknown_rep", attr="reps.0")
@@ -403,6 +444,116 @@ def test_preview_needs_a_config(acme: ApiClient) -> None:
 def test_preview_with_a_bad_date_is_a_400(acme: ApiClient) -> None:
     response = acme.post(f"{CONFIG}/preview", {"config": default_config(), "date": "10/03/2026"})
     assert_error(response, 400, attr="date")
+
+
+# --- a preview of many reps: a job, its answer paged --------------------------------------------------
+
+
+def _reps(n: int, prefix: str = "many") -> list[str]:
+    """``n`` active reps more in acme (``prefix-000``…), in one INSERT."""
+    names = [f"{prefix}-{i:03}" for i in range(n)]
+    with in_tenant("acme"):
+        Rep.objects.bulk_create([RepFactory.build(external_id=name) for name in names])
+    return names
+
+
+def test_the_preview_pages_its_answer_as_other_lists(acme: ApiClient) -> None:
+    _ingest_for_preview(acme)  # ann (rank 1) and bob
+    _reps(3)
+    body = {"config": default_config(), "date": DAY}
+    first = acme.post(f"{CONFIG}/preview?page_size=2", body).json()
+    assert (first["count"], first["reps"], first["date"]) == (5, 5, DAY)
+    assert [r["rep"] for r in first["results"]] == ["ann", "bob"]
+    assert first["previous"] is None and "page=2" in first["next"] and "page_size=2" in first["next"]
+    last = acme.post(f"{CONFIG}/preview?page=3&page_size=2", body).json()
+    assert [(r["rep"], r["rank"]) for r in last["results"]] == [("many-002", 2)]  # ranked among all 5
+    assert last["next"] is None
+    assert_error(acme.post(f"{CONFIG}/preview?page_size=0", body), 400, attr="page_size")
+    assert len(acme.post(f"{CONFIG}/preview?page_size=1000", body).json()["results"]) == 5  # capped at 500
+
+
+def test_a_preview_of_200_reps_answers_at_once_and_of_201_is_a_job(acme: ApiClient) -> None:
+    names = _reps(INLINE_REPS)
+    inline = acme.post(f"{CONFIG}/preview", {"config": default_config(), "date": DAY})
+    assert inline.status_code == 200, inline.content
+    assert inline.json()["count"] == INLINE_REPS and len(inline.json()["results"]) == 50
+
+    _reps(1, prefix="one-more")
+    response = acme.post(f"{CONFIG}/preview", {"config": default_config(), "date": DAY})
+    assert response.status_code == 202, response.content
+    job = response.json()["job"]
+    assert job["status"] == "queued" and set(job) == {"id", "status"}
+    assert acme.get(f"/api/v1/jobs/{job['id']}").json()["kind"] == "preview"
+    # A named list of more than 200 reps is a job too.
+    named = acme.post(f"{CONFIG}/preview", {"config": default_config(), "reps": [*names, "one-more-000"]})
+    assert named.status_code == 202, named.content
+
+
+def run_preview_job(job_id: str) -> None:
+    """What the worker does with the job (here the transaction never commits, so nothing runs it)."""
+    from scoring.services.jobs import job_run
+
+    with in_tenant("acme") as tenant:
+        job_run(tenant=tenant, job_id=job_id)
+
+
+def test_a_preview_jobs_answer_is_read_a_page_at_a_time_once_it_succeeded(acme: ApiClient) -> None:
+    _ingest_for_preview(acme)
+    _reps(INLINE_REPS)
+    with in_tenant("acme"):
+        RepFactory.create(external_id="gone", active=False)
+    draft = default_config()
+    draft["pillars"]["brand"]["max_points"] = 40
+    draft["pillars"]["find"]["max_points"] = 10
+    job_id = acme.post(f"{CONFIG}/preview", {"config": draft, "date": DAY}).json()["job"]["id"]
+    assert_error(acme.get(f"/api/v1/jobs/{job_id}/results"), 409, code="job_not_finished")
+
+    run_preview_job(job_id)
+
+    job = acme.get(f"/api/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded", job
+    assert job["result"] == {"date": DAY, "reps": INLINE_REPS + 2}
+    assert job["progress"] == {"done": INLINE_REPS + 2, "total": INLINE_REPS + 2}
+    page = acme.get(f"/api/v1/jobs/{job_id}/results", {"page_size": 100}).json()
+    assert (page["date"], page["count"], page["reps"], len(page["results"])) == (DAY, 202, 202, 100)
+    ann = page["results"][0]
+    assert (ann["rep"], ann["rank"], ann["current_ssi"]) == ("ann", 1, None)
+    # The draft's numbers, as in test_preview_scores_a_draft_config_without_saving_anything.
+    assert ann["ssi"] == pytest.approx(40 * (3 * 0.8 + 2 * (2 / 12)) / 8 + 10 * 3 * (1 / 45) / 8, abs=0.005)
+    last = acme.get(f"/api/v1/jobs/{job_id}/results", {"page": 3, "page_size": 100}).json()
+    assert [(r["rep"], r["rank"], r["ssi"]) for r in last["results"]] == [
+        ("many-198", 2, 0),
+        ("many-199", 2, 0),
+    ]
+    every = [r["rep"] for n in (1, 2, 3) for r in acme.get(
+        f"/api/v1/jobs/{job_id}/results", {"page": n, "page_size": 100}).json()["results"]]  # fmt: skip
+    assert len(every) == len(set(every)) == 202 and "gone" not in every
+    # Nothing saved as scores, nor as a config.
+    assert current_version(acme) == 1
+    with in_tenant("acme"):
+        assert ScoreSnapshot.objects.count() == 0
+
+
+def test_a_preview_job_of_named_reps_previews_those(acme: ApiClient) -> None:
+    names = _reps(INLINE_REPS + 1)
+    asked = names[::-1]  # any order, repeats allowed
+    response = acme.post(f"{CONFIG}/preview", {"config": default_config(), "reps": [*asked, names[0]]})
+    job_id = response.json()["job"]["id"]
+    run_preview_job(job_id)
+    page = acme.get(f"/api/v1/jobs/{job_id}/results", {"page_size": 500}).json()
+    assert sorted(r["rep"] for r in page["results"]) == names
+
+
+def test_only_a_succeeded_preview_job_has_results(acme: ApiClient, world: World) -> None:
+    recompute = acme.post("/api/v1/scores/recompute", {}).json()["job"]["id"]
+    assert_error(acme.get(f"/api/v1/jobs/{recompute}/results"), 404, code="no_results")
+    assert_error(acme.get("/api/v1/jobs/00000000-0000-0000-0000-000000000000/results"), 404)
+    _reps(INLINE_REPS + 1)
+    job_id = acme.post(f"{CONFIG}/preview", {"config": default_config()}).json()["job"]["id"]
+    run_preview_job(job_id)
+    for role in ("integration", "read"):
+        answer = client_for(world, role).get(f"/api/v1/jobs/{job_id}/results")
+        assert_error(answer, 403, code="permission_denied")
 
 
 # --- /api/v1/settings ------------------------------------------------------------------------------

@@ -182,9 +182,40 @@ def test_a_connection_killed_mid_request_is_a_503_and_the_next_request_reconnect
     ],
     ids=["admin-shutdown", "operational", "interface"],
 )
-def test_an_outage_that_escapes_the_views_is_still_a_503(error: Exception) -> None:
+def test_an_outage_that_escapes_the_views_is_still_a_503(error: Exception, monkeypatch: Any) -> None:
     """Django's last resort (handler500) runs while the exception is handled: an unwrapped psycopg
-    error (outside Django's cursor wrapper) or one raised outside DRF is a 503, not a 500."""
+    error (outside Django's cursor wrapper) or one raised outside DRF is a 503, not a 500. The
+    errors without a SQLSTATE are libpq's: an outage when the connection is gone with them."""
+    import core.db
+
+    monkeypatch.setattr(core.db, "connection_open", lambda: False)
+    response = _handler500_answer(error)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert json.loads(response.content)["errors"][0]["code"] == "service_unavailable"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        psycopg.errors.TooManyColumns("target lists can have at most 1664 entries"),
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.OperationalError("sending query and params failed: number of parameters must be ..."),
+    ],
+    ids=["too-many-columns", "deadlock", "libpq-refused-the-statement"],
+)
+def test_a_refused_statement_that_escapes_the_views_is_a_500(error: Exception, monkeypatch: Any) -> None:
+    """The same families, on a database that answers: a bug, never a 503 inviting a retry."""
+    import core.db
+
+    monkeypatch.setattr(core.db, "connection_open", lambda: True)
+    response = _handler500_answer(error)
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert json.loads(response.content)["errors"][0]["code"] == "server_error"
+
+
+def _handler500_answer(error: Exception) -> Any:
     from django.test import RequestFactory
 
     from api.errors import handler500
@@ -192,7 +223,4 @@ def test_an_outage_that_escapes_the_views_is_still_a_503(error: Exception) -> No
     try:
         raise error
     except Exception:
-        response = handler500(RequestFactory().get("/api/v1/reps"))
-    assert response.status_code == 503
-    assert response["Retry-After"] == "5"
-    assert json.loads(response.content)["errors"][0]["code"] == "service_unavailable"
+        return handler500(RequestFactory().get("/api/v1/reps"))

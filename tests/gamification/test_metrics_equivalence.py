@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import gamification.services.metrics
 from gamification.models import BadgeAward, Goal
 from gamification.rules.criteria import MetricRef
 from gamification.rules.levels import level_for
 from gamification.rules.streaks import streak
 from gamification.services.badges import badges_seed
 from gamification.services.evaluation import day_scored_evaluate
-from gamification.services.metrics import metrics_load
+from gamification.services.metrics import SUMS_PER_SCAN, metrics_load
 from gamification.services.streaks import reps_streaks
 from scoring.engine import round2
 from scoring.engine.catalog import EVENT_TYPES
@@ -128,10 +129,16 @@ def assert_same(got: dict[MetricRef, float | None], want: dict[MetricRef, float 
             assert got[ref] == value, (rep, ref, got[ref], value)
 
 
-@pytest.mark.parametrize("mode", ["weekdays", "daily"])
+@pytest.mark.parametrize(
+    ("mode", "sums_per_scan"),
+    [("weekdays", SUMS_PER_SCAN), ("daily", SUMS_PER_SCAN), ("weekdays", 1)],
+    ids=["weekdays", "daily", "a-scan-per-sum"],
+)
 def test_metrics_in_bulk_equal_the_metrics_of_each_rep_on_random_data(
-    world: object, db: None, mode: str
+    world: object, db: None, mode: str, sums_per_scan: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``a-scan-per-sum``: the sums read in as many scans as there are, as for many badges."""
+    monkeypatch.setattr(gamification.services.metrics, "SUMS_PER_SCAN", sums_per_scan)
     rng = random.Random(17 if mode == "weekdays" else 18)
     acme = Tenant.objects.get(slug="acme")
     Tenant.objects.filter(pk=acme.pk).update(settings={**(acme.settings or {}), "streak_mode": mode})

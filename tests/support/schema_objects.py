@@ -18,7 +18,8 @@ from django.db import connection
 from gamification.models import WebhookDelivery
 from gamification.services.outbox import event_emit
 from gamification.webhooks.services import outbox_dispatch
-from scoring.services.jobs import job_create
+from scoring.engine import DEFAULT
+from scoring.services.jobs import job_create, job_run, preview_job_create
 from tests.support.http import ApiClient
 from tests.support.tenants import TenantKeys, in_tenant
 
@@ -59,6 +60,7 @@ class Objects:
     webhook: int
     delivery: str
     job: str
+    preview_job: str  # succeeded: its answer is there
     api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
 
     def path_parameters(self, path: str) -> dict[str, Any]:
@@ -79,6 +81,7 @@ class Objects:
             "/api/v1/api-keys/{id}": {"id": self.api_key},
             "/api/v1/badges/{slug}": {"slug": self.badge},
             "/api/v1/jobs/{job_id}": {"job_id": self.job},
+            "/api/v1/jobs/{job_id}/results": {"job_id": self.preview_job},
             "/api/v1/leaderboards/{metric}": {"metric": "xp"},
             "/api/v1/platform/tenants/{slug}": {"slug": self.keys.slug},
         }
@@ -119,13 +122,15 @@ def make_objects(keys: TenantKeys) -> Objects:
         for of in (rep, other)
     )
     webhook = created("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})["id"]
-    with in_tenant(keys.slug):
+    with in_tenant(keys.slug) as tenant:
         event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
         outbox_dispatch()
         delivery = str(
             WebhookDelivery.objects.filter(subscription_id=webhook).values_list("pk", flat=True)[0]
         )
         job = str(job_create(kind="recompute", days=[date(2026, 1, 1)]).id)
+        preview_job = str(preview_job_create(config=DEFAULT, day=date(2026, 1, 1), rep_ids=None).id)
+        job_run(tenant=tenant, job_id=preview_job)
     with connection.cursor() as cursor:
         # Run the deferred foreign-key checks of these inserts now, then defer again (as in
         # production): a DROP SCHEMA (DELETE of the tenant) refuses to run in a transaction with
@@ -144,5 +149,6 @@ def make_objects(keys: TenantKeys) -> Objects:
         webhook=webhook,
         delivery=delivery,
         job=job,
+        preview_job=preview_job,
         api_key=read_key,
     )

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from gamification.rules.criteria import (
+    MAX_CONDITIONS,
+    MAX_WINDOWS,
     CriteriaError,
     Group,
     Leaf,
@@ -234,6 +236,67 @@ def test_a_tree_deeper_than_5_is_refused_at_the_sixth_level() -> None:
     error = refused(tree)
     assert error.code == "too_deep"
     assert error.path == "criteria.all.0.all.0.all.0.all.0.all.0"
+
+
+# --- the size of a tree ------------------------------------------------------------------------------
+
+
+def windowed(count: int, windows: int) -> list[dict[str, Any]]:
+    """``count`` conditions on posts over ``windows`` different windows (1, 2, …), in turn."""
+    return [leaf("events.post_published", ">=", 1, window_days=1 + i % windows) for i in range(count)]
+
+
+def test_a_tree_at_the_bounds_is_accepted() -> None:
+    """20 conditions over 8 windows, in nested groups; other metrics take no window."""
+    tree = {"any": [{"all": windowed(10, MAX_WINDOWS)}, {"all": [*windowed(9, 4), leaf("xp", ">=", 5)]}]}
+    parsed = parse(tree)
+    assert sum(1 for _ in leaves_of(parsed)) == MAX_CONDITIONS
+    windows = {ref.window_days for ref in metrics_needed(parsed)} - {None}
+    assert len(windows) == MAX_WINDOWS
+
+
+def leaves_of(criteria: Any) -> Any:
+    from gamification.rules.criteria import leaves
+
+    return leaves(criteria)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"all": windowed(MAX_CONDITIONS + 1, 1)},
+        {"any": [{"all": windowed(7, 1)}, {"all": windowed(7, 1)}, {"all": windowed(7, 1)}]},
+        {"any": [{"all": windowed(50, 1)} for _ in range(50)]},
+    ],
+    ids=["one-list", "nested", "50x50"],
+)
+def test_more_conditions_in_all_than_the_bound_are_refused_naming_the_tree(tree: Any) -> None:
+    error = refused(tree)
+    assert (error.path, error.code) == ("criteria", "too_many_conditions")
+
+
+def test_the_outside_probes_badge_is_refused_naming_the_tree() -> None:
+    """50 `any` branches of 50 conditions, each with its own window: it once passed validation and
+    then made every evaluation's query too wide for PostgreSQL."""
+    error = refused({"any": [{"all": windowed(50, 2500)[50 * i : 50 * (i + 1)]} for i in range(50)]})
+    assert error.path == "criteria"
+    assert error.code in ("too_many_conditions", "too_many_windows")
+
+
+def test_more_different_windows_than_the_bound_are_refused_naming_the_tree() -> None:
+    error = refused({"all": windowed(MAX_WINDOWS + 1, MAX_WINDOWS + 1)})
+    assert (error.path, error.code) == ("criteria", "too_many_windows")
+
+
+def test_the_same_window_many_times_counts_once() -> None:
+    assert parse({"all": windowed(MAX_CONDITIONS, 1)})
+
+
+def test_a_stored_tree_is_read_as_it_was_saved_whatever_its_size() -> None:
+    """A badge saved before the bounds keeps being evaluated."""
+    tree = {"any": [{"all": windowed(50, 50)} for _ in range(50)]}
+    parsed = parse_criteria(tree, known_types=TYPES, stored=True)
+    assert len(metrics_needed(parsed)) == 50
 
 
 # --- ingest-time or nightly ---------------------------------------------------------------------------

@@ -189,6 +189,38 @@ def test_a_signal_may_be_removed_while_the_pillar_keeps_one() -> None:
     assert [s.key for s in config.pillars[1].signals] == ["active_days"]
 
 
+def with_signals(pillar: str, count: int) -> dict[str, Any]:
+    """The default config with ``count`` count signals in ``pillar`` (keys ``s0``, ``s1``, …)."""
+    data = default_dict()
+    data["pillars"][pillar]["signals"] = [
+        {"key": f"s{i}", "kind": "count", "types": ["post_published"], "target": 1, "weight": 1}
+        for i in range(count)
+    ]
+    return data
+
+
+def test_every_pillar_may_hold_12_signals() -> None:
+    data = default_dict()
+    for pillar in data["pillars"]:
+        data["pillars"][pillar]["signals"] = with_signals(pillar, 12)["pillars"][pillar]["signals"]
+        for signal in data["pillars"][pillar]["signals"]:
+            signal["key"] = f"{pillar}_{signal['key']}"
+    assert [len(p.signals) for p in parse_config(data).pillars] == [12, 12, 12, 12]
+
+
+def test_a_13th_signal_in_a_pillar_is_refused() -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config(with_signals("engage", 13))
+    assert (excinfo.value.path, excinfo.value.code) == ("pillars.engage.signals", "too_many")
+
+
+def test_a_stored_version_is_read_under_the_bound_it_was_saved_with() -> None:
+    """50 signals a pillar were allowed once: a version saved then keeps scoring."""
+    assert len(parse_config(with_signals("find", 50), stored=True).pillars[1].signals) == 50
+    with pytest.raises(ConfigError):
+        parse_config(with_signals("find", 51), stored=True)
+
+
 # --- signals ---------------------------------------------------------------------------
 
 
