@@ -57,9 +57,15 @@ def a_worker_holds_the_queue(tenant: Tenant) -> Iterator[None]:
                 )
                 holding.set()
                 release.wait(timeout=30)
+                # Let go before the block ends: a closed connection's lock is released by the
+                # server a moment later, which the next check could still see held.
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended(%s, 0))",
+                    [drain_key(tenant.schema_name)],
+                )
         finally:
             holding.set()
-            connections.close_all()  # lets go of the lock
+            connections.close_all()
 
     other = threading.Thread(target=hold)
     other.start()
