@@ -18,7 +18,9 @@ LIMIT = 5
 
 
 @pytest.fixture(autouse=True)
-def limited() -> Iterator[None]:
+def limited(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # One clock minute for the whole test: a count must not start over halfway through it.
+    monkeypatch.setattr(anonymous_limit, "clock", lambda: 1_800_000_030.0)
     caches["limits"].clear()
     anonymous_limit._blocked.clear()
     with override_settings(SSI_ANON_RATE_LIMIT_PER_MINUTE=LIMIT):
