@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from config.gunicorn_logging import ACCESS_LOG_FORMAT
 
+# Our error pages in the API's JSON shape, no Server header (config/gunicorn_worker.py).
+worker_class = "config.gunicorn_worker.SyncWorker"
 # Log lines without keys or tokens (config/gunicorn_logging.py).
 logger_class = "config.gunicorn_logging.RedactingLogger"
 access_log_format = ACCESS_LOG_FORMAT

@@ -200,7 +200,8 @@ def gunicorn(
     own_session: bool = False,
 ) -> WebServer:
     """The API: ``gunicorn config.wsgi:application`` with our settings (``config.gunicorn_conf``:
-    logs without secrets) and sync workers, as production runs it."""
+    our sync worker, with JSON error pages and no Server header; logs without secrets), as
+    production runs it."""
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", GUNICORN_CONFIG,
                "--bind", bind, "--workers", str(workers), *options]  # fmt: skip
     return WebServer(command, bind=bind, env=env, log=log, own_session=own_session)
