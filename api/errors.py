@@ -28,6 +28,7 @@ from rest_framework.views import set_rollback
 
 from core.db import database_unavailable
 from core.errors import DomainError
+from core.text import shown
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,17 @@ def error_type(status_code: int) -> str:
 
 
 def error_body(status_code: int, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": error_type(status_code), "errors": errors}
+    return {"type": error_type(status_code), "errors": [_sendable(error) for error in errors]}
+
+
+def _sendable(error: dict[str, Any]) -> dict[str, Any]:
+    """An error whose ``detail`` and ``attr`` may repeat what the client sent (an unknown field's
+    name, a value that is not a choice): a lone surrogate there has no UTF-8 form, and the
+    answer would fail to render (a 500). It is sent as its escape text (``core.text.shown``)."""
+    return {
+        name: shown(value) if name in ("detail", "attr") and isinstance(value, str) else value
+        for name, value in error.items()
+    }
 
 
 def error_response(

@@ -3,16 +3,24 @@
 A key given twice in one object is a 400 ``duplicate_key``: JSON parsers disagree on which
 value wins, so a body must not depend on it.
 
-Text holding U+0000 (``\\u0000`` in the JSON) is a 400 naming where it is:
-PostgreSQL cannot store it (text nor jsonb), and its error there would be a
-500. A view whose body items are validated one by one (ingestion: a bad event
-is listed in ``rejected``) sets ``nul_checked_per_item = True``.
+What the database or the answer could not hold is a 400 naming where it is, instead of the
+500 it would become further on (``BODY_CHECKS``): text holding U+0000 (``\\u0000``: PostgreSQL
+stores it in neither text nor jsonb), text holding a lone surrogate (``\\ud800``: it has no
+UTF-8 form, see ``core.text``), and a number beyond what a 64-bit float holds (a 400-digit
+integer, ``1e400``). Each check first looks at the raw text, where such a value must show
+(an escape, a long run of digits, a three-digit exponent), and walks the parsed body only
+then: an ordinary body costs a few scans of its text. A view whose body items are validated
+one by one (ingestion: a bad event is listed in ``rejected``) sets ``checked_per_item = True``
+and makes these checks itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import IO, Any
+import math
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import IO, Any, NamedTuple
 
 from django.conf import settings
 from rest_framework import exceptions, status
@@ -20,6 +28,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.utils import json as drf_json
 
 from core.errors import ValidationFailed
+from core.text import has_lone_surrogate, shown
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -54,14 +63,8 @@ class LimitedJSONParser(JSONParser):
         except RecursionError as exc:
             raise exceptions.ParseError("The JSON is nested too deeply.", code="parse_error") from exc
         view = (parser_context or {}).get("view")
-        if "\\u0000" in text and not getattr(view, "nul_checked_per_item", False):
-            path = nul_path(data)
-            if path is not None:
-                raise ValidationFailed(
-                    "Text cannot contain NUL (U+0000) characters.",
-                    code="null_characters_not_allowed",
-                    attr=path or None,
-                )
+        if not getattr(view, "checked_per_item", False):
+            refuse_unstorable(text, data)
         return data
 
 
@@ -74,27 +77,91 @@ def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, An
         for key, _ in pairs:
             if key in seen:
                 raise ValidationFailed(
-                    "A key appears twice in the same JSON object.", code="duplicate_key", attr=key[:128]
+                    "A key appears twice in the same JSON object.",
+                    code="duplicate_key",
+                    attr=shown(key[:128]),
                 )
             seen.add(key)
     return data
 
 
-def nul_path(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first string (or key) holding U+0000, or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
+def has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def has_surrogate(value: Any) -> bool:
+    return isinstance(value, str) and has_lone_surrogate(value)
+
+
+def out_of_float_range(value: Any) -> bool:
+    """A number no 64-bit float holds: an integer beyond ±1.8e308, or a literal that overflowed
+    to infinity while parsing (``1e400``; the literals ``NaN`` and ``Infinity`` are not JSON)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
+
+
+class BodyCheck(NamedTuple):
+    """One kind of value refused in any body: ``may_hold`` looks at the raw text (cheap, and
+    true whenever the body could hold one), ``refuses`` at one parsed value or key."""
+
+    may_hold: Callable[[str], object]
+    refuses: Callable[[Any], bool]
+    code: str
+    detail: str
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# 309 digits in a row, or an exponent of 100 or more: the only spellings of a number beyond 1.8e308.
+_LONG_NUMBER = re.compile(r"[0-9]{309}|[eE]\+?0*[1-9][0-9]{2}")
+
+BODY_CHECKS = (
+    BodyCheck(
+        lambda text: "\\u0000" in text,
+        has_nul,
+        "null_characters_not_allowed",
+        "Text cannot contain NUL (U+0000) characters.",
+    ),
+    BodyCheck(
+        _SURROGATE_ESCAPE.search,
+        has_surrogate,
+        "surrogate_characters_not_allowed",
+        "Text cannot contain a lone surrogate (an escape from \\ud800 to \\udfff without its pair).",
+    ),
+    BodyCheck(
+        _LONG_NUMBER.search,
+        out_of_float_range,
+        "number_out_of_range",
+        "A number is beyond what a 64-bit float holds (about ±1.8e308).",
+    ),
+)
+
+
+def refuse_unstorable(text: str, data: Any) -> None:
+    """A 400 naming the first value of the body one of ``BODY_CHECKS`` refuses, if any."""
+    for check in BODY_CHECKS:
+        if check.may_hold(text):
+            path = refused_path(data, check.refuses)
+            if path is not None:
+                raise ValidationFailed(check.detail, code=check.code, attr=path or None)
+
+
+def refused_path(value: Any, refuses: Callable[[Any], bool], path: str = "") -> str | None:
+    """The dotted path of the first value (or object key) ``refuses`` is true of, or None.
+    "" is the body itself."""
+    if refuses(value):
+        return path
     if isinstance(value, dict):
         for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return child.replace("\x00", "\\u0000")
-            found = nul_path(item, child)
+            child = f"{path}.{shown(str(key))}" if path else shown(str(key))
+            if refuses(key):
+                return child
+            found = refused_path(item, refuses, child)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = nul_path(item, f"{path}.{index}" if path else str(index))
+            found = refused_path(item, refuses, f"{path}.{index}" if path else str(index))
             if found is not None:
                 return found
     return None

@@ -28,6 +28,8 @@ from typing import IO, Self
 
 from config.embedded import BASE_DIR, data_dir
 
+# gunicorn's settings module, for every gunicorn we start (docker/entrypoint.sh names it too).
+GUNICORN_CONFIG = "python:config.gunicorn_conf"
 STOP_TIMEOUT_SECONDS = 20.0
 READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
@@ -197,8 +199,10 @@ def gunicorn(
     log: Path | None = None,
     own_session: bool = False,
 ) -> WebServer:
-    """The API: ``gunicorn config.wsgi:application`` with sync workers, as production runs it."""
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+    """The API: ``gunicorn config.wsgi:application`` with our settings (``config.gunicorn_conf``:
+    our sync worker, with JSON error pages and no Server header; logs without secrets), as
+    production runs it."""
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", GUNICORN_CONFIG,
                "--bind", bind, "--workers", str(workers), *options]  # fmt: skip
     return WebServer(command, bind=bind, env=env, log=log, own_session=own_session)
 

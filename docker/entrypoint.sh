@@ -21,7 +21,9 @@ case "${1:-}" in
     web)
         shift
         setup_db
+        # config/gunicorn_conf.py: our worker and access log (as the image's default CMD).
         exec gunicorn config.wsgi:application \
+            --config python:config.gunicorn_conf \
             --bind 0.0.0.0:8000 \
             --workers "${WEB_CONCURRENCY:-2}" \
             --access-logfile - \

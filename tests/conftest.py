@@ -23,6 +23,7 @@ from tenants.models import Tenant
 from tenants.schema_clone import template_ensure, template_forget
 from tenants.services import platform_key_create
 from tests.support.http import PLATFORM_HOST, ApiClient
+from tests.support.schema_objects import Objects, make_objects
 from tests.support.tenants import TenantKeys, World, committed_tenant_made, make_tenant
 
 
@@ -97,6 +98,19 @@ def globex(world: World, db: None) -> ApiClient:
 @pytest.fixture
 def acme_tenant(world: World, db: None) -> Tenant:
     return Tenant.objects.get(slug="acme")
+
+
+@pytest.fixture
+def acme_objects(world: World, db: None) -> Objects:
+    """One object of every kind in acme (``tests.support.schema_objects``)."""
+    return make_objects(world.acme)
+
+
+@pytest.fixture
+def scoring_config(acme: ApiClient, acme_objects: Objects) -> dict[str, Any]:
+    """acme's scoring config as a PUT sends it back (without its version and date)."""
+    current: dict[str, Any] = acme.get("/api/v1/scoring-config").json()
+    return {k: v for k, v in current.items() if k not in ("version", "created_at")}
 
 
 @pytest.fixture

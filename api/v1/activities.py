@@ -22,7 +22,7 @@ from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
 from core.errors import ValidationFailed
 from scoring.models import Activity
-from scoring.services.ingest import EVENT_FIELDS, MAX_BATCH, activities_ingest
+from scoring.services.ingest import EVENT_FIELDS, MAX_BATCH, MAX_EVENT_VALUE, activities_ingest
 
 DEADLOCK_RETRIES = 3
 
@@ -34,7 +34,12 @@ class EventInSerializer(serializers.Serializer):
     rep = serializers.CharField(max_length=128, help_text="The rep's external_id.")
     type = serializers.CharField(help_text="A catalog type (GET /api/v1/event-types) or a custom one.")
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone; at most 5 minutes ahead.")
-    value = serializers.FloatField(required=False, min_value=0, help_text="A number >= 0 (default 1).")
+    value = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=MAX_EVENT_VALUE,
+        help_text="A number from 0 to 10^15 (default 1).",
+    )
     metadata = serializers.DictField(required=False, help_text="Any JSON object up to 4 KB.")
 
 
@@ -132,7 +137,9 @@ class ActivityViewSet(viewsets.GenericViewSet):
     pagination_class = FeedPagination
     filterset_class = ActivityFilter
     extra_error_statuses = ["422"]
-    nul_checked_per_item = True  # an event holding U+0000 is rejected on its own (api/parsers.py)
+    # An event holding NUL, a lone surrogate or a number out of range is rejected on its own,
+    # not the whole batch (api/parsers.py, scoring.services.ingest.validate_event).
+    checked_per_item = True
 
     def get_queryset(self) -> QuerySet[Activity]:
         return Activity.objects.annotate(rep_external_id=F("rep__external_id")).order_by("-id")

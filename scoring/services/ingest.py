@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import binary_cursor
+from core.text import has_lone_surrogate, shown
 from scoring import hooks
 from scoring.engine import Config
 from scoring.models import Rep
@@ -36,6 +37,10 @@ from tenants.tenant_settings import settings_get
 MAX_BATCH = 1000
 MAX_EVENT_ID = 128
 MAX_METADATA_BYTES = 4096
+# The largest value: counts and totals are far below it, and sums of it stay exact in a float8.
+# Near 1.8e308, two values would overflow the day's total in PostgreSQL: an error for that
+# batch and every later one of the same rep, type and day.
+MAX_EVENT_VALUE = 10**15
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EVENT_FIELDS = frozenset({"id", "rep", "type", "occurred_at", "value", "metadata"})
 
@@ -97,7 +102,7 @@ def validate_event(
     if not EVENT_FIELDS.issuperset(raw):  # one C-level pass; the loop only for the report
         for name in raw:
             if name not in EVENT_FIELDS:
-                errors.append(_error("unknown_field", "Unknown field.", str(name)[:64]))
+                errors.append(_error("unknown_field", "Unknown field.", shown(str(name)[:64])))
     event_id = _check_event_id(raw.get("id"), errors)
     rep = _check_rep(raw.get("rep"), errors)
     type_name = _check_type(raw.get("type"), known_types, errors)
@@ -107,8 +112,17 @@ def validate_event(
     if errors:
         return errors
     assert occurred_at is not None and day is not None
+    # + 0.0: a value of -0.0 is stored as 0.
     return _Valid(
-        index, str(event_id), str(rep), str(type_name), occurred_at, day, float(value), metadata_text
+        index, str(event_id), str(rep), str(type_name), occurred_at, day, float(value) + 0.0, metadata_text
+    )
+
+
+def _surrogate_error(attr: str) -> dict[str, Any]:
+    return _error(
+        "surrogate_characters_not_allowed",
+        "Text cannot contain a lone surrogate (an escape from \\ud800 to \\udfff without its pair).",
+        attr,
     )
 
 
@@ -120,6 +134,8 @@ def _check_event_id(event_id: Any, errors: list[dict[str, Any]]) -> Any:
         errors.append(_error("required", "This field is required.", "id"))
     elif not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_EVENT_ID or "\x00" in event_id:
         errors.append(_error("invalid", f"A string of 1 to {MAX_EVENT_ID} characters.", "id"))
+    elif has_lone_surrogate(event_id):
+        errors.append(_surrogate_error("id"))
     return event_id
 
 
@@ -127,7 +143,12 @@ def _check_rep(rep: Any, errors: list[dict[str, Any]]) -> Any:
     if rep is None:
         errors.append(_error("required", "This field is required.", "rep"))
     elif not isinstance(rep, str) or not EXTERNAL_ID_RE.match(rep):
-        errors.append(_error("invalid", "A rep external_id: 1-128 characters, no '/' or whitespace.", "rep"))
+        if isinstance(rep, str) and has_lone_surrogate(rep):
+            errors.append(_surrogate_error("rep"))
+        else:
+            errors.append(
+                _error("invalid", "A rep external_id: 1-128 characters, no '/' or whitespace.", "rep")
+            )
     return rep
 
 
@@ -135,9 +156,15 @@ def _check_type(type_name: Any, known_types: frozenset[str], errors: list[dict[s
     if type_name is None:
         errors.append(_error("required", "This field is required.", "type"))
     elif not isinstance(type_name, str) or type_name not in known_types:
-        shown = type_name if isinstance(type_name, str) else type(type_name).__name__
-        errors.append(_error("unknown_type", f"Unknown event type {str(shown)[:64]!r}.", "type"))
+        errors.append(_unknown_type_error(type_name))
     return type_name
+
+
+def _unknown_type_error(type_name: Any) -> dict[str, Any]:
+    if isinstance(type_name, str) and has_lone_surrogate(type_name):
+        return _surrogate_error("type")
+    named = type_name if isinstance(type_name, str) else type(type_name).__name__
+    return _error("unknown_type", f"Unknown event type {str(named)[:64]!r}.", "type")
 
 
 def _check_occurred_at(
@@ -161,13 +188,16 @@ def _check_occurred_at(
 
 
 def _check_value(value: Any, errors: list[dict[str, Any]]) -> Any:
-    """The event's value: 1 when absent or null."""
+    """The event's value: 1 when absent or null. An integer is compared as one (a 400-digit
+    integer has no float: converting it first would raise)."""
     if value is None:
         value = 1
     if isinstance(value, bool) or not isinstance(value, int | float):
         errors.append(_error("invalid_type", "Must be a number.", "value"))
-    elif not math.isfinite(value) or value < 0:
+    elif (isinstance(value, float) and not math.isfinite(value)) or value < 0:
         errors.append(_error("invalid_value", "Must be a finite number >= 0.", "value"))
+    elif value > MAX_EVENT_VALUE:
+        errors.append(_error("value_too_large", f"At most {MAX_EVENT_VALUE:,} (10^15).", "value"))
     return value
 
 
@@ -178,8 +208,16 @@ def _check_metadata(metadata: Any, errors: list[dict[str, Any]]) -> str | None:
     if not isinstance(metadata, Mapping):
         errors.append(_error("invalid_type", "Must be an object.", "metadata"))
         return None
-    metadata_text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
-    if len(metadata_text.encode()) > MAX_METADATA_BYTES:
+    try:
+        metadata_text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        size = len(metadata_text.encode())
+    except UnicodeEncodeError:  # a lone surrogate, in a key or a value: no UTF-8 form to store
+        errors.append(_surrogate_error("metadata"))
+        return None
+    except ValueError:  # a number that overflowed to infinity (1e400): jsonb has no such number
+        errors.append(_error("number_out_of_range", "Numbers in metadata must be finite.", "metadata"))
+        return None
+    if size > MAX_METADATA_BYTES:
         errors.append(
             _error("metadata_too_large", f"At most {MAX_METADATA_BYTES} bytes as JSON.", "metadata")
         )
@@ -431,5 +469,5 @@ def _id_of(raw: Any) -> Any:
     if isinstance(raw, Mapping):
         value = raw.get("id")
         if isinstance(value, str | int) and not isinstance(value, bool):
-            return str(value)[:MAX_EVENT_ID]
+            return shown(str(value)[:MAX_EVENT_ID])
     return None

@@ -11,8 +11,10 @@ from core.db import connection
 from core.errors import Conflict, ValidationFailed
 from scoring.models import Rep, Team
 
-# external_id appears in URLs: no slash, no whitespace, no control characters.
-EXTERNAL_ID_RE = re.compile(r"^[^/\s\x00-\x1f\x7f?#%\\]{1,128}\Z")  # \Z: "$" would let "id\n" through
+# external_id appears in URLs: no slash, no whitespace, no control characters; no lone
+# surrogate either (core.text: it has no UTF-8 form, the database could not receive it).
+# \Z: "$" would let "id\n" through.
+EXTERNAL_ID_RE = re.compile(r"^[^/\s\x00-\x1f\x7f?#%\\\ud800-\udfff]{1,128}\Z")
 
 
 def validate_external_id(value: str, *, attr: str = "external_id") -> str:

@@ -1,7 +1,7 @@
 """Tenant isolation, proven for every operation of the schema (issue 6, part 2a).
 
 The operations are read from the OpenAPI document itself, so a new endpoint is
-covered the day it is added; one without a request here (``BODIES`` for
+covered the day it is added; one without a request here (``write_bodies`` for
 writes, ``Objects.path_parameters`` for its path) fails this module. Each
 request is one that acme's admin key may make on acme's objects (checked:
 neither 401 nor 403), then it is replayed
@@ -25,7 +25,7 @@ from django.db import transaction
 
 from tests.support.http import ApiClient
 from tests.support.rep_tokens import mint
-from tests.support.schema_objects import Objects, make_objects, schema_operations
+from tests.support.schema_objects import Objects, schema_operations, write_bodies
 from tests.support.tenants import World
 
 TENANT_OPERATIONS = [
@@ -45,57 +45,6 @@ REP_TOKEN_OPERATIONS = {
     ("GET", "/api/v1/reps/{external_id}/badges"),
     ("GET", "/api/v1/leaderboards/{metric}"),
 }
-CRITERIA = {"metric": "xp", "op": ">=", "value": 1}
-WEBHOOK = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
-
-
-def bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """A body acme's admin may send to each write, on acme's objects."""
-    goal = {
-        "title": "Isolation",
-        "rep": objects.rep,
-        "metric": "ssi",
-        "target": 10,
-        "start_date": "2026-01-01",
-        "end_date": "2026-12-31",
-    }
-    event = {
-        "id": "iso-1",
-        "rep": objects.rep,
-        "type": "post_published",
-        "occurred_at": "2026-01-01T10:00:00Z",
-    }
-    return {
-        ("POST", "/api/v1/activities"): {"events": [event]},
-        ("POST", "/api/v1/api-keys"): {"name": "isolation", "role": "read"},
-        ("DELETE", "/api/v1/api-keys/{id}"): None,
-        ("POST", "/api/v1/badges"): {"slug": "isolation", "name": "Isolation", "criteria": CRITERIA},
-        ("PUT", "/api/v1/badges/{slug}"): {"slug": objects.badge, "name": "Renamed", "criteria": CRITERIA},
-        ("PATCH", "/api/v1/badges/{slug}"): {"name": "Renamed"},
-        ("DELETE", "/api/v1/badges/{slug}"): None,
-        ("POST", "/api/v1/goals"): goal,
-        ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
-        ("DELETE", "/api/v1/goals/{id}"): None,
-        ("POST", "/api/v1/rep-tokens"): {"rep": objects.rep},
-        ("POST", "/api/v1/rep-tokens/revoke"): {"rep": objects.rep},
-        ("POST", "/api/v1/reps"): {"external_id": "iso-new", "name": "New"},
-        ("PUT", "/api/v1/reps/{external_id}"): {"name": "Renamed", "team": objects.team},
-        ("PATCH", "/api/v1/reps/{external_id}"): {"name": "Renamed"},
-        ("DELETE", "/api/v1/reps/{external_id}"): None,
-        ("POST", "/api/v1/scores/recompute"): {},
-        ("PUT", "/api/v1/scoring-config"): config,
-        ("POST", "/api/v1/scoring-config/preview"): {"config": config},
-        ("PATCH", "/api/v1/settings"): {"auto_create_reps": True},
-        ("POST", "/api/v1/teams"): {"name": "Isolation"},
-        ("PUT", "/api/v1/teams/{id}"): {"name": "Renamed"},
-        ("PATCH", "/api/v1/teams/{id}"): {"name": "Renamed"},
-        ("DELETE", "/api/v1/teams/{id}"): None,
-        ("POST", "/api/v1/webhooks"): WEBHOOK,
-        ("PUT", "/api/v1/webhooks/{id}"): WEBHOOK,
-        ("PATCH", "/api/v1/webhooks/{id}"): {"active": True},
-        ("DELETE", "/api/v1/webhooks/{id}"): None,
-        ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver"): {},
-    }
 
 
 def send(client: ApiClient, method: str, path: str, body: Any) -> Any:
@@ -109,17 +58,6 @@ def send(client: ApiClient, method: str, path: str, body: Any) -> Any:
     return response
 
 
-@pytest.fixture
-def acme_objects(world: World, db: None) -> Objects:
-    return make_objects(world.acme)
-
-
-@pytest.fixture
-def scoring_config(acme: ApiClient, acme_objects: Objects) -> dict[str, Any]:
-    current: dict[str, Any] = acme.get("/api/v1/scoring-config").json()
-    return {k: v for k, v in current.items() if k not in ("version", "created_at")}
-
-
 def request_for(
     method: str, path: str, objects: Objects, config: dict[str, Any], rep: str | None = None
 ) -> tuple[str, Any]:
@@ -129,8 +67,8 @@ def request_for(
     concrete = path.format(**params)
     if method not in WRITES:
         return concrete, None
-    table = bodies(objects, config)
-    assert (method, path) in table, f"{method} {path}: no request body in BODIES; add one"
+    table = write_bodies(objects, config)
+    assert (method, path) in table, f"{method} {path}: no body in schema_objects.write_bodies; add one"
     return concrete, table[(method, path)]
 
 
@@ -189,4 +127,4 @@ def test_every_operation_is_closed_to_other_tenants_other_reps_and_read_keys(
 
 def test_every_write_of_the_schema_has_a_request_here(acme_objects: Objects) -> None:
     writes = {(m, p) for m, p in TENANT_OPERATIONS if m in WRITES}
-    assert writes == set(bodies(acme_objects, {})), writes ^ set(bodies(acme_objects, {}))
+    assert writes == set(write_bodies(acme_objects, {})), writes ^ set(write_bodies(acme_objects, {}))

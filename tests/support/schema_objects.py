@@ -1,8 +1,10 @@
-"""One object of every kind in a tenant, and the path parameters that reach them.
+"""One object of every kind in a tenant, the path parameters that reach them, and a valid body
+for every write.
 
-Used by the schema fuzz (``tests/api/test_fuzz_schema.py``) and the isolation proof
-(``tests/api/test_isolation_every_operation.py``): an operation of the schema is called
-with the path parameters of real objects, not only with ids that do not exist.
+Used by the schema fuzz (``tests/api/test_fuzz_schema.py``), the isolation proof
+(``tests/api/test_isolation_every_operation.py``) and the unstorable-input probe
+(``tests/api/test_unstorable_input.py``): an operation of the schema is called with the path
+parameters of real objects, not only with ids that do not exist.
 Call inside a test (the objects are rolled back with its transaction).
 """
 
@@ -152,3 +154,57 @@ def make_objects(keys: TenantKeys) -> Objects:
         preview_job=preview_job,
         api_key=read_key,
     )
+
+
+CRITERIA = {"metric": "xp", "op": ">=", "value": 1}
+WEBHOOK = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+
+
+def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """A valid body for each write of the schema, on these objects (None: the write takes none),
+    as an admin key sends it. ``config`` is the tenant's scoring config without its version."""
+    goal = {
+        "title": "Isolation",
+        "rep": objects.rep,
+        "metric": "ssi",
+        "target": 10,
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+    }
+    event = {
+        "id": "iso-1",
+        "rep": objects.rep,
+        "type": "post_published",
+        "occurred_at": "2026-01-01T10:00:00Z",
+    }
+    return {
+        ("POST", "/api/v1/activities"): {"events": [event]},
+        ("POST", "/api/v1/api-keys"): {"name": "isolation", "role": "read"},
+        ("DELETE", "/api/v1/api-keys/{id}"): None,
+        ("POST", "/api/v1/badges"): {"slug": "isolation", "name": "Isolation", "criteria": CRITERIA},
+        ("PUT", "/api/v1/badges/{slug}"): {"slug": objects.badge, "name": "Renamed", "criteria": CRITERIA},
+        ("PATCH", "/api/v1/badges/{slug}"): {"name": "Renamed"},
+        ("DELETE", "/api/v1/badges/{slug}"): None,
+        ("POST", "/api/v1/goals"): goal,
+        ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
+        ("DELETE", "/api/v1/goals/{id}"): None,
+        ("POST", "/api/v1/rep-tokens"): {"rep": objects.rep},
+        ("POST", "/api/v1/rep-tokens/revoke"): {"rep": objects.rep},
+        ("POST", "/api/v1/reps"): {"external_id": "iso-new", "name": "New"},
+        ("PUT", "/api/v1/reps/{external_id}"): {"name": "Renamed", "team": objects.team},
+        ("PATCH", "/api/v1/reps/{external_id}"): {"name": "Renamed"},
+        ("DELETE", "/api/v1/reps/{external_id}"): None,
+        ("POST", "/api/v1/scores/recompute"): {},
+        ("PUT", "/api/v1/scoring-config"): config,
+        ("POST", "/api/v1/scoring-config/preview"): {"config": config},
+        ("PATCH", "/api/v1/settings"): {"auto_create_reps": True},
+        ("POST", "/api/v1/teams"): {"name": "Isolation"},
+        ("PUT", "/api/v1/teams/{id}"): {"name": "Renamed"},
+        ("PATCH", "/api/v1/teams/{id}"): {"name": "Renamed"},
+        ("DELETE", "/api/v1/teams/{id}"): None,
+        ("POST", "/api/v1/webhooks"): WEBHOOK,
+        ("PUT", "/api/v1/webhooks/{id}"): WEBHOOK,
+        ("PATCH", "/api/v1/webhooks/{id}"): {"active": True},
+        ("DELETE", "/api/v1/webhooks/{id}"): None,
+        ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver"): {},
+    }
