@@ -17,8 +17,12 @@ from core.errors import ValidationFailed
 from scoring.models import Rep
 
 
-class RepTokenInSerializer(StrictInputSerializer):
+class RepTokensRevokeInSerializer(StrictInputSerializer):
     rep = serializers.CharField(max_length=128, help_text="The rep's external_id.")
+
+
+# The rep, as for a revocation, and the token's lifetime.
+class RepTokenInSerializer(RepTokensRevokeInSerializer):
     ttl_seconds = serializers.IntegerField(
         required=False,
         default=DEFAULT_TTL_SECONDS,
@@ -71,10 +75,6 @@ def _rep(external_id: str) -> Rep:
     if rep is None:
         raise ValidationFailed(f"No rep with external_id {external_id!r}.", code="unknown_rep", attr="rep")
     return rep
-
-
-class RepTokensRevokeInSerializer(StrictInputSerializer):
-    rep = serializers.CharField(max_length=128, help_text="The rep's external_id.")
 
 
 class RepTokensRevokedSerializer(serializers.Serializer):
