@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Node tools (Spectral, the TypeScript client generator), pinned by package-lock.json.
+NODE_STAMP := node_modules/.installed
 # `make soak`: examples per operation of the schema fuzzing, unless FUZZ_EXAMPLES is set.
 SOAK_FUZZ_EXAMPLES ?= 200
 PIP_NOISE := BuildBackendWarning|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
@@ -22,24 +24,32 @@ $(STAMP): pyproject.toml
 	@set -o pipefail; $(PY) -m pip install --quiet -e '.[dev]' 2>&1 | { grep -vE "$(PIP_NOISE)" || true; }
 	@touch $(STAMP)
 
-install: $(STAMP)  ## Create .venv/ and install the project with its dev tools
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed (Node.js 20 or newer): install Node.js, then retry."; exit 1; }
+	@echo "Installing the Node tools into node_modules/ (first time only)…"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)  ## Create .venv/ and node_modules/ with the project and its dev tools
 
 run: $(STAMP)  ## Start everything: database, API, Celery worker and beat, demo tenant
 	@$(PY) -m config.devstack
 
-test: $(STAMP)  ## Run the whole test suite against a real PostgreSQL
+test: $(STAMP) $(NODE_STAMP)  ## Run the whole test suite against a real PostgreSQL
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 soak: $(STAMP)  ## The load test at full scale (200,000 events), then the schema fuzz with 200 examples per operation
 	SSI_LOAD_EVENTS=$${SSI_LOAD_EVENTS:-200000} $(PY) -m pytest tests/reliability/test_load_no_loss.py $(PYTEST_ARGS)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-$(SOAK_FUZZ_EXAMPLES)} $(PY) -m pytest tests/api/test_fuzz_schema.py tests/api/test_isolation_every_operation.py $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff, mypy, the import contracts, the OpenAPI schema validated with warnings as errors, file references
+lint: $(STAMP) $(NODE_STAMP)  ## ruff, mypy, the import contracts, the OpenAPI schema validated and linted (Spectral) with warnings as errors, file references
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports --no-cache
-	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file /dev/null
+	@mkdir -p .data
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --format openapi-json --file .data/openapi-lint.json
+	npx --no-install spectral lint --fail-severity warn --quiet .data/openapi-lint.json
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
 	$(PY) .ci/check_references.py
 	@echo "lint: ok"

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -166,3 +166,23 @@ def handler500(request: HttpRequest) -> JsonResponse:
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         return database_unavailable_response()
     return error_response(500, "server_error", "An unexpected error occurred.", None)
+
+
+# The shape, for the OpenAPI schema (and the items of a batch's `rejected`).
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Machine-readable code, e.g. `required`, `invalid_token`, `not_found`."
+    )
+    detail = serializers.CharField(help_text="Human-readable explanation.")
+    attr = serializers.CharField(
+        allow_null=True,
+        help_text="The field concerned, as a dotted path into the request (`events.3.type`), or null.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["validation_error", "client_error", "server_error"])
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]
+
+    class Meta:
+        ref_name = "Error"

@@ -36,6 +36,9 @@ class PagePagination(PageNumberPagination):
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return _documented(super().get_schema_operation_parameters(view), self.max_page_size, page=True)
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return _links_always_present(super().get_paginated_response_schema(schema), "page=4", "page=2")
+
 
 class FeedPagination(CursorPagination):
     """Opaque cursors for feeds that grow while they are read."""
@@ -50,6 +53,21 @@ class FeedPagination(CursorPagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return _documented(super().get_schema_operation_parameters(view), self.max_page_size, page=False)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # DRF's own cursor example ends in a stray quote: not a URI.
+        return _links_always_present(
+            super().get_paginated_response_schema(schema), "cursor=cD00ODY%3D", "cursor=cj0xJnA9NDg3"
+        )
+
+
+def _links_always_present(page: dict[str, Any], next_query: str, previous_query: str) -> dict[str, Any]:
+    """Every page carries ``next`` and ``previous`` (null at either end), with examples of ours."""
+    properties = page["properties"]
+    properties["next"]["example"] = f"https://acme.example.com/api/v1/awards?{next_query}"
+    properties["previous"]["example"] = f"https://acme.example.com/api/v1/awards?{previous_query}"
+    page["required"] = list(properties)
+    return page
 
 
 def _documented(parameters: list[dict[str, Any]], maximum: int, *, page: bool) -> list[dict[str, Any]]:

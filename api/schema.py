@@ -7,32 +7,15 @@ shape for each error status an operation can give, so clients see them all.
 from __future__ import annotations
 
 import inspect
+import json
+import re
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
 
-
-class ErrorItemSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        help_text="Machine-readable code, e.g. `required`, `invalid_token`, `not_found`."
-    )
-    detail = serializers.CharField(help_text="Human-readable explanation.")
-    attr = serializers.CharField(
-        allow_null=True,
-        help_text="The field concerned, as a dotted path into the request (`events.3.type`), or null.",
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["validation_error", "client_error", "server_error"])
-    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]
-
-    class Meta:
-        ref_name = "Error"
-
+from api.errors import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input: each problem names its field in `attr`.",
@@ -79,14 +62,26 @@ class AutoSchema(BaseAutoSchema):
         from api.v1.serializers import StrictInputSerializer
 
         result = super()._map_serializer(serializer, direction, bypass_extensions)
-        if direction == "request" and isinstance(serializer, StrictInputSerializer):
-            # The output's read-only fields a client may send back: accepted and ignored.
-            properties = result.setdefault("properties", {})
-            for name in serializer.ignored_fields:
-                properties.setdefault(name, {"readOnly": True, "description": "Ignored if sent."})
-            if result.get("description") == inspect.cleandoc(StrictInputSerializer.__doc__ or ""):
-                del result["description"]  # the base class's docstring, inherited
+        inherited = inspect.cleandoc(StrictInputSerializer.__doc__ or "")
+        if isinstance(serializer, StrictInputSerializer) and result.get("description") == inherited:
+            del result["description"]  # the base class's docstring
+        if direction == "response":
+            _always_present(serializer, result)
         return result
+
+
+def _always_present(serializer: Any, component: dict[str, Any]) -> None:
+    """An answer carries every field of its serializer, but those declared ``required=False``.
+
+    drf-spectacular marks a response field required only when its serializer field
+    is; a model field with a default is not, yet the answer always has it. Typed
+    clients would make every such field optional.
+    """
+    declared = getattr(serializer, "_declared_fields", {})
+    optional = {name for name, field in declared.items() if field._kwargs.get("required") is False}
+    required = [name for name in component.get("properties", {}) if name not in optional]
+    if required:
+        component["required"] = required
 
 
 def strict_request_bodies(
@@ -103,11 +98,16 @@ def strict_request_bodies(
             component.setdefault("additionalProperties", False)
     _hand_checked_bodies(schemas)
     for name, component in schemas.items():
-        if name.endswith("Request") or name == "Criteria":
+        if name.endswith("Request") or name in _CRITERIA_COMPONENTS:
             _no_nul(component)
+        if name.endswith("Request"):
+            _defaults_in_words(component)
     slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
     if slug is not None:
         slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
+    goals = result.get("paths", {}).get("/api/v1/goals", {})
+    if "post" in goals:  # a rep goal or a team goal: the body is not optional
+        goals["post"]["requestBody"]["required"] = True
     redeliver = result.get("paths", {}).get("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {})
     if "post" in redeliver:  # no fields: nothing, or {}
         redeliver["post"]["requestBody"]["content"]["application/json"]["schema"] = {
@@ -123,6 +123,56 @@ def strict_request_bodies(
     return result
 
 
+X_TENANT = {
+    "in": "header",
+    "name": "X-Tenant",
+    "required": False,
+    # No pattern: a tenant host ignores the header, whatever it holds.
+    "schema": {"type": "string"},
+    "description": "The tenant's slug, on the platform host only (for clients that call one fixed host); "
+    "an unknown slug is a 404 `tenant_not_found`. Ignored on a tenant's own host.",
+}
+
+
+def tenant_header(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: every tenant operation may name its tenant with ``X-Tenant``."""
+    result.setdefault("components", {}).setdefault("parameters", {})["XTenant"] = X_TENANT
+    for path, item in result.get("paths", {}).items():
+        if path.startswith("/api/v1/platform/"):
+            continue
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("security") != [{}] and "security" in operation:
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/XTenant"})
+    return result
+
+
+# Names for enum values that are no identifiers, for generators that make an enum class.
+ENUM_VALUE_NAMES = {">=": "GTE", ">": "GT", "<=": "LTE", "<": "LT", "==": "EQ", "*": "ALL", "": "BLANK"}
+
+
+def enum_names(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: ``x-enum-varnames`` on enums holding a value like ``>=`` or ``*``.
+
+    openapi-python-client would name them ``VALUE_0``, ``VALUE_1``...
+    """
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            values = node.get("enum")
+            if isinstance(values, list) and any(v in ENUM_VALUE_NAMES for v in values if isinstance(v, str)):
+                node["x-enum-varnames"] = [
+                    ENUM_VALUE_NAMES.get(v) or re.sub(r"\W+", "_", str(v)).strip("_").upper() for v in values
+                ]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result)
+    return result
+
+
 def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
     """The request bodies a service checks by hand (scoring config, settings, criteria, the
     events of a batch, goals), described as far as JSON Schema can say it."""
@@ -131,7 +181,7 @@ def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
             "allOf": [{"$ref": "#/components/schemas/ScoringConfigInputRequest"}],
             "description": "A whole config, as for PUT.",
         }
-    schemas["Criteria"] = _criteria_schema()
+    schemas.update(_criteria_schemas())
     if "ScoringConfigInputRequest" in schemas:
         _scoring_config_schema(schemas["ScoringConfigInputRequest"])
     if "PatchedTenantSettingsPatchRequest" in schemas:
@@ -141,16 +191,43 @@ def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
         schemas["BatchInRequest"]["properties"]["events"] = {
             "type": "array",
             "maxItems": 1000,
-            "items": {"anyOf": [{"$ref": "#/components/schemas/EventInRequest"}, {}]},
-            "description": "At most 1000 events, each an `EventIn`. An event that is not valid does not "
-            "fail the batch: it is listed in `rejected` with its errors.",
+            "items": {"$ref": "#/components/schemas/EventInRequest"},
+            "description": "At most 1000 events. An event that is not valid does not fail the batch: it "
+            "is listed in `rejected` with its errors (the other events are stored).",
         }
-    for name in ("BadgeInputRequest", "PatchedBadgeInputRequest"):
+    # A rep goal names no team and no aggregate; a team goal no rep: a typed client cannot send both.
+    _only_null(schemas.get("RepGoalInputRequest"), team="integer", aggregate="string")
+    _only_null(schemas.get("TeamGoalInputRequest"), rep="string")
+    for name in ("BadgeInputRequest", "PatchedBadgeInputRequest", "Badge"):
         if name in schemas:
             schemas[name]["properties"]["criteria"] = {"$ref": "#/components/schemas/Criteria"}
-    for name in ("GoalInputRequest",):
-        if name in schemas:  # a rep goal or a team goal (not PATCH: it keeps the other)
-            schemas[name]["oneOf"] = [{"required": ["rep"]}, {"required": ["team"]}]
+
+
+def _defaults_in_words(component: dict[str, Any]) -> None:
+    """A request field's default in its description, not as ``default``.
+
+    openapi-typescript types a property with a ``default`` as always present,
+    which in a request would oblige the client to send what it may leave out.
+    """
+    for prop in component.get("properties", {}).values():
+        if "default" in prop:
+            default = json.dumps(prop.pop("default"))
+            prop["description"] = f"{prop.get('description', '').rstrip()} Default: `{default}`.".lstrip()
+
+
+_CRITERIA_COMPONENTS = ("Criteria", "CriteriaAll", "CriteriaAny", "WindowedCondition", "Condition")
+
+
+def _only_null(component: dict[str, Any] | None, **types: str) -> None:
+    """Properties that may be left out or be null, nothing else (the other kind of goal's)."""
+    if component is not None:
+        for name, type_ in types.items():
+            component["properties"][name] = {
+                "type": type_,
+                "nullable": True,
+                "enum": [None],
+                "description": "Leave out (or null).",
+            }
 
 
 def _no_nul(node: Any) -> None:
@@ -185,9 +262,6 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
     """
     component["properties"]["pillars"] = _pillars_schema()
     component["properties"]["custom_event_types"] = _custom_event_types_schema()
-    # What GET answers may be sent back unchanged.
-    component["properties"]["version"] = {"readOnly": True, "description": "Ignored if sent."}
-    component["properties"]["created_at"] = {"readOnly": True, "description": "Ignored if sent."}
 
 
 def _pillars_schema() -> dict[str, Any]:
@@ -294,63 +368,69 @@ def _settings_schema(component: dict[str, Any]) -> None:
     }
 
 
-def _criteria_schema() -> dict[str, Any]:
-    """A criteria tree: ``{"all": [...]}``, ``{"any": [...]}`` or a condition.
+def _criteria_schemas() -> dict[str, dict[str, Any]]:
+    """A criteria tree as named components: ``Criteria`` is one of ``CriteriaAll``,
+    ``CriteriaAny``, ``WindowedCondition`` or ``Condition``.
 
-    The rules: docs/gamification.md#criteria.
+    Named, so that generators make a class of each and resolve the recursion
+    (``all``/``any`` hold more ``Criteria``). The rules: docs/gamification.md#criteria.
     """
-    from gamification.rules.criteria import MAX_CONDITIONS, MAX_WINDOWS
-
-    ref = {"$ref": "#/components/schemas/Criteria"}
-    # A list of more conditions than the whole tree may hold is refused anyway.
-    children = {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_CONDITIONS}
-    return {
-        "description": (
-            'A criteria tree: `{"all": [...]}`, `{"any": [...]}` or a condition `{metric, op, value, '
-            "window_days?}` (`window_days` only for `events.*` and `sum.*`), at most 5 levels deep, "
-            f"at most {MAX_CONDITIONS} conditions in all (`too_many_conditions`) and {MAX_WINDOWS} "
-            "different `window_days` (`too_many_windows`), a 400 naming `criteria`. "
-            "A metric of an event type the tenant does not have is a 400 (`unknown_metric`)."
-        ),
-        "oneOf": [
-            _closed_object({"all": children}, ["all"]),
-            _closed_object({"any": children}, ["any"]),
-            *_condition_schemas(),
-        ],
-    }
-
-
-def _condition_schemas() -> list[dict[str, Any]]:
-    """A condition on a metric: one without a window, and one of the metrics that take
-    ``window_days`` (``events.*``, ``sum.*``)."""
     from gamification.rules.criteria import (
+        MAX_CONDITIONS,
         MAX_WINDOW_DAYS,
+        MAX_WINDOWS,
         OPS,
         PLAIN_METRICS,
         TYPED_PREFIXES,
         WINDOWED_PREFIXES,
     )
 
-    condition = {
-        "metric": {"type": "string"},
-        "op": {"type": "string", "enum": list(OPS)},
-        "value": {"type": "number"},
-    }
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    # A list of more conditions than the whole tree may hold is refused anyway.
+    children = {"type": "array", "items": ref("Criteria"), "minItems": 1, "maxItems": MAX_CONDITIONS}
+    condition = {"op": {"type": "string", "enum": list(OPS)}, "value": {"type": "number"}}
     plain = {"type": "string", "enum": sorted(PLAIN_METRICS)}
-    windowed = _typed_metric(WINDOWED_PREFIXES)
-    unwindowed = _typed_metric(tuple(p for p in TYPED_PREFIXES if p not in WINDOWED_PREFIXES))
     required = ["metric", "op", "value"]
-    return [
-        _closed_object({**condition, "metric": {"anyOf": [plain, unwindowed]}}, required),
-        _closed_object(
-            {
-                **condition,
-                "metric": windowed,
-                "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
-            },
-            required,
-        ),
-    ]
+    return {
+        "Criteria": {
+            "description": (
+                'A criteria tree: `{"all": [...]}`, `{"any": [...]}` or a condition `{metric, op, value, '
+                "window_days?}` (`window_days` only for `events.*` and `sum.*`), at most 5 levels deep, "
+                f"at most {MAX_CONDITIONS} conditions in all (`too_many_conditions`) and {MAX_WINDOWS} "
+                "different `window_days` (`too_many_windows`), a 400 naming `criteria`. "
+                "A metric of an event type the tenant does not have is a 400 (`unknown_metric`)."
+            ),
+            "oneOf": [ref("CriteriaAll"), ref("CriteriaAny"), ref("WindowedCondition"), ref("Condition")],
+        },
+        "CriteriaAll": {
+            **_closed_object({"all": children}, ["all"]),
+            "description": "Met when every criteria of `all` is.",
+        },
+        "CriteriaAny": {
+            **_closed_object({"any": children}, ["any"]),
+            "description": "Met when one criteria of `any` is.",
+        },
+        "WindowedCondition": {
+            **_closed_object(
+                {
+                    "metric": _typed_metric(WINDOWED_PREFIXES),
+                    **condition,
+                    "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
+                },
+                [*required, "window_days"],
+            ),
+            "description": "A count (`events.<type>`) or sum (`sum.<type>`) over the last "
+            "`window_days` days.",
+        },
+        "Condition": {
+            **_closed_object(
+                {"metric": {"anyOf": [plain, _typed_metric(TYPED_PREFIXES)]}, **condition}, required
+            ),
+            "description": "A metric compared to a value: `<metric> <op> <value>`.",
+        },
+    }
 
 
 def _typed_metric(prefixes: tuple[str, ...]) -> dict[str, Any]:

@@ -186,8 +186,13 @@ class Job(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
+    class Kind(models.TextChoices):  # documented in the API; not a DB constraint
+        RECOMPUTE = "recompute"  # POST /scores/recompute
+        NIGHTLY = "nightly"  # the nightly run
+        PREVIEW = "preview"  # a what-if preview of many reps
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=32, default="recompute")
+    kind = models.CharField(max_length=32, default=Kind.RECOMPUTE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     params = models.JSONField(default=dict)
     progress_done = models.PositiveIntegerField(default=0)

@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.errors import ErrorItemSerializer
 from api.idempotency import HEADER, fingerprint, idempotency_begin, idempotency_save, validate_key
 from api.pagination import FeedPagination
 from api.permissions import ADMIN_OR_INTEGRATION, key_roles
@@ -50,9 +51,7 @@ class BatchInSerializer(serializers.Serializer):
 class RejectedSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the event in the batch.")
     id = serializers.CharField(allow_null=True)
-    errors = serializers.ListField(  # type: ignore[assignment]
-        child=serializers.DictField(), help_text="Each {code, detail, attr}."
-    )
+    errors = ErrorItemSerializer(many=True, help_text="What is wrong with the event.")  # type: ignore[assignment]
 
 
 class IngestResultSerializer(serializers.Serializer):
@@ -128,7 +127,14 @@ def _is_deadlock(exc: OperationalError) -> bool:
             )
         ],
     ),
-    list=extend_schema(summary="List events, newest first (cursor pagination)"),
+    list=extend_schema(
+        summary="List events, newest first (cursor pagination)",
+        description=(
+            "The tenant's stored events, newest first, filtered by rep, type and a time range (`since`, "
+            "`until`). Follow `next` to page; a cursor stays valid while new events arrive. Any tenant API "
+            "key."
+        ),
+    ),
 )
 @extend_schema(tags=["activities"])
 class ActivityViewSet(viewsets.GenericViewSet):

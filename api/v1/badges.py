@@ -84,8 +84,16 @@ READ_ONLY_ECHO = ("ingest_time", "created_at", "updated_at")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List badge definitions"),
-    retrieve=extend_schema(summary="Get a badge definition"),
+    list=extend_schema(
+        summary="List badge definitions",
+        description=(
+            "Every badge the tenant defined, with its criteria, repeat rule and XP reward. Any tenant API "
+            "key."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a badge definition", description="One badge by its slug. Any tenant API key."
+    ),
     create=extend_schema(
         summary="Create a badge",
         description="An invalid criteria tree is a 400 whose `attr` names the offending path "
@@ -93,9 +101,29 @@ READ_ONLY_ECHO = ("ingest_time", "created_at", "updated_at")
         request=BadgeIn,
         responses={201: BadgeSerializer},
     ),
-    update=extend_schema(summary="Replace a badge", request=BadgeIn, responses={200: BadgeSerializer}),
-    partial_update=extend_schema(summary="Update a badge", request=BadgeIn, responses={200: BadgeSerializer}),
-    destroy=extend_schema(summary="Delete a badge and its awards"),
+    update=extend_schema(
+        summary="Replace a badge",
+        description=(
+            "Replaces every field of the badge but its slug. Awards already given stay. Admin keys only."
+        ),
+        request=BadgeIn,
+        responses={200: BadgeSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Update a badge",
+        description=(
+            "Changes the fields sent; the slug never changes. Awards already given stay. Admin keys only."
+        ),
+        request=BadgeIn,
+        responses={200: BadgeSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a badge and its awards",
+        description=(
+            "Removes the badge definition and every award of it (the XP it granted stays earned). Admin keys "
+            "only."
+        ),
+    ),
 )
 @extend_schema(tags=["badges"])
 class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -130,7 +158,15 @@ class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema_view(list=extend_schema(summary="Badge awards, newest first (cursor pagination)"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Badge awards, newest first (cursor pagination)",
+        description=(
+            "The feed of badges awarded to the tenant's reps, newest first, filterable by rep and badge. Any "
+            "tenant API key."
+        ),
+    )
+)
 @extend_schema(tags=["badges"])
 class AwardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [key_roles(write=ADMIN)]
@@ -148,6 +184,10 @@ class RepBadgesView(APIView):
     @extend_schema(
         tags=["badges"],
         summary="A rep's badges (awards, newest first)",
+        description=(
+            "Every award of the rep, newest first, with the badge's name and image. A tenant API key, or that"
+            " rep's own token."
+        ),
         responses={200: AwardSerializer(many=True)},
     )
     def get(self, request: Request, external_id: str) -> Response:

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 
+@extend_schema_field({"type": "integer"})
 class IntegerFilter(django_filters.Filter):
     """An integer: ``?team=1.5`` is a 400, not team 1."""
 

@@ -6,7 +6,13 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,8 +48,10 @@ class GoalSerializer(serializers.Serializer):
     target = serializers.FloatField()
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    aggregate = serializers.CharField(
-        allow_blank=True, help_text="Team goals: avg, sum or min over active reps."
+    aggregate = serializers.ChoiceField(
+        choices=Goal.Aggregate.values,
+        allow_blank=True,
+        help_text="Team goals: avg, sum or min over active reps; empty for rep goals.",
     )
     status = serializers.ChoiceField(choices=Goal.Status.values)
     current = serializers.FloatField(allow_null=True, help_text="The metric's value now (or at end_date).")
@@ -58,17 +66,45 @@ class PositiveNumberField(serializers.FloatField):
     """A number greater than 0 (validated by the service)."""
 
 
-GoalIn = inline_serializer(
-    "GoalInput",
+def _goal_fields(*, partial: bool) -> dict[str, serializers.Field]:
+    """What every goal has; all optional in a PATCH."""
+    required = not partial
+    return {
+        "title": serializers.CharField(max_length=200, required=required),
+        "metric": serializers.CharField(required=required),
+        "target": PositiveNumberField(required=required),
+        "start_date": serializers.DateField(required=required),
+        "end_date": serializers.DateField(required=required),
+    }
+
+
+AGGREGATE_HELP = "How the values of the team's active reps combine: `avg`, `sum` or `min`."
+# Exactly one of rep or team: two shapes, so that typed clients cannot send both or neither.
+RepGoalIn = inline_serializer(
+    "RepGoalInput",
+    {"rep": serializers.CharField(help_text="The rep's external_id."), **_goal_fields(partial=False)},
+)
+TeamGoalIn = inline_serializer(
+    "TeamGoalInput",
     {
-        "title": serializers.CharField(max_length=200),
-        "rep": serializers.CharField(required=False, help_text="Exactly one of rep or team."),
-        "team": serializers.IntegerField(required=False),
-        "metric": serializers.CharField(),
-        "target": PositiveNumberField(),
-        "start_date": serializers.DateField(),
-        "end_date": serializers.DateField(),
-        "aggregate": serializers.ChoiceField(choices=["avg", "sum", "min"], required=False),
+        "team": serializers.IntegerField(help_text="The team's id."),
+        **_goal_fields(partial=False),
+        "aggregate": serializers.ChoiceField(choices=Goal.Aggregate.values, help_text=AGGREGATE_HELP),
+    },
+)
+GoalIn = PolymorphicProxySerializer(
+    component_name="GoalInput",
+    serializers=[RepGoalIn, TeamGoalIn],
+    resource_type_field_name=None,
+)
+# A goal's rep or team never changes.
+GoalPatch = inline_serializer(
+    "GoalPatch",
+    {
+        **_goal_fields(partial=True),
+        "aggregate": serializers.ChoiceField(
+            choices=Goal.Aggregate.values, required=False, help_text=f"Team goals only. {AGGREGATE_HELP}"
+        ),
     },
 )
 
@@ -100,11 +136,38 @@ class GoalFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List goals, with progress and status"),
-    retrieve=extend_schema(summary="Get a goal"),
-    create=extend_schema(summary="Create a goal", request=GoalIn, responses={201: GoalSerializer}),
-    partial_update=extend_schema(summary="Update a goal", request=GoalIn, responses={200: GoalSerializer}),
-    destroy=extend_schema(summary="Delete a goal"),
+    list=extend_schema(
+        summary="List goals, with progress and status",
+        description=(
+            "Rep and team goals with their current value, progress (0 to 1) and status, filterable by rep, "
+            "team and status. A rep token sees its own goals and its team's."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a goal",
+        description="One goal with its progress and status. A rep token sees its own goals and its team's.",
+    ),
+    create=extend_schema(
+        summary="Create a goal",
+        description=(
+            "A goal for one rep (`rep`) or one team (`team`, with an `aggregate`), on a metric, with a target"
+            " over a date range. Admin and integration keys."
+        ),
+        request=GoalIn,
+        responses={201: GoalSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Update a goal",
+        description=(
+            "Changes the title, metric, target, dates or aggregate; a goal's rep or team never changes. Admin"
+            " and integration keys."
+        ),
+        request=GoalPatch,
+        responses={200: GoalSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a goal", description="Removes the goal. Admin and integration keys."
+    ),
 )
 @extend_schema(tags=["goals"])
 class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

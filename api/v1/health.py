@@ -33,7 +33,14 @@ _ready = inline_serializer(
 )
 
 
-@extend_schema(tags=["health"], summary="Liveness: the process answers", responses={200: _health})
+@extend_schema(
+    tags=["health"],
+    summary="Liveness: the process answers",
+    description=(
+        "200 while the process serves requests; it checks nothing else. No authentication, on every host."
+    ),
+    responses={200: _health},
+)
 @api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -67,6 +74,10 @@ def broker_ok() -> bool:
 @extend_schema(
     tags=["health"],
     summary="Readiness: the database and the broker are reachable",
+    description=(
+        "200 when the database and the Celery broker answer, 503 otherwise, with each check's result. No "
+        "authentication, on every host."
+    ),
     responses={200: _ready, 503: _ready},
 )
 @api_view(["GET", "HEAD"])

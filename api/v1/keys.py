@@ -48,6 +48,10 @@ def _include_revoked(values: list[str]) -> bool:
 @extend_schema_view(
     list=extend_schema(
         summary="List API keys",
+        description=(
+            "Every key of the tenant, revoked ones included, with its role, prefix and when it was last used."
+            " Never the secret. Admin keys only."
+        ),
         parameters=[
             OpenApiParameter(
                 "include_revoked",
@@ -56,9 +60,16 @@ def _include_revoked(values: list[str]) -> bool:
             )
         ],
     ),
-    retrieve=extend_schema(summary="Get an API key (never its secret)"),
+    retrieve=extend_schema(
+        summary="Get an API key (never its secret)",
+        description="One key's name, role, prefix, creation and last use. Admin keys only.",
+    ),
     create=extend_schema(
         summary="Create an API key",
+        description=(
+            "Makes a key with a role (`admin`, `integration` or `read`). The answer's `key` is the only time "
+            "the secret is shown: store it. Admin keys only."
+        ),
         request=ApiKeyCreateInSerializer,
         responses={201: ApiKeyCreatedSerializer},
     ),

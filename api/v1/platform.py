@@ -67,8 +67,17 @@ class TenantPatchInSerializer(StrictInputSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tenants"),
-    retrieve=extend_schema(summary="Get a tenant"),
+    list=extend_schema(
+        summary="List tenants",
+        description=(
+            "Every tenant with its domains and settings of the platform. The platform key, on the platform "
+            "host only."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a tenant",
+        description="One tenant by its slug. The platform key, on the platform host only.",
+    ),
     create=extend_schema(
         summary="Create a tenant",
         description="Creates the tenant's schema, its domain `<slug>.<base domain>` and a first `admin` "
@@ -78,10 +87,20 @@ class TenantPatchInSerializer(StrictInputSerializer):
     ),
     partial_update=extend_schema(
         summary="Update a tenant's name, time zone or rate limit",
+        description=(
+            "Changes the fields sent; the slug never changes. A new time zone applies to the next local days "
+            "scored. The platform key, on the platform host only."
+        ),
         request=TenantPatchInSerializer,
         responses={200: TenantOutSerializer},
     ),
-    destroy=extend_schema(summary="Delete a tenant and drop its schema with all its data"),
+    destroy=extend_schema(
+        summary="Delete a tenant and drop its schema with all its data",
+        description=(
+            "Irreversible: the tenant's schema, keys and data are gone. The platform key, on the platform "
+            "host only."
+        ),
+    ),
 )
 @extend_schema(tags=["platform"])
 class TenantViewSet(

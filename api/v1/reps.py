@@ -133,7 +133,13 @@ class RepFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List reps"),
+    list=extend_schema(
+        summary="List reps",
+        description=(
+            "The tenant's reps, filterable by team and active, with their team and contact data. Any tenant "
+            "API key."
+        ),
+    ),
     retrieve=extend_schema(
         summary="Get a rep's card",
         description=(
@@ -142,12 +148,29 @@ class RepFilter(django_filters.FilterSet):
         ),
         responses={200: RepCardSerializer},
     ),
-    create=extend_schema(summary="Create a rep", request=RepInSerializer, responses={201: RepSerializer}),
+    create=extend_schema(
+        summary="Create a rep",
+        description=(
+            "A rep keyed by your own id for it (`external_id`), optionally in a team. Admin and integration "
+            "keys."
+        ),
+        request=RepInSerializer,
+        responses={201: RepSerializer},
+    ),
     update=extend_schema(
-        summary="Replace a rep", request=RepUpdateInSerializer, responses={200: RepSerializer}
+        summary="Replace a rep",
+        description=(
+            "Replaces the rep's name, email, team and active flag; the `external_id` never changes. Admin and"
+            " integration keys."
+        ),
+        request=RepUpdateInSerializer,
+        responses={200: RepSerializer},
     ),
     partial_update=extend_schema(
-        summary="Update a rep", request=RepUpdateInSerializer(partial=True), responses={200: RepSerializer}
+        summary="Update a rep",
+        description="Changes the fields sent; the `external_id` never changes. Admin and integration keys.",
+        request=RepUpdateInSerializer(partial=True),
+        responses={200: RepSerializer},
     ),
     destroy=extend_schema(
         summary="Delete a rep",

@@ -101,7 +101,7 @@ JobOut = inline_serializer(
     "Job",
     {
         "id": serializers.UUIDField(),
-        "kind": serializers.CharField(),
+        "kind": serializers.ChoiceField(choices=Job.Kind.values),
         "status": serializers.ChoiceField(choices=Job.Status.values),
         "days": serializers.ListField(child=serializers.DateField()),
         "progress": inline_serializer(
@@ -116,7 +116,9 @@ JobOut = inline_serializer(
         "result": serializers.DictField(),
     },
 )
-JobRef = inline_serializer("JobRef", {"id": serializers.UUIDField(), "status": serializers.CharField()})
+JobRef = inline_serializer(
+    "JobRef", {"id": serializers.UUIDField(), "status": serializers.ChoiceField(choices=Job.Status.values)}
+)
 DATE_PARAM = OpenApiParameter(
     "date", OpenApiTypes.DATE, description="YYYY-MM-DD; default: the latest scored day."
 )
@@ -247,6 +249,10 @@ class JobView(APIView):
     @extend_schema(
         tags=["scores"],
         summary="A job's status, progress and timings (a recompute, or a preview of many reps)",
+        description=(
+            "Poll this after `POST /api/v1/scores/recompute` (or a preview of many reps) until `status` is "
+            "`succeeded` or `failed`; `progress` counts the days done. Any tenant API key."
+        ),
         responses={200: JobOut},
     )
     def get(self, request: Request, job_id: str) -> Response:
@@ -283,6 +289,11 @@ class RepSsiView(APIView):
     @extend_schema(
         tags=["scores"],
         summary="A rep's SSI on a day",
+        description=(
+            "The snapshot of one local day (the latest without `date`): the SSI, its four pillars, the rep's "
+            "rank in the tenant and team, and their averages. 404 `no_snapshot` when the day was not scored "
+            "yet. A tenant API key, or that rep's own token."
+        ),
         parameters=[DATE_PARAM],
         responses={200: SsiSerializer},
     )
@@ -303,6 +314,10 @@ class RepSsiHistoryView(APIView):
     @extend_schema(
         tags=["scores"],
         summary="A rep's SSI day by day (at most 400 days)",
+        description=(
+            "The snapshots between `from` and `to` (local days), oldest first; days without a snapshot are "
+            "left out. A tenant API key, or that rep's own token."
+        ),
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (inclusive)."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (inclusive)."),
@@ -323,6 +338,11 @@ class RepSsiExplainView(APIView):
     @extend_schema(
         tags=["scores"],
         summary="Why a rep has this SSI: every signal, and the three best recommendations",
+        description=(
+            "Every signal of the day's snapshot with its raw value, normalized value, weight and points, and "
+            "the signals that would gain the most points with their tips. A tenant API key, or that rep's own"
+            " token."
+        ),
         parameters=[DATE_PARAM],
         responses={200: SsiExplanationSerializer},
     )

@@ -163,6 +163,10 @@ class EventTypesViewSet(ViewSet):
     @extend_schema(
         tags=["scoring"],
         summary="The event types this tenant accepts, with their XP",
+        description=(
+            "The catalog's event types and the tenant's custom ones, each with the pillar signals it feeds "
+            "and the XP it earns under the tenant's settings. Any tenant API key."
+        ),
         responses={
             200: inline_serializer(
                 "EventType",
@@ -193,7 +197,7 @@ class EventTypesViewSet(ViewSet):
 SettingsOut = inline_serializer(
     "TenantSettings",
     {
-        "timezone": serializers.CharField(),
+        "timezone": TimezoneField(),
         "auto_create_reps": serializers.BooleanField(),
         "recompute_hour": serializers.IntegerField(min_value=0, max_value=23),
         "streak_mode": serializers.ChoiceField(choices=["weekdays", "daily"]),
@@ -222,7 +226,15 @@ assert set(SettingsOut.fields) == {"timezone", *DEFAULTS}
 class SettingsViewSet(ViewSet):
     permission_classes = [key_roles(read=ADMIN, write=ADMIN)]
 
-    @extend_schema(tags=["settings"], summary="The tenant's settings", responses={200: SettingsOut})
+    @extend_schema(
+        tags=["settings"],
+        summary="The tenant's settings",
+        description=(
+            "Time zone, auto-creation of reps, streak mode, leaderboard names, the nightly recompute hour, XP"
+            " per event type and the level thresholds. Admin keys only."
+        ),
+        responses={200: SettingsOut},
+    )
     def retrieve(self, request: Request) -> Response:
         return Response(settings_get(request.tenant))  # type: ignore[attr-defined]
 

@@ -35,14 +35,35 @@ class TeamFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List teams"),
-    retrieve=extend_schema(summary="Get a team"),
-    create=extend_schema(summary="Create a team", request=TeamInSerializer, responses={201: TeamSerializer}),
-    update=extend_schema(summary="Replace a team", request=TeamInSerializer, responses={200: TeamSerializer}),
-    partial_update=extend_schema(
-        summary="Update a team", request=TeamInSerializer(partial=True), responses={200: TeamSerializer}
+    list=extend_schema(
+        summary="List teams", description="The tenant's teams with their ids. Any tenant API key."
     ),
-    destroy=extend_schema(summary="Delete a team (its reps stay, without a team)"),
+    retrieve=extend_schema(summary="Get a team", description="One team by its id. Any tenant API key."),
+    create=extend_schema(
+        summary="Create a team",
+        description="A team, by name (unique in the tenant). Admin and integration keys.",
+        request=TeamInSerializer,
+        responses={201: TeamSerializer},
+    ),
+    update=extend_schema(
+        summary="Replace a team",
+        description="Replaces the team's name. Admin and integration keys.",
+        request=TeamInSerializer,
+        responses={200: TeamSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Update a team",
+        description="Changes the fields sent. Admin and integration keys.",
+        request=TeamInSerializer(partial=True),
+        responses={200: TeamSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a team (its reps stay, without a team)",
+        description=(
+            "Removes the team; its reps stay, with no team, and its team goals go. Admin and integration "
+            "keys."
+        ),
+    ),
 )
 @extend_schema(tags=["teams"])
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

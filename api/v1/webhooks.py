@@ -9,11 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.actors import actor_of
+from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
 from api.v1.serializers import StrictInputSerializer
 from core.errors import ValidationFailed
@@ -153,11 +153,10 @@ class WebhookDeliverySerializer(serializers.Serializer):
         return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
 
 
-class DeliveryPagination(CursorPagination):
+class DeliveryPagination(FeedPagination):
     """Newest first, opaque cursors (deliveries keep arriving while a client pages)."""
 
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-created_at"
 
@@ -166,8 +165,17 @@ WEBHOOK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, des
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List webhooks"),
-    retrieve=extend_schema(summary="Get a webhook (never its secret)"),
+    list=extend_schema(
+        summary="List webhooks",
+        description=(
+            "Every subscription with its URL, events and health (consecutive failures, deactivation). Never "
+            "the secret. Admin keys only."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Get a webhook (never its secret)",
+        description="One subscription with its URL, events and health. Admin keys only.",
+    ),
     create=extend_schema(
         summary="Create a webhook",
         description="The answer carries the signing `secret`, shown this once.",
@@ -175,7 +183,10 @@ WEBHOOK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, des
         responses={201: WebhookCreatedSerializer},
     ),
     update=extend_schema(
-        summary="Replace a webhook", request=WebhookInSerializer, responses={200: WebhookSerializer}
+        summary="Replace a webhook",
+        description="Replaces the URL, events and active flag; the secret stays. Admin keys only.",
+        request=WebhookInSerializer,
+        responses={200: WebhookSerializer},
     ),
     partial_update=extend_schema(
         summary="Update a webhook",
@@ -183,7 +194,12 @@ WEBHOOK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, des
         request=WebhookInSerializer(partial=True),
         responses={200: WebhookSerializer},
     ),
-    destroy=extend_schema(summary="Delete a webhook with its deliveries"),
+    destroy=extend_schema(
+        summary="Delete a webhook with its deliveries",
+        description=(
+            "Removes the subscription and its delivery history; nothing more is sent to it. Admin keys only."
+        ),
+    ),
 )
 @extend_schema(tags=["webhooks"])
 class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -237,6 +253,10 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         summary="List a webhook's deliveries, newest first, with their tries",
+        description=(
+            "Each event sent (or to be sent) to the subscription: its status, payload and every try with the "
+            "receiver's status code. Admin keys only."
+        ),
         parameters=[
             WEBHOOK_ID,
             OpenApiParameter(

@@ -258,6 +258,21 @@ SPECTACULAR_SETTINGS = {
         "`Authorization: Bearer <key>`. Every error has the same JSON shape (`Error`)."
     ),
     "VERSION": "1.0.0",
+    "CONTACT": {
+        "name": "SSI Cloud API support",
+        "email": env.str("SSI_SUPPORT_EMAIL", default="support@ssi-cloud.example"),
+    },
+    # One template for every host: a tenant's (`acme.localhost:8000`) or the platform host.
+    "SERVERS": [
+        {
+            "url": "{scheme}://{host}",
+            "description": "A tenant's host (`<slug>.<base domain>`), or the platform host with `X-Tenant`.",
+            "variables": {
+                "scheme": {"enum": ["https", "http"], "default": "http"},
+                "host": {"default": "localhost:8000", "description": "Host name and port."},
+            },
+        }
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -265,11 +280,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ReadinessStatusEnum": ["ok", "unavailable"]},
+    "ENUM_NAME_OVERRIDES": {
+        "ReadinessStatusEnum": ["ok", "unavailable"],
+        "JobStatusEnum": ["queued", "running", "succeeded", "failed"],  # Job.Status, in Job and JobRef
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.strict_request_bodies",
+        "api.schema.tenant_header",
+        "api.schema.enum_names",
     ],
     "TAGS": [
         {"name": "platform", "description": "Tenant provisioning. Platform host and platform key only."},
