@@ -21,6 +21,7 @@ from tenants.tenant_settings import MAX_RATE_LIMIT, rate_limit_override
 
 class TenantOutSerializer(serializers.ModelSerializer):
     domains = serializers.SerializerMethodField()
+    timezone = TimezoneField(read_only=True)
     rate_limit_per_minute = serializers.SerializerMethodField(
         help_text="Requests a minute per key of this tenant (0: no limit); null: the platform default "
         "(`SSI_RATE_LIMIT_PER_MINUTE`)."
