@@ -175,7 +175,8 @@ def test_time_zones_are_names_checked_by_the_server_not_an_enum(schema: dict[str
 def test_answers_require_the_fields_they_always_carry(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
     assert {"name", "email", "active", "team"} <= set(components["Rep"]["required"])
-    assert {"description", "repeat", "xp_reward", "active", "criteria"} <= set(components["Badge"]["required"])
+    badge = set(components["Badge"]["required"])
+    assert {"description", "repeat", "xp_reward", "active", "criteria"} <= badge
     assert {"next", "previous", "results"} <= set(components["PaginatedAwardList"]["required"])
     # Only for some signals: left out of the others.
     assert not {"num", "den"} & set(components["SignalExplanation"]["required"])
