@@ -182,8 +182,9 @@ def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
             "description": "A whole config, as for PUT.",
         }
     schemas.update(_criteria_schemas())
-    if "ScoringConfigInputRequest" in schemas:
-        _scoring_config_schema(schemas["ScoringConfigInputRequest"])
+    for name in ("ScoringConfigInputRequest", "ScoringConfig"):  # what is sent is what is answered
+        if name in schemas:
+            _scoring_config_schema(schemas[name])
     if "PatchedTenantSettingsPatchRequest" in schemas:
         _settings_schema(schemas["PatchedTenantSettingsPatchRequest"])
     if "BatchInRequest" in schemas:

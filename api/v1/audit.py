@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
-from access.models import AuditEntry
+from access.models import AuditEntry, Role
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
 from api.v1.filters import IsoDateTimeFilter
@@ -24,7 +24,9 @@ class AuditActorSerializer(serializers.Serializer):
     key_id = serializers.IntegerField(allow_null=True, help_text="The API key's or platform key's id.")
     prefix = serializers.CharField(help_text="The key's public prefix (never the key).")
     name = serializers.CharField(help_text="The key's name.")
-    role = serializers.CharField(help_text="The API key's role; empty for platform and system.")
+    role = serializers.ChoiceField(
+        choices=Role.choices, allow_blank=True, help_text="The API key's role; empty for platform and system."
+    )
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

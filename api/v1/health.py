@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SECONDS = 2.0
 
-_health = inline_serializer("Health", {"status": serializers.CharField()})
+_health = inline_serializer("Health", {"status": serializers.ChoiceField(choices=["ok"])})
 _ready = inline_serializer(
     "Readiness",
     {

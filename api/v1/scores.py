@@ -23,6 +23,7 @@ from api.v1.serializers import body_object, external_id_list, parse_date
 from core.clock import local_today, local_yesterday
 from core.errors import Conflict, NotFound, ValidationFailed
 from scoring.engine import PILLARS, round2
+from scoring.engine.config import KINDS
 from scoring.models import Job, Rep, ScoredDay, ScoreSnapshot
 from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi_get, snapshot_body
 from scoring.selectors import reps_by_external_id
@@ -74,9 +75,9 @@ class SsiSerializer(serializers.Serializer):
 
 
 class SignalExplanationSerializer(serializers.Serializer):
-    pillar = serializers.CharField()
+    pillar = serializers.ChoiceField(choices=PILLARS)
     key = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KINDS)
     x = serializers.FloatField(help_text="Raw value; for ratio signals num/den.")
     num = serializers.FloatField(required=False, help_text="Ratio signals only.")
     den = serializers.FloatField(required=False, help_text="Ratio signals only.")
@@ -86,7 +87,7 @@ class SignalExplanationSerializer(serializers.Serializer):
 
 
 class RecommendationSerializer(serializers.Serializer):
-    pillar = serializers.CharField()
+    pillar = serializers.ChoiceField(choices=PILLARS)
     key = serializers.CharField()
     gain = serializers.FloatField(help_text="Points the SSI would gain with this signal at its target.")
     tip = serializers.CharField()

@@ -5,8 +5,9 @@ Each test does what the page tells an integrator: it fetches
 the generator's default settings (openapi-python-client; openapi-typescript
 with openapi-fetch), and runs the page's own walk-through (extracted from
 docs/clients.md, so the page cannot drift) against the server and a real Celery
-worker that runs the recompute job. The TypeScript walk-through must first
-compile under ``tsc --strict``. The tools are pinned in pyproject.toml and
+worker that runs the recompute job. The walk-throughs must first type-check:
+``tsc --strict`` (with ``type_checks.mts``: what the types must refuse) and
+``mypy --strict``. The tools are pinned in pyproject.toml and
 package-lock.json and installed by ``make install``.
 """
 
@@ -107,6 +108,12 @@ def test_the_python_client_generates_and_runs_the_walkthrough(live: Live, tmp_pa
     assert "Warning" not in generated and "Unable" not in generated, generated  # every operation, every model
     script = tmp_path / "walkthrough.py"
     script.write_text(walkthrough("python"))
+    # The generated package is typed (py.typed): the walk-through checks under mypy --strict.
+    run(
+        [str(BIN / "mypy"), "--strict", "--no-incremental", "--config-file", os.devnull, str(script)],
+        cwd=tmp_path,
+        env={**env, "MYPYPATH": str(tmp_path / "ssi-client")},
+    )
     output = run(
         [sys.executable, str(script)],
         cwd=tmp_path,
