@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from celery import signals
@@ -71,3 +72,13 @@ def _close_old_connections(sender: Any = None, **_: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_ready.connect
+def _mark_ready(**_: Any) -> None:
+    """Create the file ``SSI_WORKER_READY_FILE`` names, if it names one, once the worker takes
+    tasks: how ``make run`` knows the worker is up without reading its log (which it keeps
+    quiet)."""
+    ready_file = os.environ.get("SSI_WORKER_READY_FILE", "")
+    if ready_file:
+        Path(ready_file).touch()

@@ -6,8 +6,16 @@
    demo tenant, with fresh keys for this run.
 3. gunicorn (the API), a Celery worker and Celery beat, on Redis if
    ``REDIS_URL`` is set, else kombu's filesystem broker under ``.data/broker``.
-4. Prints the URLs and keys; Ctrl-C stops everything (and the embedded
-   PostgreSQL, if this run started it).
+   They log at ``WARNING`` unless ``LOG_LEVEL`` says otherwise, without Celery's banners.
+4. Once gunicorn answers and the worker takes tasks, prints the URLs and keys in a frame:
+   the last thing on the screen until something goes wrong.
+5. Ctrl-C (or SIGTERM, SIGHUP) stops gunicorn, the worker and beat in that order, then
+   the embedded PostgreSQL if this run started it, and exits with status 0. A process that
+   exits on its own is reported, the others are stopped, and the exit status is 1.
+
+The three processes lead their own process groups: the terminal's Ctrl-C reaches this
+process only, which stops them in order (each would otherwise stop on its own at once and
+look like a crash).
 """
 
 from __future__ import annotations
@@ -17,13 +25,26 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from config import processes
 from config.embedded import BASE_DIR, data_dir
 from config.processes import EmbeddedPostgres, Process, ProcessError
 
 STOP_TIMEOUT_SECONDS = 15
+DEFAULT_BIND = "127.0.0.1:8000"
+DEFAULT_LOG_LEVEL = "WARNING"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Celery warns (SecurityWarning) when its worker runs as root, as `make run` does in a
+# container or a root shell. The risk it names is a pickled message running code as root; the
+# worker accepts JSON only (config/celery.py), and Celery refuses to start as root at all if
+# pickle is accepted. So, for `make run`'s worker only, that one warning (matched by the start
+# of its text: a -W filter cannot name Celery's class, which Python resolves before Celery can
+# be imported) is dropped; the Docker image runs as a non-root user and never sees it.
+ROOT_WARNING_FILTER = "ignore:You're running the worker with superuser privileges"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def say(message: str) -> None:
@@ -31,10 +52,15 @@ def say(message: str) -> None:
 
 
 def environment() -> dict[str, str]:
-    """Ours, with the local settings and unbuffered output unless told otherwise."""
+    """Ours, with the local settings, unbuffered output and ``LOG_LEVEL`` (default ``WARNING``)
+    unless told otherwise."""
     env = os.environ.copy()
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    level = env.get("LOG_LEVEL", "").strip().upper() or DEFAULT_LOG_LEVEL
+    if level not in LOG_LEVELS:
+        raise ValueError(f"LOG_LEVEL={env['LOG_LEVEL']!r}: expected one of {', '.join(LOG_LEVELS)}")
+    env["LOG_LEVEL"] = level
     return env
 
 
@@ -76,84 +102,132 @@ def demo_tenant_keys(env: dict[str, str]) -> dict[str, str]:
     return keys
 
 
-def start_processes(env: dict[str, str], started: list[Process]) -> processes.WebServer:
-    """gunicorn, the worker and beat, their output on ours; each is added to ``started`` as it
-    starts, so that a Ctrl-C in between still stops the ones already running."""
-    filesystem_broker = not env.get("REDIS_URL") and not env.get("CELERY_BROKER_URL")
-    web = processes.gunicorn(
-        bind=env.get("SSI_BIND", "127.0.0.1:8000"),
-        workers=env.get("WEB_CONCURRENCY", "2"),
-        options=["--access-logfile", "-", "--graceful-timeout", "10"],
-        env=env,
-    )
-    worker = processes.celery_worker(
-        concurrency=env.get("CELERY_CONCURRENCY", "2"),
-        options=["--without-mingle", "--without-gossip"] if filesystem_broker else [],
-        env=env,
-    )
-    beat = processes.celery_beat(schedule=data_dir() / "celerybeat-schedule", env=env)
-    for process in (web, worker, beat):
-        started.append(process.start())
-    return web
+class Stack:
+    """gunicorn, the worker and beat, their output on ours, each in its own process group."""
+
+    def __init__(self, env: dict[str, str], ready_file: Path) -> None:
+        level = env["LOG_LEVEL"]
+        filesystem_broker = not env.get("REDIS_URL") and not env.get("CELERY_BROKER_URL")
+        # gunicorn's access log is a line per request: part of what LOG_LEVEL=INFO shows.
+        access_log = ["--access-logfile", "-"] if level in ("DEBUG", "INFO") else []
+        self.web = processes.gunicorn(
+            bind=env.get("SSI_BIND", DEFAULT_BIND),
+            workers=env.get("WEB_CONCURRENCY", "2"),
+            options=["--log-level", level.lower(), *access_log, "--graceful-timeout", "10"],
+            env=env,
+            own_session=True,
+        )
+        warnings = ",".join(filter(None, [env.get("PYTHONWARNINGS", ""), ROOT_WARNING_FILTER]))
+        self.worker = processes.celery_worker(
+            concurrency=env.get("CELERY_CONCURRENCY", "2"),
+            options=["--without-mingle", "--without-gossip"] if filesystem_broker else [],
+            env={**env, "PYTHONWARNINGS": warnings, "SSI_WORKER_READY_FILE": str(ready_file)},
+            own_session=True,
+            loglevel=level,
+            quiet=True,
+        )
+        self.beat = processes.celery_beat(
+            schedule=data_dir() / "celerybeat-schedule", env=env, own_session=True, loglevel=level, quiet=True
+        )
+        self.ready_file = ready_file
+        # In the order they are stopped: no new requests, then no task left half done.
+        self.all: list[Process] = [self.web, self.worker, self.beat]
+        self.started: list[Process] = []
+
+    def start(self) -> None:
+        """Start all three; each is recorded as it starts, so that a Ctrl-C in between still
+        stops the ones already running."""
+        self.ready_file.unlink(missing_ok=True)
+        for process in self.all:
+            self.started.append(process.start())
+
+    def wait_ready(self) -> None:
+        """Until gunicorn answers ``/healthz`` and the worker has said it takes tasks;
+        ``ProcessError`` if one of them exits first or it takes too long."""
+        self.web.wait_healthy(watch=self.started)
+        self.worker.wait_until(
+            self.ready_file.exists, what="the Celery worker was not ready", watch=self.started
+        )
+
+    def watch(self) -> Process:
+        """Until one of them exits on its own (a Ctrl-C ends the wait with ``KeyboardInterrupt``);
+        returns that one."""
+        while True:
+            for process in self.started:
+                if not process.running():
+                    return process
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Stop them one after the other, in order (SIGTERM, then SIGKILL after a while)."""
+        for process in self.all:
+            if process in self.started:
+                process.stop(timeout=STOP_TIMEOUT_SECONDS)
 
 
-def print_banner(env: dict[str, str], keys: dict[str, str]) -> None:
-    port = env.get("SSI_BIND", "127.0.0.1:8000").rsplit(":", 1)[-1]
+def framed(lines: list[str]) -> str:
+    """``lines`` in an ASCII frame, as wide as the longest."""
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line:<{width}} |" for line in lines), rule])
+
+
+def banner(env: dict[str, str], keys: dict[str, str]) -> str:
+    """What ``make run`` prints last: the URLs and keys (the README shows the same block)."""
+    port = env.get("SSI_BIND", DEFAULT_BIND).rsplit(":", 1)[-1]
     base_domain = env.get("SSI_BASE_DOMAIN", "localhost")
     platform = f"http://{base_domain}:{port}"
     demo = f"http://demo.{base_domain}:{port}"
-    print(
-        f"""
-================================================================================
- SSI Cloud is running.
-
- API docs (Swagger UI)   {platform}/api/v1/docs/
- OpenAPI schema          {platform}/api/v1/schema/
- Demo tenant             {demo}/api/v1/reps
- Health                  {platform}/healthz   {platform}/readyz
-
- Platform key            {keys["platform_key"]}
- Demo admin key          {keys["demo_admin_key"]}
- (fresh keys each run; the previous run's are revoked)
-
- Try:
-   curl -H "Authorization: Bearer {keys["demo_admin_key"]}" {demo}/api/v1/reps
-   curl -H "Authorization: Bearer {keys["platform_key"]}" {platform}/api/v1/platform/tenants
-
- Ctrl-C stops everything.
-================================================================================
-""",
-        flush=True,
-    )
+    logs = "warnings and errors" if env["LOG_LEVEL"] == DEFAULT_LOG_LEVEL else f"level {env['LOG_LEVEL']}"
+    return framed([
+        "SSI Cloud is running. Ctrl-C stops everything.",
+        "",
+        f"API docs (Swagger UI)   {platform}/api/v1/docs/",
+        f"OpenAPI schema          {platform}/api/v1/schema/",
+        f"Demo tenant             {demo}/api/v1/reps",
+        f"Health                  {platform}/healthz",
+        "",
+        f"Platform key            {keys['platform_key']}",
+        f"Demo admin key          {keys['demo_admin_key']}",
+        "(new keys on every run; the previous run's no longer work)",
+        "",
+        f"Try   curl {demo}/api/v1/reps \\",
+        f'        -H "Authorization: Bearer {keys["demo_admin_key"]}"',
+        "",
+        f"Logs: {logs} (LOG_LEVEL=INFO make run for every request and task)",
+    ])  # fmt: skip
 
 
-def wait_for_exit(started: list[Process]) -> int:
-    """Until one of them exits on its own (a Ctrl-C ends the wait with ``KeyboardInterrupt``)."""
-    while True:
-        for process in started:
-            if not process.running():
-                say(f"a process exited unexpectedly (code {process.returncode}): {process.command!r}")
-                return 1
-        time.sleep(0.5)
+def describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
 
 
-def run(env: dict[str, str], started: list[Process]) -> int:
-    """Migrate, seed, start, and serve until a process exits (1) or a Ctrl-C."""
+def run(env: dict[str, str], stack: Stack) -> int:
+    """Migrate, seed, start, and serve until a process exits on its own (1) or a Ctrl-C."""
     migrate(env)
     keys = demo_tenant_keys(env)
-    web = start_processes(env, started)
+    say("starting gunicorn, the Celery worker and Celery beat…")
+    stack.start()
     try:
-        web.wait_healthy(watch=started)
-    except ProcessError:
-        say("the API did not come up; see the output above")
+        stack.wait_ready()
+    except ProcessError as exc:
+        say(f"{str(exc).splitlines()[0]}; see the output above")
         return 1
-    print_banner(env, keys)
-    return wait_for_exit(started)
+    print("\n" + banner(env, keys) + "\n", flush=True)
+    dead = stack.watch()
+    say(f"{dead.name} (pid {dead.pid}) stopped on its own ({describe_exit(dead.returncode)})")
+    return 1
 
 
-def stop(started: list[Process], postgres: EmbeddedPostgres | None, code: int) -> int:
+def stop(stack: Stack, postgres: EmbeddedPostgres | None, code: int) -> int:
+    """Stop everything this run started, the embedded PostgreSQL last; a second Ctrl-C while
+    this runs does not cut it short (each process gets its timeout, then SIGKILL)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     say("stopping…")
-    processes.stop_all(started, timeout=STOP_TIMEOUT_SECONDS)
+    stack.stop()
     if postgres is not None:
         say("embedded PostgreSQL stopped" if postgres.stop() else "embedded PostgreSQL was already stopped")
     say("stopped")
@@ -162,18 +236,25 @@ def stop(started: list[Process], postgres: EmbeddedPostgres | None, code: int) -
 
 def main() -> int:
     os.chdir(BASE_DIR)
-    env = environment()
-    postgres = ensure_database(env)
-    say_broker(env)
-    started: list[Process] = []
-    processes.interrupt_on(signal.SIGTERM)
     try:
-        return stop(started, postgres, run(env, started))
-    except KeyboardInterrupt:
-        return stop(started, postgres, 0)
-    except subprocess.CalledProcessError as exc:
-        say(f"setup failed: {exc}")
-        return stop(started, postgres, 1)
+        env = environment()
+    except ValueError as exc:
+        say(str(exc))
+        return 2
+    # Named explicitly: a shell that starts us in the background leaves SIGINT ignored.
+    processes.interrupt_on(*STOP_SIGNALS)
+    postgres: EmbeddedPostgres | None = None
+    with tempfile.TemporaryDirectory(prefix="ssi-run-") as tmp:
+        stack = Stack(env, ready_file=Path(tmp) / "worker-ready")
+        try:
+            postgres = ensure_database(env)
+            say_broker(env)
+            return stop(stack, postgres, run(env, stack))
+        except KeyboardInterrupt:
+            return stop(stack, postgres, 0)
+        except subprocess.CalledProcessError as exc:
+            say(f"setup failed: {exc}")
+            return stop(stack, postgres, 1)
 
 
 if __name__ == "__main__":

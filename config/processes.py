@@ -215,19 +215,30 @@ def celery_worker(
     options: Sequence[str] = (),
     log: Path | None = None,
     own_session: bool = False,
+    loglevel: str = "INFO",
+    quiet: bool = False,
 ) -> Process:
-    """``celery -A config worker`` (Celery's default pool unless ``pool`` says otherwise)."""
+    """``celery -A config worker`` (Celery's default pool unless ``pool`` says otherwise).
+    ``quiet``: without Celery's start-up banner (the list of settings and tasks)."""
     pool_args = ["--pool", pool] if pool else []
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-               *pool_args, "--concurrency", str(concurrency), *options]  # fmt: skip
+    command = [sys.executable, "-m", "celery", "-A", "config", *(["--quiet"] if quiet else []), "worker",
+               "--loglevel", loglevel, *pool_args, "--concurrency", str(concurrency), *options]  # fmt: skip
     return Process("worker", command, env=env, log=log, own_session=own_session)
 
 
-def celery_beat(*, schedule: Path, env: dict[str, str], log: Path | None = None) -> Process:
-    """``celery -A config beat``, its schedule state in ``schedule``."""
-    command = [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-               "--schedule", str(schedule)]  # fmt: skip
-    return Process("beat", command, env=env, log=log)
+def celery_beat(
+    *,
+    schedule: Path,
+    env: dict[str, str],
+    log: Path | None = None,
+    own_session: bool = False,
+    loglevel: str = "INFO",
+    quiet: bool = False,
+) -> Process:
+    """``celery -A config beat``, its schedule state in ``schedule`` (``quiet``: no banner)."""
+    command = [sys.executable, "-m", "celery", "-A", "config", *(["--quiet"] if quiet else []), "beat",
+               "--loglevel", loglevel, "--schedule", str(schedule)]  # fmt: skip
+    return Process("beat", command, env=env, log=log, own_session=own_session)
 
 
 def broker_folders(root: Path) -> Path:

@@ -163,6 +163,10 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The folder transport has no host, but kombu warns ("No hostname was supplied") on every
+    # connection of a URL without one: name the host kombu would fall back to anyway.
+    if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+        CELERY_BROKER_URL = "filesystem://localhost//"
     _broker_dir = data_dir() / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -318,5 +322,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each of its records a second
+        # time, besides the root's: "Not Found: /x" twice for one 404. The root's is enough,
+        # at the root's level (NOTSET: LOG_LEVEL).
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+    },
 }

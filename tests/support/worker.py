@@ -22,6 +22,11 @@ from core.queue import enqueue_reset
 
 def test_database_url() -> str:
     """The URL of the database pytest-django created, for another process."""
+    return database_url_on_test_server(str(connection.settings_dict["NAME"]))
+
+
+def database_url_on_test_server(name: str) -> str:
+    """The URL of database ``name`` on the server of the test database."""
     s = connection.settings_dict
     user = quote(str(s.get("USER") or ""))
     password = quote(str(s.get("PASSWORD") or ""))
@@ -29,8 +34,8 @@ def test_database_url() -> str:
     host = str(s.get("HOST") or "")
     port = str(s.get("PORT") or "")
     if host.startswith("/"):
-        return f"postgresql://{auth}/{s['NAME']}?host={quote(host)}"
-    return f"postgresql://{auth}{host or '127.0.0.1'}:{port or 5432}/{s['NAME']}"
+        return f"postgresql://{auth}/{name}?host={quote(host)}"
+    return f"postgresql://{auth}{host or '127.0.0.1'}:{port or 5432}/{name}"
 
 
 @contextmanager
