@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 # `make soak`: examples per operation of the schema fuzzing, unless FUZZ_EXAMPLES is set.
 SOAK_FUZZ_EXAMPLES ?= 200
-PIP_NOISE := BuildBackendWarning|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
+PIP_NOISE := BuildBackendWarning|is ignored: it is neither a file nor a directory|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test soak lint format bench schema clean

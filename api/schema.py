@@ -136,13 +136,13 @@ X_TENANT = {
 
 def tenant_header(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """Postprocessing hook: every tenant operation may name its tenant with ``X-Tenant``."""
-    result.setdefault("components", {}).setdefault("parameters", {})["XTenant"] = X_TENANT
     for path, item in result.get("paths", {}).items():
         if path.startswith("/api/v1/platform/"):
             continue
         for operation in item.values():
             if isinstance(operation, dict) and operation.get("security") != [{}] and "security" in operation:
-                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/XTenant"})
+                # Inline rather than a $ref: each operation's parameters read as a plain list.
+                operation.setdefault("parameters", []).append(dict(X_TENANT))
     return result
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.readme import fenced
 from tests.support.server import gunicorn_server
 from tests.support.tenants import TenantKeys
 from tests.support.worker import celery_worker
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.worker
 
 def walkthrough(language: str, name: str = "walkthrough") -> str:
     """The code of docs/clients.md's blocks marked ``<language> <name>``, in order."""
-    blocks = re.findall(rf"^```{language} {name}\n(.*?)^```$", DOC.read_text(), flags=re.S | re.M)
+    blocks = fenced(DOC.read_text(), f"{language} {name}")
     assert blocks, f"docs/clients.md has no {language} {name} block"
     return "\n".join(blocks)
 

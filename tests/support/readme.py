@@ -1,4 +1,4 @@
-"""The README's code blocks, as the tests that hold the README to the product read them."""
+"""The code blocks of the README and the docs, as the tests that hold them to the product read them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 from config.embedded import BASE_DIR
 
 README = BASE_DIR / "README.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+# A fenced block: its info string (```python walkthrough: the language, then a name), its body.
+FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def section(heading: str) -> str:
@@ -20,4 +21,13 @@ def section(heading: str) -> str:
 
 def code_blocks(heading: str, language: str | None = None) -> list[str]:
     """The fenced blocks of that section (those in ``language`` only, if given)."""
-    return [body for lang, body in FENCE.findall(section(heading)) if language is None or lang == language]
+    return [
+        body
+        for info, body in FENCE.findall(section(heading))
+        if language is None or info.split(" ")[0] == language
+    ]
+
+
+def fenced(text: str, info: str) -> list[str]:
+    """The bodies of the blocks of ``text`` whose info string is exactly ``info``, in order."""
+    return [body for found, body in FENCE.findall(text) if found == info]
