@@ -184,7 +184,7 @@ def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
     schemas.update(_criteria_schemas())
     for name in ("ScoringConfigInputRequest", "ScoringConfig"):  # what is sent is what is answered
         if name in schemas:
-            _scoring_config_schema(schemas[name])
+            _scoring_config_schema(schemas[name], answer=name == "ScoringConfig")
     if "PatchedTenantSettingsPatchRequest" in schemas:
         _settings_schema(schemas["PatchedTenantSettingsPatchRequest"])
     if "BatchInRequest" in schemas:
@@ -249,12 +249,20 @@ def _ecma(pattern: str) -> str:
 
 
 def _event_types() -> dict[str, Any]:
+    """An event type: the catalog's, or a custom one the config declares (``unknown_event_type``
+    otherwise, a rule the schema cannot state)."""
     from scoring.engine.catalog import EVENT_TYPES
+    from scoring.engine.config import CUSTOM_TYPE_RE
 
-    return {"type": "string", "enum": sorted(EVENT_TYPES)}
+    return {
+        "anyOf": [
+            {"type": "string", "enum": sorted(EVENT_TYPES)},
+            {"type": "string", "pattern": _ecma(CUSTOM_TYPE_RE.pattern)},
+        ]
+    }
 
 
-def _scoring_config_schema(component: dict[str, Any]) -> None:
+def _scoring_config_schema(component: dict[str, Any], *, answer: bool) -> None:
     """A scoring config (docs/scoring.md#changing-the-config), as far as JSON Schema can say it.
 
     Not stated: the pillars' ``max_points`` add up to 100 (``invalid_total``);
@@ -262,7 +270,7 @@ def _scoring_config_schema(component: dict[str, Any]) -> None:
     (``duplicate``); custom event types may be used in ``types`` once declared.
     """
     component["properties"]["pillars"] = _pillars_schema()
-    component["properties"]["custom_event_types"] = _custom_event_types_schema()
+    component["properties"]["custom_event_types"] = _custom_event_types_schema(answer=answer)
 
 
 def _pillars_schema() -> dict[str, Any]:
@@ -331,8 +339,8 @@ def _closed_object(properties: dict[str, Any], required: list[str]) -> dict[str,
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
-def _custom_event_types_schema() -> dict[str, Any]:
-    """The tenant's own event types: a name and the XP it earns."""
+def _custom_event_types_schema(*, answer: bool) -> dict[str, Any]:
+    """The tenant's own event types: a name and the XP it earns (0 unless sent; always answered)."""
     from scoring.engine.config import CUSTOM_TYPE_RE, MAX_CUSTOM_TYPES, MAX_XP
 
     return {
@@ -344,7 +352,7 @@ def _custom_event_types_schema() -> dict[str, Any]:
                 "name": {"type": "string", "pattern": _ecma(CUSTOM_TYPE_RE.pattern)},
                 "xp": {"type": "integer", "minimum": 0, "maximum": MAX_XP},
             },
-            "required": ["name"],
+            "required": ["name", "xp"] if answer else ["name"],
             "additionalProperties": False,
         },
     }

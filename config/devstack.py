@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from config import processes
@@ -234,7 +236,55 @@ def stop(stack: Stack, postgres: EmbeddedPostgres | None, code: int) -> int:
     return code
 
 
+@contextmanager
+def terminal_foreground() -> Iterator[None]:
+    """While this runs, this process alone is the terminal's foreground process group.
+
+    The terminal sends Ctrl-C's SIGINT to its foreground process group, and under
+    ``make run`` that group holds make too: GNU make, interrupted, waits for this
+    process, then kills itself with the same signal, so the shell would see status
+    130 whatever this process returns. In a group of its own, this process gets the
+    Ctrl-C, stops everything, and make ends with this process's status. Nothing
+    changes when there is no terminal or when this process is not in the foreground
+    (started with ``&``): it does not take a terminal from a shell.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        previous = os.tcgetpgrp(fd) if os.isatty(fd) else None
+    except (OSError, ValueError):
+        previous = None
+    if previous is None or previous != os.getpgrp():
+        yield
+        return
+    try:
+        os.setpgid(0, 0)
+        _set_foreground(fd, os.getpgrp())
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        # OSError: make's group is gone (it was killed); the shell takes the terminal back.
+        with suppress(OSError):
+            _set_foreground(fd, previous)
+
+
+def _set_foreground(fd: int, group: int) -> None:
+    """``tcsetpgrp`` from a background group: SIGTTOU, ignored meanwhile, would stop us."""
+    saved = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        os.tcsetpgrp(fd, group)
+    finally:
+        signal.signal(signal.SIGTTOU, saved)
+
+
 def main() -> int:
+    with terminal_foreground():
+        return _main()
+
+
+def _main() -> int:
     os.chdir(BASE_DIR)
     try:
         env = environment()

@@ -93,9 +93,14 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     "PATCH /api/v1/reps/{external_id}": {"immutable@external_id", "does_not_exist@team"},
     "GET /api/v1/reps/{external_id}/ssi/history": {"invalid_range@from"},
     "POST /api/v1/scores/recompute": {"unknown_rep@reps", "in_future@date"},
-    # max_points add up to 100; signal keys unique; custom types new.
-    "PUT /api/v1/scoring-config": {"invalid_total@pillars", "duplicate"},
-    "POST /api/v1/scoring-config/preview": {"invalid_total@config.pillars", "duplicate", "unknown_rep@reps"},
+    # max_points add up to 100; signal keys unique; custom types new, and declared before use.
+    "PUT /api/v1/scoring-config": {"invalid_total@pillars", "duplicate", "unknown_event_type@pillars"},
+    "POST /api/v1/scoring-config/preview": {
+        "invalid_total@config.pillars",
+        "duplicate",
+        "unknown_rep@reps",
+        "unknown_event_type@config.pillars",
+    },
     # Thresholds start at 0 and increase; XP only for the tenant's event types.
     "PATCH /api/v1/settings": {
         "invalid@level_thresholds",

@@ -91,6 +91,15 @@ def expect_walkthrough_output(output: str) -> None:
     assert "another rep's card: 403" in output, output
 
 
+def test_the_page_names_the_versions_the_tests_pin() -> None:
+    page = DOC.read_text()
+    node = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    for name in ("openapi-fetch", "openapi-typescript", "typescript", "@types/node"):
+        assert f"{name}@{node[name]}" in page, name
+    pin = re.search(r'"openapi-python-client==([0-9.]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pin and f"openapi-python-client=={pin.group(1)}" in page
+
+
 def test_the_python_client_generates_and_runs_the_walkthrough(live: Live, tmp_path: Path) -> None:
     schema = live.schema(tmp_path / "ssi-openapi.json")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

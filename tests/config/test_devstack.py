@@ -1,6 +1,7 @@
 """``make run`` (``config/devstack.py``) as a developer meets it: the URLs and keys are the last
-thing it prints, in a frame, as the README shows them; Ctrl-C stops everything and exits 0; a
-process that dies on its own is reported and the run exits non-zero.
+thing it prints, in a frame, as the README shows them; Ctrl-C stops everything and exits 0 (make
+too, when it is typed in a terminal); a process that dies on its own is reported and the run exits
+non-zero.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.devstack import ADMIN_KEY, PLATFORM_KEY, Devstack, devstack_database
+from tests.support.devstack import ADMIN_KEY, PLATFORM_KEY, Devstack, TerminalRun, devstack_database
 from tests.support.readme import code_blocks
 from tests.support.server import HttpClient
 
@@ -102,3 +103,17 @@ def test_make_run_reports_a_process_that_dies_and_exits_non_zero(devstack: Devst
     assert int(report.group(1)) == children["beat"]
     assert devstack.lines[-1].text == "[make run] stopped"
     assert not [name for name, pid in children.items() if alive(pid)]
+
+
+def test_ctrl_c_in_a_terminal_ends_make_run_itself_with_status_0(database_url: str, tmp_path: Path) -> None:
+    """Through make and a terminal, as a developer runs it: the terminal's Ctrl-C reaches the
+    devstack alone (its own foreground process group), so make is not killed by it (130)."""
+    run = TerminalRun(Devstack(database_url=database_url, data_dir=tmp_path)).start()
+    try:
+        run.read_until("Logs: warnings and errors")
+        run.ctrl_c()
+        assert run.wait() == 0, run.output
+    finally:
+        run.stop()
+    assert run.output.rstrip().endswith("[make run] stopped"), run.output
+    assert "Error" not in run.output and "unexpectedly" not in run.output, run.output

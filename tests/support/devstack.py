@@ -9,7 +9,9 @@ as it comes, line by line with the time each arrived, to find the banner and wha
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -172,3 +174,68 @@ class Devstack:
         platform, admin = PLATFORM_KEY.search(banner), ADMIN_KEY.search(banner)
         assert platform and admin, banner
         return platform.group(), admin.group()
+
+
+class TerminalRun:
+    """``make run`` in a pseudo-terminal of its own, as a developer starts it.
+
+    There, Ctrl-C is the terminal's: a SIGINT to the terminal's foreground process
+    group, which holds make as well as ``config.devstack`` unless the devstack takes
+    the terminal for itself. ``ctrl_c`` types it; ``wait`` is make's own exit status.
+    """
+
+    def __init__(self, devstack: Devstack) -> None:
+        self.env = devstack.env
+        self.output = ""
+        self._pid, self._fd = 0, -1
+
+    def start(self) -> TerminalRun:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: exec at once (the test process has threads)
+            os.chdir(BASE_DIR)
+            os.execvpe("make", ["make", "--no-print-directory", "run"], self.env)
+        self._pid, self._fd = pid, fd
+        return self
+
+    def read_until(self, text: str, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            if time.monotonic() > deadline or not self._read(1.0):
+                raise AssertionError(f"{text!r} not printed; output:\n{self.output}")
+
+    def _read(self, timeout: float) -> bool:
+        """Read what is there; False once the terminal is closed (everything has exited)."""
+        ready, _, _ = select.select([self._fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self._fd, 65536)
+        except OSError:  # EIO: no process has the terminal open any more
+            return False
+        self.output += chunk.decode(errors="replace")
+        return bool(chunk)
+
+    def ctrl_c(self) -> None:
+        os.write(self._fd, b"\x03")
+
+    def wait(self, timeout: float = 90) -> int:
+        """make's exit status (-2: killed by SIGINT), once its output is read to the end."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(self._pid, os.WNOHANG)
+            if done:
+                while self._read(0.5):
+                    pass
+                return os.waitstatus_to_exitcode(status)
+            self._read(0.5)
+        raise AssertionError(f"make run still running; output:\n{self.output}")
+
+    def stop(self) -> None:
+        """After a test, whatever happened in it: make and its recipe get SIGTERM if still there."""
+        with suppress(ChildProcessError):  # already waited for
+            if not os.waitpid(self._pid, os.WNOHANG)[0]:
+                with suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGTERM)
+                os.waitpid(self._pid, 0)
+        with suppress(OSError):
+            os.close(self._fd)
