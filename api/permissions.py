@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from access.models import Role
+from scoring.models import Rep
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
 KEY_ROLES = frozenset(Role.values)
 ADMIN = frozenset({Role.ADMIN.value})
 ADMIN_OR_INTEGRATION = frozenset({Role.ADMIN.value, Role.INTEGRATION.value})
-REP_TOKEN_SCOPE = "A rep token may only read its own rep's data and the leaderboards."
+REP_TOKEN_SCOPE = (
+    "A rep token may only read its own rep's data, its own team's and the company's SSI, and the "
+    "leaderboards."
+)
 
 
 def _is_rep(request: Request) -> bool:
@@ -91,6 +95,34 @@ class AnyRepOrKeyRoles(KeyRoles):
             return super().has_permission(request, view)
         self.message = REP_TOKEN_SCOPE
         return request.method in SAFE_METHODS
+
+
+class OwnTeamOrKeyRoles(KeyRoles):
+    """Keys by role; a rep token only for reads of its own rep's team (as it is now).
+
+    For the routes under ``/teams/{id}``: another team, or one that does not exist, is a
+    403 either way, as for ``OwnRepOrKeyRoles``.
+    """
+
+    lookup_kwarg = "id"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not _is_rep(request):
+            return super().has_permission(request, view)
+        self.message = REP_TOKEN_SCOPE
+        rep_id = getattr(request.user, "rep_id", None)
+        if request.method not in SAFE_METHODS or rep_id is None:
+            return False
+        own = Rep.objects.filter(pk=rep_id).values_list("team_id", flat=True).first()
+        return own is not None and view.kwargs.get(self.lookup_kwarg) == own
+
+
+def own_team_or_key_roles(*, write: Iterable[str], read: Iterable[str] = KEY_ROLES) -> type[KeyRoles]:
+    return type(
+        "OwnTeamOrKeyRoles",
+        (OwnTeamOrKeyRoles,),
+        {"read_roles": frozenset(read), "write_roles": frozenset(write)},
+    )
 
 
 def own_rep_or_key_roles(*, write: Iterable[str], read: Iterable[str] = KEY_ROLES) -> type[KeyRoles]:

@@ -177,6 +177,46 @@ class ScoredDay(models.Model):
         return str(self.day)
 
 
+class SsiSummary(models.Model):
+    """A day's SSI over a group of reps: the company (``team`` null) or one team.
+
+    Written with the day's snapshots (scoring.services.summaries), from the active reps
+    with a snapshot that day, each rep's SSI and pillars taken as the API shows them
+    (rounded to 2 decimals). A team's reps are those the snapshots name (the team at
+    scoring time).
+    """
+
+    day = models.DateField()
+    # Null: the whole company. No index of its own: the unique constraints serve every read.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    reps = models.PositiveIntegerField()
+    mean = models.DecimalField(max_digits=5, decimal_places=2)
+    median = models.DecimalField(max_digits=5, decimal_places=2)
+    brand = models.DecimalField(max_digits=5, decimal_places=2)
+    find = models.DecimalField(max_digits=5, decimal_places=2)
+    engage = models.DecimalField(max_digits=5, decimal_places=2)
+    relationships = models.DecimalField(max_digits=5, decimal_places=2)
+    good = models.PositiveIntegerField()  # SSI >= 70
+    okay = models.PositiveIntegerField()  # 40 <= SSI < 70
+    poor = models.PositiveIntegerField()  # SSI < 40
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day"], condition=models.Q(team__isnull=True), name="ssisummary_company_day"
+            ),
+            models.UniqueConstraint(
+                fields=["team", "day"], condition=models.Q(team__isnull=False), name="ssisummary_team_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id or 'company'} {self.mean}"
+
+
 class Job(models.Model):
     """A recompute (on demand or nightly) or a preview of many reps, with its progress."""
 

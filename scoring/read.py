@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.db import prepared_cursor
 from scoring.engine import PILLARS, Event, aggregate_events, recommendations, round2, score_rep
-from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot
+from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot, SsiSummary
 from scoring.services.config import scoring_config_version
 
 
@@ -171,3 +171,46 @@ def rep_explain(rep: Rep, day: date | None, tz_name: str) -> dict[str, Any] | No
         for r in recommendations(config, score)
     ]
     return body
+
+
+def ssi_summary_body(summary: SsiSummary) -> dict[str, Any]:
+    """The API's company or team SSI object (docs/scoring.md#company-and-team-ssi)."""
+    body: dict[str, Any] = {
+        "date": summary.day,
+        "reps": summary.reps,
+        "mean": float(summary.mean),
+        "median": float(summary.median),
+        "pillars": {p: float(getattr(summary, p)) for p in PILLARS},
+        "bands": {"good": summary.good, "okay": summary.okay, "poor": summary.poor},
+    }
+    if summary.team_id is not None:
+        body["team"] = summary.team_id
+    return body
+
+
+def ssi_summary_get(*, team_id: int | None, day: date | None) -> SsiSummary | None:
+    """The company's (``team_id`` None) or a team's summary of ``day`` (default: its latest)."""
+    rows = (
+        SsiSummary.objects.filter(team_id=team_id)
+        if team_id is not None
+        else SsiSummary.objects.filter(team=None)
+    )
+    if day is not None:
+        return rows.filter(day=day).first()
+    return rows.order_by("-day").first()
+
+
+def ssi_summary_history(
+    *, team_id: int | None, start: date | None, end: date | None, limit: int = 400
+) -> list[SsiSummary]:
+    """The summaries between ``start`` and ``end`` (inclusive), oldest first, at most ``limit``."""
+    rows = (
+        SsiSummary.objects.filter(team_id=team_id)
+        if team_id is not None
+        else SsiSummary.objects.filter(team=None)
+    )
+    if start:
+        rows = rows.filter(day__gte=start)
+    if end:
+        rows = rows.filter(day__lte=end)
+    return list(rows.order_by("day")[:limit])

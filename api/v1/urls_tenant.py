@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from api.v1.activities import ActivityViewSet
 from api.v1.audit import AuditLogViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
+from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
 from api.v1.leaderboards import LeaderboardView
@@ -55,6 +56,10 @@ urlpatterns = [
     path("rep-tokens", RepTokenView.as_view(), name="rep-tokens"),
     path("rep-tokens/revoke", RepTokensRevokeView.as_view(), name="rep-tokens-revoke"),
     path("leaderboards/<str:metric>", LeaderboardView.as_view(), name="leaderboard"),
+    path("company/ssi", CompanySsiView.as_view(), name="company-ssi"),
+    path("company/ssi/history", CompanySsiHistoryView.as_view(), name="company-ssi-history"),
+    path("teams/<int:id>/ssi", TeamSsiView.as_view(), name="team-ssi"),
+    path("teams/<int:id>/ssi/history", TeamSsiHistoryView.as_view(), name="team-ssi-history"),
     path(f"{REP}/ssi", RepSsiView.as_view(), name="rep-ssi"),
     path(f"{REP}/badges", RepBadgesView.as_view(), name="rep-badges"),
     path(f"{REP}/ssi/history", RepSsiHistoryView.as_view(), name="rep-ssi-history"),

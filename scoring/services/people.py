@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from core.db import connection
 from core.errors import Conflict, ValidationFailed
 from scoring.models import Rep, Team
+from scoring.services.summaries import ssi_summaries_refresh
 
 # external_id appears in URLs: no slash, no whitespace, no control characters; no lone
 # surrogate either (core.text: it has no UTF-8 form, the database could not receive it).
@@ -115,7 +116,11 @@ def rep_delete(*, rep: Rep) -> None:
             "(SELECT day FROM scoring_scoresnapshot WHERE rep_id = %s)",
             [rep.pk],
         )
+        cursor.execute("SELECT day FROM scoring_scoresnapshot WHERE rep_id = %s", [rep.pk])
+        days = [row[0] for row in cursor.fetchall()]
         # In SQL: Django would load every row first (django-tenants listens to every delete).
         for table in REP_ROWS_TABLES:
             cursor.execute(f"DELETE FROM {table} WHERE rep_id = %s", [rep.pk])  # noqa: S608 (fixed names)
         rep.delete()
+        # The company's and its teams' summaries of those days no longer count it.
+        ssi_summaries_refresh(days=days)

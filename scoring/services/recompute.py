@@ -1,4 +1,5 @@
-"""Recomputing a day's scores: every active rep, ranks, averages, snapshots.
+"""Recomputing a day's scores: every active rep, ranks, averages, snapshots, and the
+company's and teams' summaries of the day.
 
 Compute and write are separate phases. Reads and scoring run chunk by chunk
 outside a transaction, so memory stays bounded and progress is visible while
@@ -29,6 +30,7 @@ from scoring.engine import PILLARS, Config, Rank, RepScore, competition_ranks, r
 from scoring.models import Rep, ScoredDay
 from scoring.selectors import aggregates_for_day
 from scoring.services.config import scoring_config_current
+from scoring.services.summaries import ssi_summaries_refresh
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ def scores_compute_day(
         scored = _ranked(rep_ids, dict(reps), scores)
         with transaction.atomic():
             _snapshots_replace(day, versioned.version, as_of, scored)
+            ssi_summaries_refresh(days=[day])
             _day_record(tenant, day, versioned.version, as_of, scored, nightly=nightly)
     logger.info("scored schema=%s day=%s reps=%d", connection.schema_name, day, len(rep_ids))
     return DayResult(day=day, reps=len(rep_ids), config_version=versioned.version)

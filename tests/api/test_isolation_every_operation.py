@@ -34,7 +34,8 @@ TENANT_OPERATIONS = [
     if path.startswith("/api/v1/") and not path.startswith("/api/v1/platform/")
 ]
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-# What a rep token may do: read its own rep, its own and its team's goals, the leaderboards.
+# What a rep token may do: read its own rep, its own and its team's goals, its team's and the
+# company's SSI, the leaderboards.
 REP_TOKEN_OPERATIONS = {
     ("GET", "/api/v1/goals"),
     ("GET", "/api/v1/goals/{id}"),
@@ -44,6 +45,10 @@ REP_TOKEN_OPERATIONS = {
     ("GET", "/api/v1/reps/{external_id}/ssi/explain"),
     ("GET", "/api/v1/reps/{external_id}/badges"),
     ("GET", "/api/v1/leaderboards/{metric}"),
+    ("GET", "/api/v1/company/ssi"),
+    ("GET", "/api/v1/company/ssi/history"),
+    ("GET", "/api/v1/teams/{id}/ssi"),
+    ("GET", "/api/v1/teams/{id}/ssi/history"),
 }
 
 

@@ -73,6 +73,8 @@ class Objects:
         """
         by_resource: dict[str, dict[str, Any]] = {
             "/api/v1/teams/{id}": {"id": self.team},
+            "/api/v1/teams/{id}/ssi": {"id": self.team},
+            "/api/v1/teams/{id}/ssi/history": {"id": self.team},
             "/api/v1/goals/{id}": {"id": self.goal},
             "/api/v1/webhooks/{id}": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries": {"id": self.webhook},
