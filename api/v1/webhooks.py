@@ -284,7 +284,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             WEBHOOK_ID,
             OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
         ],
-        request=OpenApiTypes.OBJECT,  # nothing, or {}: the hook says no fields (api/schema.py)
+        request=OpenApiTypes.OBJECT,  # nothing, or {}: the hook says no fields (api/schema/hooks.py)
         responses={202: WebhookDeliverySerializer},
     )
     @action(
