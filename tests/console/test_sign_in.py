@@ -226,3 +226,10 @@ def test_a_session_of_one_tenant_opens_nothing_on_another_tenants_host(acme: Api
     other = Browser(world.globex.host)
     failed = other.submit("/console/login", {"email": "ann@example.com", "password": STRONG})
     assert failed.status_code == 400  # acme's member is no member of globex
+
+
+def test_one_time_links_never_reach_gunicorns_logs() -> None:
+    from config.gunicorn_logging import redact
+
+    line = '"GET /console/invite/ssii_abc-DEF_123 HTTP/1.1" "GET /console/password-reset/ssiw_xyz HTTP/1.1"'
+    assert "ssii_abc" not in redact(line) and "ssiw_xyz" not in redact(line)
