@@ -13,7 +13,7 @@ from django.utils import timezone
 from access.actor import Actor
 from access.models import AuditEntry
 from core.db import connection
-from core.tokens import PLATFORM, PREFIX_LEN, REP_TOKEN, TENANT_KEY
+from core.tokens import MEMBER_INVITE, PASSWORD_RESET, PLATFORM, PREFIX_LEN, REP_TOKEN, TENANT_KEY
 
 # --- The audit log -------------------------------------------------------------------------------------
 
@@ -22,7 +22,14 @@ REDACTED = "[redacted]"
 SECRET_FIELDS = frozenset({"secret", "key_hash", "token", "admin_key", "password", "authorization"})
 # Values that are secrets whatever their field is called: our tokens and webhook secrets
 # (longer than a key's public prefix, which is kept: it names the key).
-SECRET_PREFIXES = (f"{PLATFORM}_", f"{TENANT_KEY}_", f"{REP_TOKEN}_", "whsec_")
+SECRET_PREFIXES = (
+    f"{PLATFORM}_",
+    f"{TENANT_KEY}_",
+    f"{REP_TOKEN}_",
+    f"{MEMBER_INVITE}_",
+    f"{PASSWORD_RESET}_",
+    "whsec_",
+)
 
 
 def redact(value: Any) -> Any:

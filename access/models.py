@@ -8,6 +8,7 @@ their data moving (``access/migrations/0001_initial.py``).
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -74,6 +75,7 @@ class AuditEntry(models.Model):
         WEBHOOK = "webhook", "A webhook subscription (target_id: its id)"
         API_KEY = "api_key", "An API key (target_id: its id)"
         REP_TOKENS = "rep_tokens", "A rep's rep tokens (target_id: the rep's external_id)"
+        MEMBER = "member", "A console member (target_id: its id)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
@@ -116,3 +118,66 @@ class RepToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rep_id} {self.prefix}…"
+
+
+class MemberRole(models.TextChoices):
+    ADMIN = "admin", "Admin: everything in the tenant"
+    MANAGER = "manager", "Manager: reads everything; manages goals and badges"
+    VIEWER = "viewer", "Viewer: reads"
+
+
+class Member(models.Model):
+    """A person who signs in to the tenant's console with an email and a password.
+
+    Lives in the tenant's schema. The password is kept as Django's password hash
+    (``make_password``); the one-time links (invitation, password reset) only as
+    the SHA-256 of their token, with their expiry. A member is ``invited`` until
+    they set a password through their invitation.
+    """
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited: has not set a password yet"
+        ACTIVE = "active", "Active: signs in with email and password"
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=16, choices=MemberRole.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED)
+    password = models.CharField(max_length=128, blank=True)
+    invite_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    invite_expires_at = models.DateTimeField(null=True, blank=True)
+    reset_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    reset_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="member_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=list(MemberRole.values)), name="member_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role}, {self.status})"
+
+
+class MemberSession(models.Model):
+    """A signed-in browser: the console cookie's token, of which only the SHA-256 is kept.
+
+    Deleting a member's rows ends all their sessions at once (sign-out everywhere,
+    a password reset, the member deleted).
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="membersession_expires")]
+
+    def __str__(self) -> str:
+        return f"session of member {self.member_id}"

@@ -29,6 +29,12 @@ CSP_DOCS = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+# The console's pages: its one stylesheet from this host, forms posting to this host only.
+CSP_CONSOLE = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+CONSOLE_PATH = "/console/"
 DOCS_PATH = "/api/v1/docs/"
 SCHEMA_PATH = "/api/v1/schema/"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -59,7 +65,13 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         is_docs_page = request.path == DOCS_PATH and response.get("Content-Type", "").startswith("text/html")
-        response["Content-Security-Policy"] = CSP_DOCS if is_docs_page else CSP_API
+        is_html = response.get("Content-Type", "").startswith("text/html")
+        if is_docs_page:
+            response["Content-Security-Policy"] = CSP_DOCS
+        elif is_html and request.path.startswith(CONSOLE_PATH):
+            response["Content-Security-Policy"] = CSP_CONSOLE
+        else:
+            response["Content-Security-Policy"] = CSP_API
         # nosniff and Referrer-Policy: Django's SecurityMiddleware, outside this one, adds them.
         response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         if "HTTP_AUTHORIZATION" in request.META or not self._cacheable(request.path):

@@ -197,6 +197,9 @@ def banner(env: dict[str, str], keys: dict[str, str]) -> str:
         f'        -H "Authorization: Bearer {keys["demo_admin_key"]}"',
         "",
         f"Logs: {logs} (LOG_LEVEL=INFO make run for every request and task)",
+        "",
+        f"Console sign-in for {keys['demo_admin_email']} (set a password; new link every run):",
+        f"{demo}/console/invite/{keys['demo_admin_invite']}",
     ])  # fmt: skip
 
 

@@ -13,7 +13,8 @@ that failed. ``RedactingLogger`` writes the same lines without them:
 
 ``redact`` replaces the value of a query parameter whose name holds ``token``, ``key``,
 ``secret``, ``password``, ``auth``, ``signature`` or ``cookie``, and anything that looks like
-one of our tokens (``ssip_``, ``ssik_``, ``ssir_``) or webhook secrets (``whsec_``).
+one of our tokens (``ssip_``, ``ssik_``, ``ssir_``, the console's one-time links
+``ssii_``, ``ssiw_``) or webhook secrets (``whsec_``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from gunicorn import glogging
 
-from core.tokens import PLATFORM, REP_TOKEN, TENANT_KEY
+from core.tokens import MEMBER_INVITE, PASSWORD_RESET, PLATFORM, REP_TOKEN, TENANT_KEY
 
 REDACTED = "[redacted]"
 # gunicorn's default ("combined") layout, with "-" where it names the Basic-auth user.
@@ -37,7 +38,9 @@ _SECRET_PARAMETER = re.compile(
     rf"((?:^|[?&;])[^=&;?#\s\"']*(?:{_SECRET_WORD})[^=&;?#\s\"']*=)[^&;#\s\"']*", re.IGNORECASE
 )
 # One of our tokens or webhook secrets, wherever it is (its "_" may come percent-encoded).
-_OUR_TOKEN = re.compile(rf"({PLATFORM}|{TENANT_KEY}|{REP_TOKEN}|whsec)(?:_|%5[fF])[A-Za-z0-9_%-]+")
+_OUR_TOKEN = re.compile(
+    rf"({PLATFORM}|{TENANT_KEY}|{REP_TOKEN}|{MEMBER_INVITE}|{PASSWORD_RESET}|whsec)(?:_|%5[fF])[A-Za-z0-9_%-]+"
+)
 
 
 def redact(text: str) -> str:

@@ -6,9 +6,11 @@ from django.urls import include, path
 
 from api.v1 import urls_tenant
 from config.urls_common import common_patterns
+from console import urls as console_urls
 
 urlpatterns = [
     path("api/v1/", include(urls_tenant)),
+    path("console/", include(console_urls)),
     *common_patterns,
 ]
 

@@ -19,6 +19,10 @@ PREFIX_LEN = 12
 PLATFORM = "ssip"
 TENANT_KEY = "ssik"
 REP_TOKEN = "ssir"
+# A console member's one-time links (invitation, password reset) and session cookie.
+MEMBER_INVITE = "ssii"
+PASSWORD_RESET = "ssiw"
+CONSOLE_SESSION = "ssis"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from django_tenants.utils import tenant_context
 
 from access.actor import SYSTEM
 from access.keys import api_key_create
-from access.models import ApiKey
+from access.members import Invitation, member_invite, member_reinvite
+from access.models import ApiKey, Member
 from core.clock import local_yesterday
 from provisioning.tenants import tenant_create
 from scoring.models import Rep, Team
@@ -55,11 +56,15 @@ RATES = {
 }  # fmt: skip
 
 
+DEMO_ADMIN_EMAIL = "admin@demo.example"
+
+
 @dataclass(frozen=True)
 class DemoKeys:
     platform_key: str
     demo_admin_key: str
     created_tenant: bool
+    admin_invite_token: str = ""  # a fresh console invitation of the demo admin member
 
 
 def demo_ensure() -> DemoKeys:
@@ -77,10 +82,25 @@ def demo_ensure() -> DemoKeys:
     with tenant_context(tenant), transaction.atomic():
         ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).update(revoked_at=timezone.now())
         admin = api_key_create(name=DEMO_KEY_NAME, role="admin", actor=SYSTEM)
+        invitation = _demo_admin_invitation()
         if not Rep.objects.exists():
             _seed_people()
     demo_activity_refresh(tenant)
-    return DemoKeys(platform_key=platform.token, demo_admin_key=admin.token, created_tenant=created)
+    return DemoKeys(
+        platform_key=platform.token,
+        demo_admin_key=admin.token,
+        created_tenant=created,
+        admin_invite_token=invitation.token,
+    )
+
+
+def _demo_admin_invitation() -> Invitation:
+    """The demo's admin member (``admin@demo.example``), made if missing, with a fresh invitation:
+    each run prints a link that works (and replaces the previous run's)."""
+    member = Member.objects.filter(email__iexact=DEMO_ADMIN_EMAIL).first()
+    if member is None:
+        return member_invite(email=DEMO_ADMIN_EMAIL, name="Demo Admin", role="admin", actor=SYSTEM)
+    return member_reinvite(member_id=member.pk, actor=SYSTEM)
 
 
 def demo_activity_refresh(tenant: Tenant) -> int:

@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from access.actor import SYSTEM, Actor
 from access.audit import audit_record
 from access.keys import api_key_create
+from access.members import Invitation, link_email_send, member_invite
 from gamification.services.badges import badges_seed
 from scoring.services.config import scoring_config_seed
 from scoring.services.relocalize import activities_relocalize_later
@@ -28,12 +30,38 @@ logger = logging.getLogger(__name__)
 class CreatedTenant:
     tenant: Tenant
     admin_key: str
+    admin_invitation: Invitation | None = None  # the first admin member's, when an email was given
 
 
-def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> CreatedTenant:
+def console_url(*, tenant: Tenant, path: str, scheme: str | None = None, port: str | None = None) -> str:
+    """An absolute console URL on the tenant's primary host. ``scheme`` and ``port`` default to
+    ``SSI_PUBLIC_SCHEME`` and ``SSI_PUBLIC_PORT`` (links made without a request to copy them from)."""
+    domain = tenant.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+    scheme = scheme or settings.SSI_PUBLIC_SCHEME
+    port = settings.SSI_PUBLIC_PORT if port is None else port
+    default_port = {"http": "80", "https": "443"}.get(scheme)
+    host = domain if not port or port == default_port else f"{domain}:{port}"
+    return f"{scheme}://{host}{path}"
+
+
+def admin_invitation_send(*, tenant: Tenant, invitation: Invitation, url: str) -> None:
+    """Email the first admin their invitation link."""
+    link_email_send(
+        member=invitation.member,
+        subject=f"Your SSI Cloud console for {tenant.name}",
+        intro=f"You are the first admin of {tenant.name} on SSI Cloud. Choose your password here "
+        "(the link works once, for 7 days):",
+        url=url,
+    )
+
+
+def tenant_create(
+    *, slug: str, name: str, timezone_name: str = "UTC", admin_email: str | None = None
+) -> CreatedTenant:
     """Create a tenant: its row, its schema (a clone of the template), its
-    domain, its seed data and a first ``admin`` API key, all in one
-    transaction: a failure leaves nothing behind. The key is returned once."""
+    domain, its seed data, a first ``admin`` API key and, given ``admin_email``,
+    a first admin member with an invitation, all in one transaction: a failure
+    leaves nothing behind. The key and the invitation's token are returned once."""
     slug = validate_slug(slug)
     name = validate_name(name)
     timezone_name = validate_timezone(timezone_name)
@@ -44,8 +72,9 @@ def tenant_create(*, slug: str, name: str, timezone_name: str = "UTC") -> Create
             scoring_config_seed()
             badges_seed()
             key = api_key_create(name="admin (created with the tenant)", role="admin", actor=SYSTEM)
+            invitation = member_invite(email=admin_email, role="admin", actor=SYSTEM) if admin_email else None
     logger.info("tenant created slug=%s schema=%s", slug, tenant.schema_name)
-    return CreatedTenant(tenant=tenant, admin_key=key.token)
+    return CreatedTenant(tenant=tenant, admin_key=key.token, admin_invitation=invitation)
 
 
 _KEEP: Any = object()  # "leave as is", for arguments where None means something

@@ -38,13 +38,17 @@ def strict_request_bodies(
     goals = result.get("paths", {}).get("/api/v1/goals", {})
     if "post" in goals:  # a rep goal or a team goal: the body is not optional
         goals["post"]["requestBody"]["required"] = True
-    redeliver = result.get("paths", {}).get("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {})
-    if "post" in redeliver:  # no fields: nothing, or {}
-        redeliver["post"]["requestBody"]["content"]["application/json"]["schema"] = {
-            "type": "object",
-            "properties": {},
-            "additionalProperties": False,
-        }
+    for no_fields in (
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+        "/api/v1/members/{id}/invite",
+    ):
+        item = result.get("paths", {}).get(no_fields, {})
+        if "post" in item:  # no fields: nothing, or {}
+            item["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+                "type": "object",
+                "properties": {},
+                "additionalProperties": False,
+            }
     for item in result.get("paths", {}).values():  # query strings too (Django's forms refuse U+0000)
         for operation in item.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:

@@ -13,7 +13,7 @@ from api.actors import actor_of
 from api.permissions import IsPlatform
 from api.v1.serializers import StrictInputSerializer, TenantSlugField, TimezoneField
 from core.errors import ValidationFailed
-from provisioning.tenants import tenant_create, tenant_update
+from provisioning.tenants import admin_invitation_send, console_url, tenant_create, tenant_update
 from tenants.models import Tenant
 from tenants.services import tenant_delete
 from tenants.tenant_settings import MAX_RATE_LIMIT, rate_limit_override
@@ -41,15 +41,25 @@ class TenantOutSerializer(serializers.ModelSerializer):
 
 class TenantCreatedSerializer(TenantOutSerializer):
     admin_key = serializers.CharField(help_text="The first `admin` API key of the tenant. Shown only here.")
+    admin_invite_url = serializers.URLField(
+        allow_null=True,
+        help_text="The first admin member's console invitation link (valid 7 days, once; also emailed) "
+        "when `admin_email` was sent; else null.",
+    )
 
     class Meta(TenantOutSerializer.Meta):
-        fields = [*TenantOutSerializer.Meta.fields, "admin_key"]
+        fields = [*TenantOutSerializer.Meta.fields, "admin_key", "admin_invite_url"]
 
 
 class TenantCreateInSerializer(StrictInputSerializer):
     slug = TenantSlugField(max_length=40)
     name = serializers.CharField(max_length=200)
     timezone = TimezoneField(max_length=64, default="UTC")
+    admin_email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        help_text="The first admin member of the console: gets an invitation link (`admin_invite_url`).",
+    )
 
 
 class TenantPatchInSerializer(StrictInputSerializer):
@@ -82,7 +92,8 @@ class TenantPatchInSerializer(StrictInputSerializer):
     create=extend_schema(
         summary="Create a tenant",
         description="Creates the tenant's schema, its domain `<slug>.<base domain>` and a first `admin` "
-        "API key, returned once as `admin_key`.",
+        "API key, returned once as `admin_key`. With `admin_email`, also a first admin member of the "
+        "console and their invitation link, `admin_invite_url` (valid 7 days, once; also emailed).",
         request=TenantCreateInSerializer,
         responses={201: TenantCreatedSerializer},
     ),
@@ -123,9 +134,23 @@ class TenantViewSet(
             slug=data.validated_data["slug"],
             name=data.validated_data["name"],
             timezone_name=data.validated_data["timezone"],
+            admin_email=data.validated_data.get("admin_email"),
         )
         tenant = Tenant.objects.prefetch_related("domains").get(pk=created.tenant.pk)
-        body: dict[str, Any] = {**TenantOutSerializer(tenant).data, "admin_key": created.admin_key}
+        invite_url = None
+        if created.admin_invitation is not None:
+            invite_url = console_url(
+                tenant=tenant,
+                path=f"/console/invite/{created.admin_invitation.token}",
+                scheme=request.scheme,
+                port=request.get_port(),
+            )
+            admin_invitation_send(tenant=tenant, invitation=created.admin_invitation, url=invite_url)
+        body: dict[str, Any] = {
+            **TenantOutSerializer(tenant).data,
+            "admin_key": created.admin_key,
+            "admin_invite_url": invite_url,
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, slug: str) -> Response:

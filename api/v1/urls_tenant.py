@@ -12,6 +12,7 @@ from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistory
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
 from api.v1.leaderboards import LeaderboardView
+from api.v1.members import MemberViewSet
 from api.v1.rep_tokens import RepTokensRevokeView, RepTokenView
 from api.v1.reps import RepViewSet
 from api.v1.scores import (
@@ -37,6 +38,7 @@ router.register("awards", AwardViewSet, basename="award")
 router.register("goals", GoalViewSet, basename="goal")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("audit-log", AuditLogViewSet, basename="audit-log")
+router.register("members", MemberViewSet, basename="member")
 
 REP = "reps/<str:external_id>"
 config = ScoringConfigViewSet

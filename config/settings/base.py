@@ -52,6 +52,7 @@ TENANT_APPS = [
     "api",
     "scoring",
     "gamification",
+    "console",
 ]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + [a for a in TENANT_APPS if a not in SHARED_APPS]))
 
@@ -79,6 +80,9 @@ MIDDLEWARE = [
     "api.anonymous_limit.AnonymousRateLimitMiddleware",
     "api.tenant_routing.TenantRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The console's forms. DRF's views are exempt (APIView.as_view), and bearer tokens are
+    # not ambient credentials, so the API is untouched.
+    "django.middleware.csrf.CsrfViewMiddleware",
 ]
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
@@ -239,6 +243,45 @@ SSI_RATE_LIMIT_PER_MINUTE = env.int("SSI_RATE_LIMIT_PER_MINUTE", default=6000)
 SSI_ANON_RATE_LIMIT_PER_MINUTE = env.int("SSI_ANON_RATE_LIMIT_PER_MINUTE", default=120)
 SSI_NUM_PROXIES = env.int("SSI_NUM_PROXIES", default=0)
 
+# --- The console: sessions, CSRF, passwords, email ------------------------------
+# The console's session cookie is host-only (no domain: a tenant's cookie never reaches another
+# tenant's host), HttpOnly and SameSite=Lax; Secure in production.
+SSI_CONSOLE_SESSION_COOKIE = "ssi_console"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "console.views.csrf_failure"
+# Sign-in failures allowed per 15 minutes: per email, and per client address.
+SSI_LOGIN_FAILURES_PER_EMAIL = env.int("SSI_LOGIN_FAILURES_PER_EMAIL", default=5)
+SSI_LOGIN_FAILURES_PER_ADDRESS = env.int("SSI_LOGIN_FAILURES_PER_ADDRESS", default=20)
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Invitations and password resets. Without EMAIL_HOST they are printed to the console (stderr).
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SSI Cloud <no-reply@ssi-cloud.example>")
+# Where links made without a request (`create_tenant_account`, `make run`) point: scheme and
+# port of the tenant hosts as browsers reach them (empty port: the scheme's default).
+SSI_PUBLIC_SCHEME = env.str("SSI_PUBLIC_SCHEME", default="http")
+SSI_PUBLIC_PORT = env.str("SSI_PUBLIC_PORT", default="8000")
+
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerAuthentication"],
@@ -287,6 +330,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReadinessStatusEnum": ["ok", "unavailable"],
         "JobStatusEnum": ["queued", "running", "succeeded", "failed"],  # Job.Status, in Job and JobRef
+        "RoleEnum": "access.models.Role",  # an API key's role
+        "MemberRoleEnum": "access.models.MemberRole",
+        "MemberStatusEnum": "access.models.Member.Status",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
@@ -309,6 +355,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "leaderboards", "description": "Ranked reps by metric and period."},
         {"name": "rep-tokens", "description": "Short-lived tokens that show one rep its own data."},
         {"name": "webhooks", "description": "Signed event deliveries to your endpoints. Admin keys only."},
+        {
+            "name": "members",
+            "description": "People who sign in to the console, and their invitations. Admin keys only.",
+        },
         {"name": "audit", "description": "Who changed what, when: the tenant's audit log. Admin keys only."},
         {"name": "health", "description": "Liveness and readiness probes."},
     ],

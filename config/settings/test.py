@@ -19,3 +19,4 @@ SSI_ANON_RATE_LIMIT_PER_MINUTE = env.int("SSI_ANON_RATE_LIMIT_PER_MINUTE", defau
 # thousands of requests with acme's keys, which left the next module throttled. The tests of
 # the limit set their own.
 SSI_RATE_LIMIT_PER_MINUTE = env.int("SSI_RATE_LIMIT_PER_MINUTE", default=0)
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

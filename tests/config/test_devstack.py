@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.devstack import ADMIN_KEY, PLATFORM_KEY, Devstack, TerminalRun, devstack_database
+from tests.support.devstack import (
+    ADMIN_KEY,
+    INVITE_TOKEN,
+    PLATFORM_KEY,
+    Devstack,
+    TerminalRun,
+    devstack_database,
+)
 from tests.support.readme import code_blocks
 from tests.support.server import HttpClient
 
@@ -50,7 +57,10 @@ def alive(pid: int) -> bool:
 def as_in_readme(banner: list[str], port: int) -> list[str]:
     """The banner's lines without their frame, with the README's port and placeholder keys."""
     inner = [line[2:-2].rstrip() for line in banner[1:-1]]
-    keys = [ADMIN_KEY.sub("ssik_…", PLATFORM_KEY.sub("ssip_…", line)) for line in inner]
+    keys = [
+        INVITE_TOKEN.sub("ssii_…", ADMIN_KEY.sub("ssik_…", PLATFORM_KEY.sub("ssip_…", line)))
+        for line in inner
+    ]
     return [line.replace(f":{port}/", ":8000/") for line in keys]
 
 
@@ -69,6 +79,12 @@ def test_make_run_prints_its_keys_last_and_stops_cleanly_on_ctrl_c(devstack: Dev
     platform = HttpClient(devstack.port, host="localhost", token=platform_key)
     assert platform.json("GET", "/api/v1/platform/tenants", expect=200)
     platform.close()
+    invite = INVITE_TOKEN.search("\n".join(banner))
+    assert invite, banner
+    console = HttpClient(devstack.port, host="demo.localhost")
+    status, page, _ = console.request("GET", f"/console/invite/{invite.group(0)}")
+    assert status == 200 and b"Set password" in page, page[:300]  # the printed console link works
+    console.close()
 
     readme = [line.rstrip() for line in code_blocks("What `make run` gives you")[0].splitlines()]
     assert as_in_readme(banner, devstack.port) == [line[2:-2].rstrip() for line in readme[1:-1]]

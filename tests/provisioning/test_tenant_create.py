@@ -6,12 +6,17 @@ import json
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 
+from access.models import Member
 from core.errors import ValidationFailed
 from provisioning.tenants import tenant_create
 from tenants.schema_clone import template_schema
+from tests.support.http import ApiClient
+from tests.support.tenants import in_tenant
 
 
 def structure(schema: str) -> list[tuple[str, ...]]:
@@ -118,3 +123,38 @@ def test_create_platform_key_prints_json(world: object, db: None) -> None:
     body = json.loads(out.getvalue())
     assert body["key"].startswith("ssip_")
     assert body["key"].startswith(body["prefix"])
+
+
+def test_create_tenant_account_invites_a_first_admin_member(world: object, db: None) -> None:
+    out = StringIO()
+    call_command(
+        "create_tenant_account",
+        slug="cli-adm",
+        name="CLI Adm",
+        admin_email="boss@example.com",
+        json=True,
+        stdout=out,
+    )
+    body = json.loads(out.getvalue())
+    url = body["admin_invite_url"]
+    assert url.startswith("http://cli-adm.localhost:8000/console/invite/ssii_")
+    assert len(mail.outbox) == 1 and url in str(mail.outbox[0].body)
+    browser = Client()
+    path = url.split(":8000", 1)[1]
+    page = browser.get(path, HTTP_HOST="cli-adm.localhost")
+    assert page.status_code == 200 and b"Set password" in page.content
+    with in_tenant("cli-adm"):
+        member = Member.objects.get()
+        assert (member.email, member.role, member.status) == ("boss@example.com", "admin", "invited")
+
+
+def test_platform_api_answers_the_first_admins_invitation(platform: ApiClient) -> None:
+    made = platform.post(
+        "/api/v1/platform/tenants", {"slug": "api-adm", "name": "Api Adm", "admin_email": "b@x.io"}
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["admin_invite_url"].startswith("http://api-adm.localhost/console/invite/ssii_")
+    plain = platform.post("/api/v1/platform/tenants", {"slug": "api-none", "name": "Api None"})
+    assert plain.json()["admin_invite_url"] is None
+    bad = platform.post("/api/v1/platform/tenants", {"slug": "api-bad", "name": "Bad", "admin_email": "nope"})
+    assert bad.status_code == 400

@@ -32,6 +32,7 @@ from tests.support.worker import database_url_on_test_server, test_database_url
 BANNER_RULE = re.compile(r"^\+-+\+$")
 PLATFORM_KEY = re.compile(r"ssip_[A-Za-z0-9_-]+")
 ADMIN_KEY = re.compile(r"ssik_[A-Za-z0-9_-]+")
+INVITE_TOKEN = re.compile(r"ssii_[A-Za-z0-9_-]+")
 # Variables of the developer's environment that would change what `make run` does.
 NOT_INHERITED = ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "LOG_LEVEL", "SSI_BIND",
                  "SSI_BASE_DOMAIN", "PYTHONWARNINGS", "DJANGO_DEBUG")  # fmt: skip

@@ -64,6 +64,7 @@ class Objects:
     job: str
     preview_job: str  # succeeded: its answer is there
     api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
+    member: int  # a console member, invited
 
     def path_parameters(self, path: str) -> dict[str, Any]:
         """The path parameters of ``path`` (a schema template) that point at these objects.
@@ -83,6 +84,8 @@ class Objects:
                 "delivery_id": self.delivery,
             },
             "/api/v1/api-keys/{id}": {"id": self.api_key},
+            "/api/v1/members/{id}": {"id": self.member},
+            "/api/v1/members/{id}/invite": {"id": self.member},
             "/api/v1/badges/{slug}": {"slug": self.badge},
             "/api/v1/jobs/{job_id}": {"job_id": self.job},
             "/api/v1/jobs/{job_id}/results": {"job_id": self.preview_job},
@@ -126,6 +129,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         for of in (rep, other)
     )
     webhook = created("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})["id"]
+    member = created("/api/v1/members", {"email": "objects@example.com", "role": "viewer"})["id"]
     with in_tenant(keys.slug) as tenant:
         event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
         outbox_dispatch()
@@ -155,6 +159,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         job=job,
         preview_job=preview_job,
         api_key=read_key,
+        member=member,
     )
 
 
@@ -187,6 +192,10 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("PUT", "/api/v1/badges/{slug}"): {"slug": objects.badge, "name": "Renamed", "criteria": CRITERIA},
         ("PATCH", "/api/v1/badges/{slug}"): {"name": "Renamed"},
         ("DELETE", "/api/v1/badges/{slug}"): None,
+        ("POST", "/api/v1/members"): {"email": "isolation@example.com", "role": "viewer"},
+        ("PATCH", "/api/v1/members/{id}"): {"role": "manager"},
+        ("DELETE", "/api/v1/members/{id}"): None,
+        ("POST", "/api/v1/members/{id}/invite"): {},
         ("POST", "/api/v1/goals"): goal,
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,
