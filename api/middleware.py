@@ -72,7 +72,12 @@ class SecurityHeadersMiddleware:
             response["Content-Security-Policy"] = CSP_CONSOLE
         else:
             response["Content-Security-Policy"] = CSP_API
-        # nosniff and Referrer-Policy: Django's SecurityMiddleware, outside this one, adds them.
+        if request.path.startswith(CONSOLE_PATH):
+            # Not no-referrer (Django's, below, for the rest): under it a browser sends
+            # `Origin: null` with a form's POST, and CSRF's origin check refuses every form.
+            response["Referrer-Policy"] = "same-origin"
+        # nosniff and Referrer-Policy: Django's SecurityMiddleware, outside this one, adds them
+        # (setdefault: the console's stays).
         response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         if "HTTP_AUTHORIZATION" in request.META or not self._cacheable(request.path):
             # Answers to a token are that token's business: no shared or browser cache keeps them.
