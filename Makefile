@@ -32,7 +32,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)  ## Create .venv/ and node_modules/ with the project and its dev tools
 
-run: $(STAMP)  ## Start everything: database, API, Celery worker and beat, demo tenant
+run: $(STAMP) $(NODE_STAMP)  ## Start everything: database, API, Celery worker and beat, demo tenant
 	@$(PY) -m config.devstack
 
 test: $(STAMP) $(NODE_STAMP)  ## Run the whole test suite against a real PostgreSQL

@@ -31,8 +31,8 @@ CSP_DOCS = (
 )
 # The console's pages: its one stylesheet from this host, forms posting to this host only.
 CSP_CONSOLE = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 CONSOLE_PATH = "/console/"
 DOCS_PATH = "/api/v1/docs/"

@@ -16,5 +16,5 @@ urlpatterns = [
 
 handler400 = "api.errors.handler400"
 handler403 = "api.errors.handler403"
-handler404 = "api.errors.handler404"
+handler404 = "console.views.handler404"
 handler500 = "api.errors.handler500"

@@ -24,7 +24,9 @@ from access.members import (
 from access.models import Member
 from access.sessions import sessions_end_all
 from api.anonymous_limit import client_address
+from api.errors import handler404 as api_handler404
 from console.auth import forget_cookie, sign_in, signed_in_member
+from console.pages import safe_next
 from console.throttle import login_blocked, login_failed
 
 
@@ -39,17 +41,10 @@ LOGIN_FAILED = "Email or password is not right."  # the same whatever was wrong:
 THROTTLED = "Too many failed sign-ins. Wait 15 minutes, then try again."
 
 
-@require_http_methods(["GET"])
-def home(request: HttpRequest) -> HttpResponse:
-    member = signed_in_member(request)
-    if member is None:
-        return HttpResponseRedirect(LOGIN)
-    return render(request, _page("home"), {"member": member})
-
-
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"email": ""}
+    after = safe_next(request.POST.get("next", "") or request.GET.get("next", ""))
+    context: dict[str, object] = {"email": "", "next": after}
     if request.method == "POST":
         email = request.POST.get("email", "").strip()[:254]
         password = request.POST.get("password", "")
@@ -61,7 +56,7 @@ def login(request: HttpRequest) -> HttpResponse:
         member = member_authenticate(email=email, password=password)
         if member is not None:
             rotate_token(request)
-            return sign_in(HttpResponseRedirect(HOME), member)
+            return sign_in(HttpResponseRedirect(after), member)
         login_failed(email=email, address=address)
         context["error"] = LOGIN_FAILED
         return render(request, _page("login"), context, status=400)
@@ -135,3 +130,14 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form posted without a valid CSRF token (an old page, cookies off, another site)."""
     return render(request, _page("csrf_failure"), status=403)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A console path that names nothing (a rep, badge or page not in this tenant): an HTML
+    page, with the navigation when signed in. Anything else: the API's JSON 404."""
+    if not request.path.startswith("/console/"):
+        return api_handler404(request, exception)
+    member = signed_in_member(request)
+    if member is not None:
+        request.member = member  # type: ignore[attr-defined]
+    return render(request, _page("not_found"), status=404)

@@ -84,7 +84,7 @@ def demo_ensure() -> DemoKeys:
         admin = api_key_create(name=DEMO_KEY_NAME, role="admin", actor=SYSTEM)
         invitation = _demo_admin_invitation()
         if not Rep.objects.exists():
-            _seed_people()
+            demo_people_seed()
     demo_activity_refresh(tenant)
     return DemoKeys(
         platform_key=platform.token,
@@ -103,22 +103,23 @@ def _demo_admin_invitation() -> Invitation:
     return member_reinvite(member_id=member.pk, actor=SYSTEM)
 
 
-def demo_activity_refresh(tenant: Tenant) -> int:
+def demo_activity_refresh(tenant: Tenant, *, days_kept: int = DEMO_DAYS) -> int:
     """Give the demo reps activity up to yesterday and score the days that lack scores.
 
-    The first run fills 90 days; later runs fill only the days since the last
-    one, so the demo always shows recent numbers. Deterministic per (rep, day).
+    The first run fills ``days_kept`` days (90); later runs fill only the days since the
+    last one, so the demo always shows recent numbers. Deterministic per (rep, day). Any
+    tenant with reps can be filled so (the console's tests do).
     """
     tenant.refresh_from_db()
     yesterday = local_yesterday(tenant.timezone)
-    first = yesterday - timedelta(days=DEMO_DAYS - 1)
+    first = yesterday - timedelta(days=days_kept - 1)
     if tenant.scored_through is not None:
         first = max(first, tenant.scored_through + timedelta(days=1))
     if first > yesterday:
         return 0
     days = [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
     tz = ZoneInfo(tenant.timezone)
-    first_fill = yesterday - timedelta(days=DEMO_DAYS - 1)  # everyone's profile is set up on the first day
+    first_fill = yesterday - timedelta(days=days_kept - 1)  # everyone's profile is set up on the first day
     with tenant_context(tenant):
         reps = list(Rep.objects.filter(active=True).order_by("id").values_list("external_id", flat=True))
         events: list[dict[str, object]] = []
@@ -176,11 +177,12 @@ def _rep_day_events(
     return events
 
 
-def _seed_people() -> None:
+def demo_people_seed(count: int = DEMO_REPS) -> None:
+    """The demo's teams and ``count`` reps with made-up names, in the current schema."""
     rng = random.Random(42)  # noqa: S311 (sample data, not security)
     teams = [Team.objects.create(name=name, description=f"{name} sales") for name in TEAMS]
     reps = []
-    for i in range(DEMO_REPS):
+    for i in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         reps.append(
             Rep(

@@ -93,7 +93,12 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "console.context.console",
+            ]
+        },
     }
 ]
 WSGI_APPLICATION = "config.wsgi.application"
@@ -224,6 +229,15 @@ STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
 # Without `collectstatic` (local runs, tests) WhiteNoise finds files where Django's finders do.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
+# Front-end packages come from npm (package.json, pinned by package-lock.json; `make install`
+# runs `npm ci`) and are served from node_modules under /static/vendor/<package>/: nothing
+# third-party is committed, nothing is loaded from a CDN. The Docker image copies them in.
+NODE_MODULES = Path(env.str("SSI_NODE_MODULES", default=str(BASE_DIR / "node_modules")))
+STATICFILES_DIRS = [
+    (f"vendor/{package}", NODE_MODULES / package / folder)
+    for package, folder in (("uplot", "dist"),)
+    if (NODE_MODULES / package / folder).is_dir()
+]
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,0 +1,79 @@
+"""The console's signed-in pages, one module per page (or group of pages).
+
+Each module defines ``urls``: its URL patterns under ``/console/``, gathered by
+``console/urls.py``. A page is a view wrapped in ``console_page``: it answers only a
+signed-in member whose role reaches the page's, reads through the same selectors and writes
+through the same services as the API (no business rule lives here), and renders a template of
+``console/templates/console/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, ParamSpec
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from access.models import Member, MemberRole
+from console.auth import signed_in_member
+
+LOGIN = "/console/login"
+# What each role may do, in order: a page names the least role it needs.
+ROLE_ORDER = (MemberRole.VIEWER, MemberRole.MANAGER, MemberRole.ADMIN)
+
+P = ParamSpec("P")
+
+
+def role_reaches(member: Member | None, role: str) -> bool:
+    """Whether ``member``'s role is ``role`` or above it (viewer < manager < admin)."""
+    if member is None:
+        return False
+    ranks = {str(value): rank for rank, value in enumerate(ROLE_ORDER)}
+    return ranks.get(member.role, -1) >= ranks[role]
+
+
+def member_of(request: HttpRequest) -> Member:
+    """The signed-in member of a request ``console_page`` let through."""
+    member: Member = request.member  # type: ignore[attr-defined]
+    return member
+
+
+def console_page(
+    *, role: str = MemberRole.VIEWER, methods: Sequence[str] = ("GET",)
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A console page for members whose role reaches ``role``.
+
+    No session (or an expired one): a GET goes to the sign-in page and comes back after it
+    (``?next=``); any other method is sent to the sign-in page. A role below ``role``: 403,
+    the "not for your role" page. The member is ``request.member`` (``member_of``)."""
+
+    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @require_http_methods(list(methods))
+        def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            member = signed_in_member(request)
+            if member is None:
+                target = LOGIN
+                if request.method == "GET" and request.get_full_path() != "/console/":
+                    target += "?next=" + quote(request.get_full_path(), safe="/")
+                return HttpResponseRedirect(target)
+            request.member = member  # type: ignore[attr-defined]
+            if not role_reaches(member, role):
+                return render(request, "console/forbidden.html", {"needed": role}, status=403)
+            return view(request, *args, **kwargs)
+
+        return page
+
+    return wrap
+
+
+def safe_next(value: str) -> str:
+    """Where to go after signing in: a path inside the console, else the overview (never
+    another host: no open redirect)."""
+    if value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console/"

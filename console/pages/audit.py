@@ -1,0 +1,7 @@
+"""Console pages: audit (to be built)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urls: list[URLPattern] = []

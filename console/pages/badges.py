@@ -1,0 +1,7 @@
+"""Console pages: badges (to be built)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urls: list[URLPattern] = []
