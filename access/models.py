@@ -58,6 +58,7 @@ class AuditEntry(models.Model):
         KEY = "key", "A tenant API key"
         PLATFORM = "platform", "A platform key (the operator)"
         REP = "rep", "A rep token (none of the audited writes allow one)"
+        MEMBER = "member", "A console member (actor_key_id: the member's id; actor_name: their email)"
         SYSTEM = "system", "No request: a management command, a task or a migration"
 
     class Action(models.TextChoices):

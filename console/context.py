@@ -29,7 +29,7 @@ NAV = (
     NavItem("Webhooks", "/console/webhooks", MemberRole.ADMIN),
     NavItem("API keys", "/console/keys", MemberRole.ADMIN),
     NavItem("Members", "/console/members", MemberRole.ADMIN),
-    NavItem("Audit log", "/console/audit", MemberRole.VIEWER),
+    NavItem("Audit log", "/console/audit", MemberRole.MANAGER),
 )
 
 

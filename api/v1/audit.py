@@ -9,23 +9,34 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
-from access.models import AuditEntry, Role
+from access.models import AuditEntry, MemberRole, Role
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
 from api.v1.filters import IsoDateTimeFilter
 
 
+# A key's roles, then a member's that are not also a key's (admin is both).
+ACTOR_ROLES = [
+    *Role.choices,
+    *((value, label) for value, label in MemberRole.choices if value not in Role.values),
+]
+
+
 class AuditActorSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=AuditEntry.ActorKind.choices,
-        help_text="`key` (a tenant API key), `platform` (the operator's platform key) or `system` "
-        "(no request: a management command or a task).",
+        help_text="`key` (a tenant API key), `platform` (the operator's platform key), `member` (a console "
+        "member, signed in) or `system` (no request: a management command or a task).",
     )
-    key_id = serializers.IntegerField(allow_null=True, help_text="The API key's or platform key's id.")
-    prefix = serializers.CharField(help_text="The key's public prefix (never the key).")
-    name = serializers.CharField(help_text="The key's name.")
+    key_id = serializers.IntegerField(
+        allow_null=True, help_text="The API key's or platform key's id; a member's id for `member`."
+    )
+    prefix = serializers.CharField(help_text="The key's public prefix (never the key); empty for a member.")
+    name = serializers.CharField(help_text="The key's name; a member's email.")
     role = serializers.ChoiceField(
-        choices=Role.choices, allow_blank=True, help_text="The API key's role; empty for platform and system."
+        choices=ACTOR_ROLES,
+        allow_blank=True,
+        help_text="The API key's or the member's role; empty for platform and system.",
     )
 
 

@@ -18,7 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from access.models import Member, MemberRole
+from access.actor import Actor
+from access.models import AuditEntry, Member, MemberRole
 from console.auth import signed_in_member
 
 LOGIN = "/console/login"
@@ -40,6 +41,19 @@ def member_of(request: HttpRequest) -> Member:
     """The signed-in member of a request ``console_page`` let through."""
     member: Member = request.member  # type: ignore[attr-defined]
     return member
+
+
+def actor_of_member(request: HttpRequest) -> Actor:
+    """Who makes a change from the console, as the audit log records it: the signed-in member
+    (their id, email and role) and the request's id. Services take it as the API's take a key's."""
+    member = member_of(request)
+    return Actor(
+        kind=AuditEntry.ActorKind.MEMBER,
+        key_id=member.pk,
+        name=member.email[:100],
+        role=member.role,
+        request_id=str(getattr(request, "request_id", "")),
+    )
 
 
 def console_page(

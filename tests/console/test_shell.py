@@ -35,10 +35,10 @@ def test_sign_in_never_sends_elsewhere(world: World, db: Any, target: str) -> No
     [
         (
             "viewer",
-            ["Overview", "Reps", "Leaderboards", "Scoring weights", "Audit log"],
-            ["Webhooks", "API keys", "Members"],
+            ["Overview", "Reps", "Leaderboards", "Scoring weights", "Badges", "Goals"],
+            ["Webhooks", "API keys", "Members", "Audit log"],
         ),
-        ("manager", ["Badges", "Goals"], ["Webhooks", "API keys", "Members"]),
+        ("manager", ["Badges", "Goals", "Audit log"], ["Webhooks", "API keys", "Members"]),
         ("admin", ["Webhooks", "API keys", "Members"], []),
     ],
 )
