@@ -14,7 +14,8 @@ not ignored) text file and checks two kinds of reference:
   directories, and an optional ``#anchor``. One with a directory must exist
   relative to the repository root or to the file citing it, and so must a
   bare document name (``.md``, ``.rst``): code cites a page by its path from
-  the root, a page cites its neighbour by name.
+  the root, a page cites its neighbour by name. A ``.html`` path may also be
+  a Django template's name, found under any ``templates/`` folder.
 
 A path that git ignores (``bench/results.json``, ``.venv/``) is something the
 tools write, and counts as present. Anchors follow GitHub's rules: the
@@ -175,6 +176,8 @@ def check_path(repo: Repo, source: str, ref: str, anchor: str) -> str | None:
         return None  # a file a program writes, or a dotted module path (``kombu.utils.json``)
     here = str(PurePosixPath(source).parent)
     candidates = [resolve("", ref), resolve(here, ref)]
+    if ref.endswith(".html"):  # a Django template's name: found under any app's ``templates/``
+        candidates += [f"{folder}/{ref}" for folder in sorted(repo.dirs) if folder.endswith("templates")]
     reasons = [check_target(repo, rel, anchor) for rel in candidates]
     if None in reasons:
         return None

@@ -124,3 +124,17 @@ def test_anchors_follow_githubs_rules(heading: str, anchor: str) -> None:
 def test_a_repeated_heading_gets_a_numbered_anchor_and_code_blocks_give_none() -> None:
     anchors = load_checker().heading_anchors("# Top\n## Part\n## Part\n```sh\n# not a heading\n```\n")
     assert anchors == {"top", "part", "part-1"}
+
+
+def test_a_template_name_is_found_under_an_apps_templates_folder(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "shop/templates/shop/cart.html": "<p>cart</p>\n",
+            "shop/views.py": 'render(request, "shop/cart.html")\nrender(request, "shop/missing.html")\n',
+        },
+    )
+    done = run_checker(root)
+    assert done.returncode == 1
+    assert "shop/views.py:2: shop/missing.html: no such file" in done.stdout
+    assert "cart.html" not in done.stdout
