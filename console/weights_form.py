@@ -98,7 +98,7 @@ def form_groups(config: Any) -> tuple[list[Field], list[PillarGroup]]:
             "half_life_days",
             "Half-life (days)",
             number_text(root.get("half_life_days")),
-            help="Empty: no decay (every event in the window counts fully).",
+            help="Empty: no decay.",
             optional=True,
         ),
     ]
@@ -234,10 +234,10 @@ def config_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         ]
     old_types = {c.get("name"): c.get("xp") for c in map(_obj, old.get("custom_event_types") or [])}
     new_types = {c.get("name"): c.get("xp") for c in map(_obj, new.get("custom_event_types") or [])}
-    for name, xp in new_types.items():
-        if name not in old_types:
-            lines.append(f"Custom event type {name} added ({_show(xp)} XP)")
+    for type_name, xp in new_types.items():
+        if type_name not in old_types:
+            lines.append(f"Custom event type {type_name} added ({_show(xp)} XP)")
         else:
-            lines += _change(f"Custom event type {name} XP", old_types[name], xp)
+            lines += _change(f"Custom event type {type_name} XP", old_types[type_name], xp)
     lines += [f"Custom event type {n} removed" for n in old_types if n not in new_types]
     return lines
