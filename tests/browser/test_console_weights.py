@@ -138,3 +138,38 @@ def test_the_weights_pages_pass_an_axe_scan(site: ConsoleSite, axe_page: Page) -
     for path in ("/console/weights/versions", "/console/weights/versions/1"):
         axe_page.goto(site.url(path))
         assert not serious(axe_page), path
+
+
+def test_a_preview_of_many_reps_runs_as_a_job_and_its_answer_comes_by_itself(
+    site: ConsoleSite, page: Page
+) -> None:
+    """Above INLINE_REPS reps the preview is a job: "Preview running…", the draft kept, and
+    weights.js swaps the answer in once the worker is done (here the test does the worker's
+    part, the same ``job_run``)."""
+    from playwright.sync_api import expect
+
+    from scoring.models import Rep
+    from scoring.services.jobs import job_run
+    from scoring.services.preview import INLINE_REPS
+    from tests.factories.scoring import RepFactory
+
+    with site.blocker.unblock(), in_tenant(site.tenant.slug):  # type: ignore[attr-defined]
+        Rep.objects.bulk_create([RepFactory.build(external_id=f"many-{i:03}") for i in range(INLINE_REPS)])
+    sign_in(page, site, "admin")
+    page.goto(site.url("/console/weights"))
+    page.get_by_label("Posts weight").fill("3")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("status")).to_contain_text("Preview running…")
+    expect(page.get_by_role("link", name="Refresh")).to_be_visible()
+    expect(page.get_by_label("Posts weight")).to_have_value("3")
+    response = page.reload()
+    assert response is not None
+    assert_strict_csp(response.headers.get("content-security-policy"))
+    screenshot(page, "console-weights-preview-running")
+
+    job_id = page.url.rsplit("/", 1)[1]
+    with site.blocker.unblock(), in_tenant(site.tenant.slug) as tenant:  # type: ignore[attr-defined]
+        job_run(tenant=tenant, job_id=job_id)
+    expect(page.get_by_role("heading", name="Largest moves")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(f"of {INLINE_REPS + 12} reps would change SSI or rank")).to_be_visible()
+    expect(page.get_by_role("button", name="Publish")).to_be_visible()
