@@ -61,7 +61,7 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 bench: $(STAMP)  ## Run the benchmarks (BENCH_SCALE=small|default)
 	@$(PY) -m bench.run
 
-screenshots: $(STAMP) $(NODE_STAMP)  ## Screenshots of every console page from the demo tenant into docs/console/ (SCREENSHOT_PAGES=a,b for some)
+screenshots: $(STAMP)  ## Screenshots of every console page from the demo tenant into docs/console/ (SCREENSHOT_PAGES=a,b for some)
 	@$(PY) -m bench.screenshots
 
 schema: $(STAMP)  ## Write the OpenAPI document to openapi.yaml

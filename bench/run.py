@@ -10,7 +10,7 @@
 3. gunicorn (2 workers) and one Celery worker (prefork, 2 processes) on a
    private filesystem broker (``bench.stack``, on ``config.processes``).
 4. The measures (``bench.phases``), each with its baseline: tenants, ingest,
-   recompute, reads, ingest-to-badge latency. A table, and ``bench/results.json``.
+   recompute, reads, console pages, ingest-to-badge latency. A table, and ``bench/results.json``.
 5. Everything it started is stopped and every ``bench-*`` tenant deleted, also
    on Ctrl-C or an error. Exit code 0 when the run worked, targets met or not.
 """
@@ -101,7 +101,8 @@ def announce(scale: Scale, info: dict[str, Any], postgres: EmbeddedPostgres | No
     say(
         f"SSI Cloud benchmarks, scale {scale.name}: {scale.reps:,} reps x {scale.days} days, "
         f"{scale.ingest_events:,} ingest events, {scale.tenants} tenants, "
-        f"{scale.reads_per_endpoint} reads per endpoint, {scale.badge_samples} badge samples"
+        f"{scale.reads_per_endpoint} reads per endpoint, {scale.console_reads_per_page} per console page, "
+        f"{scale.badge_samples} badge samples"
     )
     uses_url = postgres is None and os.environ.get("DATABASE_URL")
     say(
@@ -127,7 +128,7 @@ def run_all(ctx: Context, only: list[str], postgres: EmbeddedPostgres | None) ->
     an error that stops the run is in ``ctx.errors``."""
     code = 0
     try:
-        setup(ctx, big=bool({"recompute", "reads"} & set(only)))
+        setup(ctx, big=bool({"recompute", "reads", "console"} & set(only)))
         for key, (title, body) in PHASES.items():
             if key in only:
                 run_phase(ctx, title, body)

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from tenants.models import Tenant
 
 DOCS = BASE_DIR / "docs" / "console"
-GALLERY = BASE_DIR / "docs" / "console.md"
+GALLERY = BASE_DIR / "docs/console.md"
 GALLERY_BEGIN = "<!-- screenshots: begin (written by make screenshots) -->"
 GALLERY_END = "<!-- screenshots: end -->"
 WIDTHS = (("desktop", 1280), ("phone", 375))

@@ -16,6 +16,7 @@ from config import processes
 from config.processes import Process
 
 STOP_TIMEOUT_SECONDS = 20
+WEB_WORKERS = 2  # gunicorn's sync workers: requests served at once
 
 
 def bench_env(*, database_url: str, data_dir: Path) -> dict[str, str]:
@@ -52,7 +53,10 @@ class Stack:
         processes.broker_folders(self.data_dir)
         self.port = processes.free_port()
         web = processes.gunicorn(
-            bind=f"127.0.0.1:{self.port}", workers=2, env=self.env, log=self.data_dir / "gunicorn.log"
+            bind=f"127.0.0.1:{self.port}",
+            workers=WEB_WORKERS,
+            env=self.env,
+            log=self.data_dir / "gunicorn.log",
         )
         worker = processes.celery_worker(
             pool="prefork",
