@@ -12,7 +12,8 @@ desktop (1280 px) and phone (375 px) width, into ``docs/console/<page>-desktop.j
    (``access.rep_tokens``, as the API mints them).
 4. gunicorn on a free port of 127.0.0.1; each page is first fetched (``page_answers``): one that
    answers an error, or sends a member to the sign-in page, is reported and not shot.
-5. Headless Chromium (Debian's, or ``SSI_CHROMIUM``) through Playwright, full-page JPEGs.
+5. Headless Chromium (Debian's, or ``SSI_CHROMIUM``) through Playwright, full-page JPEGs (cut
+   at ``MAX_HEIGHT``), once the page's scripts are done (no request for half a second).
 
 ``SCREENSHOT_PAGES=overview,reps`` shoots only those pages (names as in ``console.catalog``).
 Exit status 0 when every page answered and was shot, 1 otherwise (the pages at fault are named),
@@ -51,7 +52,10 @@ GALLERY_END = "<!-- screenshots: end -->"
 WIDTHS = (("desktop", 1280), ("phone", 375))
 HEIGHT = 800
 JPEG_QUALITY = 75
-TOKEN_TTL_SECONDS = 3600
+# A full page taller than this (a long list at phone width) is cut here: files stay small.
+MAX_HEIGHT = 4000
+SIZE_WARNING_BYTES = 4 * 2**20
+TOKEN_TTL_SECONDS = 600
 MAX_REDIRECTS = 3
 REP_TOKEN_RE = re.compile(r"ssir_[A-Za-z0-9_%-]+")
 
@@ -191,14 +195,20 @@ def shoot(port: int, targets: Targets, pages: Sequence[Page]) -> list[str]:
                             "domain": targets.host, "path": "/console/", "httpOnly": True, "sameSite": "Lax",
                         }])  # fmt: skip
                     tab = context.new_page()
-                    response = tab.goto(f"http://{targets.host}:{port}{targets.url(page)}", wait_until="load")
+                    response = tab.goto(
+                        f"http://{targets.host}:{port}{targets.url(page)}", wait_until="networkidle"
+                    )
                     status = response.status if response is not None else 0
                     if status != 200:
                         problems.append(f"{page.name} ({label}): HTTP {status} in the browser")
                         context.close()
                         continue
                     path = DOCS / f"{page.name}-{label}.jpg"
-                    tab.screenshot(path=str(path), full_page=True, type="jpeg", quality=JPEG_QUALITY)
+                    height = min(int(tab.evaluate("document.documentElement.scrollHeight")), MAX_HEIGHT)
+                    tab.screenshot(
+                        path=str(path), full_page=True, type="jpeg", quality=JPEG_QUALITY,
+                        clip={"x": 0, "y": 0, "width": width, "height": max(height, HEIGHT)},
+                    )  # fmt: skip
                     context.close()
                     sizes.append(f"{label} {path.stat().st_size // 1024} KB")
                 say(f"  {page.name:<17} {', '.join(sizes) or 'not shot'}")
@@ -303,6 +313,10 @@ def run(pages: Sequence[Page], env: dict[str, str], data_dir: Path) -> int:
     shown = gallery_write()
     total = sum(p.stat().st_size for p in DOCS.glob("*.jpg"))
     say(f"docs/console.md shows {shown} page(s); docs/console/ holds {total / 2**20:.1f} MiB of screenshots")
+    if total > SIZE_WARNING_BYTES:
+        say(
+            f"warning: more than {SIZE_WARNING_BYTES // 2**20} MiB of screenshots; lower JPEG_QUALITY or MAX_HEIGHT"
+        )
     if problems:
         say("pages at fault:\n  " + "\n  ".join(problems))
         if any(a.status >= 500 for a in answers):
