@@ -293,7 +293,9 @@ def run(pages: Sequence[Page], env: dict[str, str], data_dir: Path) -> int:
     processes.broker_folders(data_dir)
     port = processes.free_port()
     web = processes.gunicorn(
-        bind=f"127.0.0.1:{port}", workers=2, env={**env, "SSI_DATA_DIR": str(data_dir)},
+        bind=f"127.0.0.1:{port}", workers=2,
+        # Its own server: the per-address limit would count every page and file it loads.
+        env={**env, "SSI_DATA_DIR": str(data_dir), "SSI_ANON_RATE_LIMIT_PER_MINUTE": "0"},
         log=data_dir / "gunicorn.log", own_session=True,
     ).start()  # fmt: skip
     try:

@@ -2,7 +2,7 @@
 
 Both get the same environment (``bench_env``): the database URL this run
 resolved, a private ``SSI_DATA_DIR`` (so the filesystem broker is ours alone),
-no rate limit, no nightly jitter, webhooks allowed to loopback, debug off.
+no rate limits, no nightly jitter, webhooks allowed to loopback, debug off.
 They are started and stopped by ``config.processes``; their logs are in ``data_dir``.
 """
 
@@ -31,6 +31,8 @@ def bench_env(*, database_url: str, data_dir: Path) -> dict[str, str]:
         CELERY_BROKER_URL="filesystem://",
         SSI_WEBHOOK_ALLOW_PRIVATE="1",
         SSI_RATE_LIMIT_PER_MINUTE="0",
+        # The console's pages carry a session, no key: the per-address limit would count them.
+        SSI_ANON_RATE_LIMIT_PER_MINUTE="0",
         SSI_DISPATCH_JITTER_SECONDS="0",
         PYTHONUNBUFFERED="1",
     )
