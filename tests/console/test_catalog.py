@@ -50,7 +50,7 @@ def site(
 @pytest.mark.worker  # starts gunicorn
 def test_every_page_answers_as_make_screenshots_expects(site: ConsoleSite, django_db_blocker: Any) -> None:
     from access.models import Member
-    from bench.screenshots import page_answers, targets_for
+    from bench.screenshots.answers import page_answers, targets_for
 
     with django_db_blocker.unblock(), in_tenant(site.tenant.slug) as tenant:
         admin = Member.objects.get(email=f"admin@{site.tenant.slug}.example")

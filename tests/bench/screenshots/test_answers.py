@@ -1,9 +1,10 @@
-"""``make screenshots`` (``bench.screenshots``): what counts as a page that answered, and what it
-prints of one that did not. Its pages against a server: tests/console/test_catalog.py."""
+"""``make screenshots``' check of a page (``bench.screenshots.answers``): what counts as a page
+that answered, and what it prints of one that did not. Its pages against a server:
+tests/console/test_catalog.py."""
 
 from __future__ import annotations
 
-from bench.screenshots import Answer, problem_of
+from bench.screenshots.answers import Answer, problem_of
 from console.catalog import page_get
 
 
