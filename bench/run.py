@@ -32,6 +32,7 @@ from typing import Any
 from bench.context import Context, first_line, say
 from bench.machine import machine
 from bench.phases import PHASES
+from bench.phases.console import pages_from_env as console_pages
 from bench.prepare import prepare_data, tenants_cleanup
 from bench.results import RESULTS, table, write_results
 from bench.scales import SCALES, Scale
@@ -77,12 +78,19 @@ def scale_from_env() -> Scale | None:
 
 def phases_from_env() -> list[str] | None:
     """``BENCH_ONLY=ingest,reads`` runs only these phases (in their usual order, whatever order
-    they are named in); every phase when unset. None, having said why, on an unknown name."""
+    they are named in); every phase when unset. None, having said why, on an unknown name (of a
+    phase, or of a console page in ``BENCH_CONSOLE_PAGES``)."""
     only = [p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()] or list(PHASES)
     unknown = [p for p in only if p not in PHASES]
     if unknown:
         say(f"BENCH_ONLY takes a comma-separated list of {', '.join(PHASES)}; not {', '.join(unknown)}")
         return None
+    if "console" in only:
+        try:
+            console_pages()  # BENCH_CONSOLE_PAGES checked now, not after the data is built
+        except RuntimeError as exc:
+            say(str(exc))
+            return None
     return only
 
 
