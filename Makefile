@@ -11,10 +11,10 @@ SOAK_FUZZ_EXAMPLES ?= 200
 PIP_NOISE := BuildBackendWarning|is ignored: it is neither a file nor a directory|WheelFile|^ *!!$$|^ *\*{20,}|Please be careful|same name as your package|may take precedence|^ *return .\\n.\.join|^ *$$
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test soak lint format bench schema clean
+.PHONY: help install run test soak lint format bench screenshots schema clean
 
 help:  ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@echo "Installing into $(VENV)/ (first time only)…"
@@ -60,6 +60,9 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 
 bench: $(STAMP)  ## Run the benchmarks (BENCH_SCALE=small|default)
 	@$(PY) -m bench.run
+
+screenshots: $(STAMP)  ## Screenshots of every console page from the demo tenant into docs/console/ (SCREENSHOT_PAGES=a,b for some)
+	@$(PY) -m bench.screenshots
 
 schema: $(STAMP)  ## Write the OpenAPI document to openapi.yaml
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --urlconf config.urls_schema --validate --fail-on-warn --file openapi.yaml

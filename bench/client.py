@@ -23,10 +23,18 @@ class Client:
     """One keep-alive connection to the API under test (gunicorn's sync workers close it after
     every answer; ``http.client`` then reconnects on the next request)."""
 
-    def __init__(self, port: int, *, host: str, key: str | None = None, timeout: float = 120) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        host: str,
+        key: str | None = None,
+        timeout: float = 120,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.port = port
         self.timeout = timeout
-        self.headers = {"Host": host, "Accept": "application/json"}
+        self.headers = {"Host": host, "Accept": "application/json", **(headers or {})}
         if key:
             self.headers["Authorization"] = f"Bearer {key}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -123,9 +131,11 @@ def run_load(
     max_seconds: float,
     progress: Callable[[LoadResult, float], None] | None = None,
     keep_answers: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """Send ``requests`` (method, path, body) from ``clients`` threads, each on its own
-    connection, as fast as answers come; stop issuing new ones after ``max_seconds``."""
+    connection, as fast as answers come; stop issuing new ones after ``max_seconds``.
+    ``headers``: sent with every request (a console session's ``Cookie``, say)."""
     result = LoadResult()
     lock = threading.Lock()
     next_index = [0]
@@ -133,7 +143,7 @@ def run_load(
     deadline = started + max_seconds
 
     def worker() -> None:
-        client = Client(port, host=host, key=key)
+        client = Client(port, host=host, key=key, headers=headers)
         try:
             while True:
                 with lock:

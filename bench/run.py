@@ -10,7 +10,7 @@
 3. gunicorn (2 workers) and one Celery worker (prefork, 2 processes) on a
    private filesystem broker (``bench.stack``, on ``config.processes``).
 4. The measures (``bench.phases``), each with its baseline: tenants, ingest,
-   recompute, reads, ingest-to-badge latency. A table, and ``bench/results.json``.
+   recompute, reads, console pages, ingest-to-badge latency. A table, and ``bench/results.json``.
 5. Everything it started is stopped and every ``bench-*`` tenant deleted, also
    on Ctrl-C or an error. Exit code 0 when the run worked, targets met or not.
 """
@@ -32,6 +32,7 @@ from typing import Any
 from bench.context import Context, first_line, say
 from bench.machine import machine
 from bench.phases import PHASES
+from bench.phases.console import pages_from_env as console_pages
 from bench.prepare import prepare_data, tenants_cleanup
 from bench.results import RESULTS, table, write_results
 from bench.scales import SCALES, Scale
@@ -77,12 +78,19 @@ def scale_from_env() -> Scale | None:
 
 def phases_from_env() -> list[str] | None:
     """``BENCH_ONLY=ingest,reads`` runs only these phases (in their usual order, whatever order
-    they are named in); every phase when unset. None, having said why, on an unknown name."""
+    they are named in); every phase when unset. None, having said why, on an unknown name (of a
+    phase, or of a console page in ``BENCH_CONSOLE_PAGES``)."""
     only = [p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()] or list(PHASES)
     unknown = [p for p in only if p not in PHASES]
     if unknown:
         say(f"BENCH_ONLY takes a comma-separated list of {', '.join(PHASES)}; not {', '.join(unknown)}")
         return None
+    if "console" in only:
+        try:
+            console_pages()  # BENCH_CONSOLE_PAGES checked now, not after the data is built
+        except RuntimeError as exc:
+            say(str(exc))
+            return None
     return only
 
 
@@ -101,7 +109,8 @@ def announce(scale: Scale, info: dict[str, Any], postgres: EmbeddedPostgres | No
     say(
         f"SSI Cloud benchmarks, scale {scale.name}: {scale.reps:,} reps x {scale.days} days, "
         f"{scale.ingest_events:,} ingest events, {scale.tenants} tenants, "
-        f"{scale.reads_per_endpoint} reads per endpoint, {scale.badge_samples} badge samples"
+        f"{scale.reads_per_endpoint} reads per endpoint, {scale.console_reads_per_page} per console page, "
+        f"{scale.badge_samples} badge samples"
     )
     uses_url = postgres is None and os.environ.get("DATABASE_URL")
     say(
@@ -127,7 +136,7 @@ def run_all(ctx: Context, only: list[str], postgres: EmbeddedPostgres | None) ->
     an error that stops the run is in ``ctx.errors``."""
     code = 0
     try:
-        setup(ctx, big=bool({"recompute", "reads"} & set(only)))
+        setup(ctx, big=bool({"recompute", "reads", "console"} & set(only)))
         for key, (title, body) in PHASES.items():
             if key in only:
                 run_phase(ctx, title, body)

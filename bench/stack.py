@@ -2,7 +2,7 @@
 
 Both get the same environment (``bench_env``): the database URL this run
 resolved, a private ``SSI_DATA_DIR`` (so the filesystem broker is ours alone),
-no rate limit, no nightly jitter, webhooks allowed to loopback, debug off.
+no rate limits, no nightly jitter, webhooks allowed to loopback, debug off.
 They are started and stopped by ``config.processes``; their logs are in ``data_dir``.
 """
 
@@ -16,6 +16,7 @@ from config import processes
 from config.processes import Process
 
 STOP_TIMEOUT_SECONDS = 20
+WEB_WORKERS = 2  # gunicorn's sync workers: requests served at once
 
 
 def bench_env(*, database_url: str, data_dir: Path) -> dict[str, str]:
@@ -30,6 +31,8 @@ def bench_env(*, database_url: str, data_dir: Path) -> dict[str, str]:
         CELERY_BROKER_URL="filesystem://",
         SSI_WEBHOOK_ALLOW_PRIVATE="1",
         SSI_RATE_LIMIT_PER_MINUTE="0",
+        # The console's pages carry a session, no key: the per-address limit would count them.
+        SSI_ANON_RATE_LIMIT_PER_MINUTE="0",
         SSI_DISPATCH_JITTER_SECONDS="0",
         PYTHONUNBUFFERED="1",
     )
@@ -52,7 +55,10 @@ class Stack:
         processes.broker_folders(self.data_dir)
         self.port = processes.free_port()
         web = processes.gunicorn(
-            bind=f"127.0.0.1:{self.port}", workers=2, env=self.env, log=self.data_dir / "gunicorn.log"
+            bind=f"127.0.0.1:{self.port}",
+            workers=WEB_WORKERS,
+            env=self.env,
+            log=self.data_dir / "gunicorn.log",
         )
         worker = processes.celery_worker(
             pool="prefork",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench.context import Context
-from bench.phases import badge_latency, ingest, reads, recompute, tenants
+from bench.phases import badge_latency, console, ingest, reads, recompute, tenants
 
 # key (as BENCH_ONLY names it) -> (title, run)
 PHASES: dict[str, tuple[str, Callable[[Context], None]]] = {
@@ -14,5 +14,6 @@ PHASES: dict[str, tuple[str, Callable[[Context], None]]] = {
     "ingest": ("ingest", ingest.run),
     "recompute": ("recompute", recompute.run),
     "reads": ("reads", reads.run),
+    "console": ("console", console.run),
     "badge_latency": ("ingest-to-badge latency", badge_latency.run),
 }
