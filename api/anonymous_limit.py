@@ -9,7 +9,9 @@ every process; else each process counts on its own).
 
 A keyed request costs no cache round trip: the address is looked up in this process's
 memory of addresses over their limit, which fills when a count goes over. Only anonymous
-requests read the shared count first. Health probes are not counted.
+requests read the shared count first. Health probes are not counted. A console page asked
+with a session cookie counts as keyed: signed-in members (an office behind one address) are
+not limited as strangers are, and a cookie that names no session is counted like a bad key.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from api.errors import error_response
 
 WINDOW_SECONDS = 60
 NOT_COUNTED = frozenset({"/healthz", "/readyz"})
+CONSOLE_PATH = "/console/"
 clock = time.time  # the wall clock the minutes are counted on (tests hold it still)
 # Addresses over their limit, as this process saw them: address -> the end of their window.
 _blocked: dict[str, float] = {}
@@ -53,15 +56,25 @@ class AnonymousRateLimitMiddleware:
         now = clock()
         window = int(now // WINDOW_SECONDS)
         address = client_address(request)
-        keyed = "HTTP_AUTHORIZATION" in request.META
+        keyed = "HTTP_AUTHORIZATION" in request.META or _console_session(request)
         if _blocked.get(address, 0.0) > now or (not keyed and _count(address, window) >= limit):
             return _throttled((window + 1) * WINDOW_SECONDS - now)
         response = self.get_response(request)
-        counted = not keyed or response.status_code in (401, 403)
+        counted = (
+            not keyed or response.status_code in (401, 403) or getattr(request, "credential_refused", False)
+        )
         if counted and _count_one(address, window) >= limit:
             _forget_expired(now)
             _blocked[address] = (window + 1) * WINDOW_SECONDS
         return response
+
+
+def _console_session(request: HttpRequest) -> bool:
+    """A console page asked with a session cookie: a credential, as a key is. A cookie the page
+    finds no session for marks the request ``credential_refused`` and is counted after all."""
+    return request.path.startswith(CONSOLE_PATH) and bool(
+        request.COOKIES.get(settings.SSI_CONSOLE_SESSION_COOKIE)
+    )
 
 
 def _key(address: str, window: int) -> str:

@@ -71,6 +71,8 @@ def console_page(
         def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             member = signed_in_member(request)
             if member is None:
+                # A cookie that names no session counts against the address, as a bad key does.
+                request.credential_refused = True  # type: ignore[attr-defined]
                 target = LOGIN
                 if request.method == "GET" and request.get_full_path() != "/console/":
                     target += "?next=" + quote(request.get_full_path(), safe="/")

@@ -97,3 +97,19 @@ def test_zero_turns_it_off(world: World, db: None) -> None:
     anonymous = from_address(PLATFORM_HOST, None, "198.51.100.10")
     for _ in range(LIMIT * 2):
         assert anonymous.get("/api/v1/schema/").status_code == 200
+
+
+def test_signed_in_console_pages_do_not_count_but_a_cookie_without_a_session_does(world: World, db: None) -> None:
+    from django.conf import settings
+
+    from tests.support.console import member_signed_in
+
+    member = Client(REMOTE_ADDR="198.51.100.9")
+    member.cookies[settings.SSI_CONSOLE_SESSION_COOKIE] = member_signed_in(world.acme.slug, "viewer")
+    for _ in range(LIMIT + 3):
+        assert member.get("/console/", HTTP_HOST=world.acme.host).status_code == 200
+    forged = Client(REMOTE_ADDR="198.51.100.10")
+    forged.cookies[settings.SSI_CONSOLE_SESSION_COOKIE] = "ssis_" + "x" * 40
+    for _ in range(LIMIT):
+        assert forged.get("/console/", HTTP_HOST=world.acme.host).status_code == 302
+    assert forged.get("/console/", HTTP_HOST=world.acme.host).status_code == 429
