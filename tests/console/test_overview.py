@@ -115,9 +115,9 @@ def test_bands_and_pillars_are_the_days(world: World, scores: dict[str, Any]) ->
     page = text(console_client(world.acme, "viewer").get("/console/"))
     bands = cells(section(page, 'id="bands-title"'))
     assert bands[3:] == [
-        "Good (SSI 70 and above)", "2", "40.0%",
-        "Okay (SSI 40 to under 70)", "2", "40.0%",
-        "Poor (SSI under 40)", "1", "20.0%",
+        "Good SSI 70 and above", "2", "40.0%",
+        "Okay SSI 40 to under 70", "2", "40.0%",
+        "Poor SSI under 40", "1", "20.0%",
     ]  # fmt: skip
     # The bar: one segment per band, 40 + 40 + 20 percent of its width.
     assert '<rect class="band-good" x="0.00" y="0" width="40.00"' in page
