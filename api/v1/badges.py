@@ -17,8 +17,8 @@ from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
 from core.errors import NotFound
 from gamification.models import Badge, BadgeAward
-from gamification.services.badges import badge_create, badge_delete, badge_update
 from gamification.selectors import award_feed
+from gamification.services.badges import badge_create, badge_delete, badge_update
 from scoring.models import Rep
 
 

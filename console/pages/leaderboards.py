@@ -20,6 +20,7 @@ from gamification.leaderboards import DEFAULT_PERIOD, SNAPSHOT_METRICS, Leaderbo
 from scoring.models import Rep, Team
 from scoring.services.config import scoring_config_current
 
+TEMPLATE = "console/leaderboards.html"  # refcheck: ignore (a template name)
 PAGE_SIZE = 50
 PILLAR_LABELS = {"brand": "Brand", "find": "Find", "engage": "Engage", "relationships": "Relationships"}
 PERIODS = (
@@ -45,7 +46,11 @@ class Row:
 def metric_choices() -> list[tuple[str, str]]:
     """Every metric the API ranks by: SSI, each pillar, XP and each event type of the config."""
     choices = [("ssi", "SSI")]
-    choices += [(name, f"Pillar: {PILLAR_LABELS[name.removeprefix('pillar.')]}") for name in SNAPSHOT_METRICS if name != "ssi"]
+    choices += [
+        (name, f"Pillar: {PILLAR_LABELS[name.removeprefix('pillar.')]}")
+        for name in SNAPSHOT_METRICS
+        if name != "ssi"
+    ]
     choices.append(("xp", "XP"))
     types = sorted(scoring_config_current().config.event_types)
     choices += [(f"events.{t}", f"Events: {t.replace('_', ' ')}") for t in types]
@@ -110,10 +115,10 @@ def leaderboards(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as error:
         if error.code == "no_snapshot":  # nothing scored yet: an empty board, not a mistake
-            return render(request, "console/leaderboards.html", context | {"not_scored": True})
+            return render(request, TEMPLATE, context | {"not_scored": True})
         context["errors"] = {error.attr or "metric": error.detail}
-        return render(request, "console/leaderboards.html", context, status=400)
-    paginator = Paginator(board, PAGE_SIZE)  # type: ignore[arg-type]
+        return render(request, TEMPLATE, context, status=400)
+    paginator: Paginator[LeaderboardRow] = Paginator(board, PAGE_SIZE)  # type: ignore[arg-type]
     number = _page_number(request.GET.get("page", ""))
     if number > paginator.num_pages:
         raise Http404("No such page.")
@@ -129,7 +134,7 @@ def leaderboards(request: HttpRequest) -> HttpResponse:
         "previous_url": "?" + urlencode(query | {"page": number - 1}) if page.has_previous() else None,
         "next_url": "?" + urlencode(query | {"page": number + 1}) if page.has_next() else None,
     }
-    return render(request, "console/leaderboards.html", context)
+    return render(request, TEMPLATE, context)
 
 
 urls = [path("leaderboards", leaderboards, name="console-leaderboards")]

@@ -24,6 +24,7 @@ from gamification.selectors import award_feed
 from scoring.models import SsiSummary
 from scoring.read import ssi_movers, ssi_summaries_of_teams, ssi_summary_get, ssi_summary_history
 
+TEMPLATE = "console/overview.html"  # refcheck: ignore (a template name)
 # The chart's ranges: days back from the latest scored day, or every day kept (at most the
 # history endpoint's limit).
 RANGES = (("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("365", "365 days"), ("all", "All"))
@@ -31,7 +32,12 @@ DEFAULT_RANGE = "90"
 WEEK = 7
 MOVERS = 5
 RECENT_AWARDS = 10
-PILLAR_LABELS = (("brand", "Brand"), ("find", "Find"), ("engage", "Engage"), ("relationships", "Relationships"))
+PILLAR_LABELS = (
+    ("brand", "Brand"),
+    ("find", "Find"),
+    ("engage", "Engage"),
+    ("relationships", "Relationships"),
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"ranges": RANGES, "chosen": chosen, "range_error": error}
     summary = ssi_summary_get(team_id=None, day=None)
     if summary is None:
-        return render(request, "console/overview.html", context)
+        return render(request, TEMPLATE, context)
     before_day = summary.day - timedelta(days=WEEK)
     before = ssi_summary_get(team_id=None, day=before_day)
     up, down = ssi_movers(day=summary.day, days=WEEK, limit=MOVERS)
@@ -103,11 +109,14 @@ def overview(request: HttpRequest) -> HttpResponse:
         "teams": ssi_summaries_of_teams(day=summary.day),
         "before_day": before_day,
         "before_scored": before is not None,
-        "movers": [("Biggest rises this week", "movers-up", up), ("Biggest falls this week", "movers-down", down)],
+        "movers": [
+            ("Biggest rises this week", "movers-up", up),
+            ("Biggest falls this week", "movers-down", down),
+        ],
         "awards": list(award_feed()[:RECENT_AWARDS]),
         "tz": request.tenant.timezone,  # type: ignore[attr-defined]
     }
-    return render(request, "console/overview.html", context, status=400 if error else 200)
+    return render(request, TEMPLATE, context, status=400 if error else 200)
 
 
 urls = [path("", overview, name="console-home")]

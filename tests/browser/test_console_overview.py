@@ -17,16 +17,18 @@ from tests.support.csp import assert_strict_csp
 from tests.support.server import HttpClient
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = pytest.mark.worker  # starts gunicorn
 
-PHONE = {"width": 375, "height": 800}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSite]:
+def site(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ConsoleSite]:
     with console_site("cons-overview", django_db_blocker, tmp_path_factory.mktemp("site"), days=40) as s:
         yield s
 
@@ -121,5 +123,5 @@ def test_no_serious_accessibility_violation(site: ConsoleSite, axe_page: Page, p
     axe_page.goto(site.url(path))
     axe_page.wait_for_load_state("load")
     for size in (DESKTOP, PHONE):
-        axe_page.set_viewport_size(size)  # type: ignore[arg-type]
+        axe_page.set_viewport_size(size)
         assert not serious(axe_page), serious(axe_page)

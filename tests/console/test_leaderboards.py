@@ -36,6 +36,7 @@ from tests.support.tenants import World, in_tenant
 
 pytestmark = pytest.mark.django_db
 
+DASH = "\N{EN DASH}"  # what a cell without a value shows
 D = date(2026, 3, 11)
 ROW = re.compile(
     r'<tr><td class="num">(\d+)</td><th scope="row"><a href="/console/reps/(\d+)">([^<]*)</a></th>'
@@ -61,9 +62,22 @@ def people(acme: ApiClient) -> dict[str, Any]:
             "dan": RepFactory.create(external_id="dan", name="Dan", team=south),
             "eve": RepFactory.create(external_id="eve", name="Eve"),
         }
-        for name, ssi, brand in (("ann", 70, 10), ("bob", 70, 20), ("cat", 55.555, 5), ("dan", 10, 5), ("ivy", 99, 25)):
+        for name, ssi, brand in (
+            ("ann", 70, 10),
+            ("bob", 70, 20),
+            ("cat", 55.555, 5),
+            ("dan", 10, 5),
+            ("ivy", 99, 25),
+        ):
             ScoreSnapshotFactory.create(rep=reps[name], day=D, ssi=ssi, brand=brand, team=reps[name].team)
-        for name, day, amount in (("ann", 9, 20), ("ann", 11, 30), ("bob", 10, 50), ("cat", 11, 30), ("eve", 12, 10), ("ann", 1, 100)):
+        for name, day, amount in (
+            ("ann", 9, 20),
+            ("ann", 11, 30),
+            ("bob", 10, 50),
+            ("cat", 11, 30),
+            ("eve", 12, 10),
+            ("ann", 1, 100),
+        ):
             xp(reps[name], date(2026, 3, day), amount)
         ActivityDailyFactory.create(rep=reps["cat"], day=D, type="post_published", n=3)
         ActivityDailyFactory.create(rep=reps["dan"], day=D, type="post_published", n=1)
@@ -97,11 +111,12 @@ def test_the_ssi_board_shares_ranks_and_shows_two_decimals(world: World, people:
                                       (3, "Cat", "South", "5.00", 75), (3, "Dan", "South", "5.00", 75)]),
         ({"metric": "xp", "period": "week", "date": "2026-03-11"},
          [(1, "Ann", "North", "50", 20), (1, "Bob", "North", "50", 20), (3, "Cat", "South", "30", 60),
-          (4, "Eve", "–", "10", 80), (5, "Dan", "South", "0", 100)]),
+          (4, "Eve", DASH, "10", 80), (5, "Dan", "South", "0", 100)]),
         ({"metric": "xp", "period": "month"},
          [(1, "Ann", "North", "150", 20), (2, "Bob", "North", "50", 40), (3, "Cat", "South", "30", 60),
-          (4, "Eve", "–", "10", 80), (5, "Dan", "South", "0", 100)]),
-        ({"metric": "xp", "period": "day", "team": "north"}, [(1, "Ann", "North", "30", 50), (2, "Bob", "North", "0", 100)]),
+          (4, "Eve", DASH, "10", 80), (5, "Dan", "South", "0", 100)]),
+        ({"metric": "xp", "period": "day", "team": "north"},
+         [(1, "Ann", "North", "30", 50), (2, "Bob", "North", "0", 100)]),
         ({"metric": "events.post_published", "period": "all", "team": "south"},
          [(1, "Cat", "South", "3", 50), (2, "Dan", "South", "1", 100)]),
     ],
@@ -122,7 +137,11 @@ def test_every_metric_period_and_team_ranks_as_the_api(
 
 
 def test_the_form_offers_every_metric_period_and_team(world: World, people: dict[str, Any]) -> None:
-    html = console_client(world.acme, "viewer").get("/console/leaderboards", metric="xp", period="week").content.decode()
+    html = (
+        console_client(world.acme, "viewer")
+        .get("/console/leaderboards", metric="xp", period="week")
+        .content.decode()
+    )
     for value in ("ssi", "pillar.brand", "pillar.find", "pillar.engage", "pillar.relationships", "xp",
                   "events.post_published"):  # fmt: skip
         assert f'<option value="{value}"' in html
@@ -145,7 +164,7 @@ def test_fifty_rows_a_page_with_previous_and_next(
     with django_assert_max_num_queries(14):
         first = client.get("/console/leaderboards", metric="xp", period="day")
     first_rows = rows(first)
-    assert len(first_rows) == 50 and first_rows[0] == (1, "Z 49", "–", "149", 2)
+    assert len(first_rows) == 50 and first_rows[0] == (1, "Z 49", DASH, "149", 2)
     html = first.content.decode()
     assert '<a href="?metric=xp&amp;period=day&amp;page=2" rel="next">Next</a>' in html
     assert "Previous" not in html and "Page 1 of 2" in html
@@ -156,7 +175,7 @@ def test_fifty_rows_a_page_with_previous_and_next(
         (51, "Cat", "South", "30", 93),
         (53, "Bob", "North", "0", 97),
         (53, "Dan", "South", "0", 97),
-        (53, "Eve", "–", "0", 97),
+        (53, "Eve", DASH, "0", 97),
     ]
     assert '<a href="?metric=xp&amp;period=day&amp;page=1" rel="prev">Previous</a>' in second.content.decode()
     assert client.get("/console/leaderboards", metric="xp", period="day", page="3").status_code == 404
