@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from console.pages import console_page
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from gamification.leaderboards import DEFAULT_PERIOD, SNAPSHOT_METRICS, LeaderboardRow, leaderboard_get
 from scoring.models import Rep, Team
 from scoring.services.config import scoring_config_current
@@ -63,14 +63,14 @@ def _day(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise DomainError("A day as YYYY-MM-DD.", attr="date") from None
+        raise ValidationFailed("A day as YYYY-MM-DD.", attr="date") from None
 
 
 def _team(value: str) -> int | None:
     if not value:
         return None
     if not value.isascii() or not value.isdigit():
-        raise DomainError("Choose a team from the list.", attr="team")
+        raise ValidationFailed("Choose a team from the list.", attr="team")
     return int(value)
 
 
