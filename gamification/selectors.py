@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from core.clock import local_today
 from core.db import model_columns, model_from_row, prepared_cursor
+from gamification.models import BadgeAward
 from gamification.rules.streaks import Streak, streak
 from gamification.services.streaks import NO_STREAK
 from scoring.models import Rep
@@ -56,3 +59,9 @@ def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
         ssi=snapshot_body_from_row(row[n + 2 :], rep.external_id),
         badges=int(badges),
     )
+
+
+def award_feed() -> QuerySet[BadgeAward]:
+    """The tenant's badge awards, newest first, with their rep and badge (``GET /api/v1/awards``
+    and the console's recent awards): a queryset, so each reader filters and pages it in SQL."""
+    return BadgeAward.objects.select_related("rep", "badge").order_by("-id")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.db import prepared_cursor
+from core.db import connection, prepared_cursor
 from scoring.engine import PILLARS, Event, aggregate_events, recommendations, round2, score_rep
-from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot, SsiSummary
+from scoring.models import Activity, Rep, ScoredDay, ScoreSnapshot, SsiSummary, Team
 from scoring.services.config import scoring_config_version
 
 
@@ -214,3 +216,68 @@ def ssi_summary_history(
     if end:
         rows = rows.filter(day__lte=end)
     return list(rows.order_by("day")[:limit])
+
+
+def ssi_summaries_of_teams(*, day: date) -> list[tuple[Team, SsiSummary | None]]:
+    """Every team (by name) with its summary of ``day``, or None when none of its reps has a
+    snapshot that day: each team's numbers as ``GET /api/v1/teams/{id}/ssi?date=`` gives
+    them. Two queries, whatever the number of teams."""
+    summaries = {s.team_id: s for s in SsiSummary.objects.filter(day=day, team__isnull=False)}
+    return [(team, summaries.get(team.pk)) for team in Team.objects.order_by("name", "id")]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A rep's SSI on a day, ``days`` before it, and the change, each as the API shows it
+    (rounded to 2 decimals)."""
+
+    rep_id: int
+    external_id: str
+    name: str
+    before: Decimal
+    now: Decimal
+    change: Decimal
+
+
+# The active reps with a snapshot on both days; each SSI rounded to 2 decimals as the API
+# shows it and as the summaries count it (whole cents, half away from zero: see
+# scoring.services.summaries), so the change is the difference of the figures shown.
+# The ``limit`` largest rises and the ``limit`` largest falls, ties by external_id.
+_MOVES_SQL = """
+WITH moves AS MATERIALIZED (
+    SELECT r.id, r.external_id, r.name,
+           floor(b.ssi * 100 + 0.5 + 1e-9)::bigint AS before,
+           floor(s.ssi * 100 + 0.5 + 1e-9)::bigint AS now
+      FROM scoring_scoresnapshot s
+      JOIN scoring_scoresnapshot b ON b.rep_id = s.rep_id AND b.day = %(before)s
+      JOIN scoring_rep r ON r.id = s.rep_id
+     WHERE s.day = %(day)s AND r.active
+)
+(SELECT 'up', id, external_id, name, before, now FROM moves WHERE now > before
+  ORDER BY now - before DESC, external_id LIMIT %(limit)s)
+UNION ALL
+(SELECT 'down', id, external_id, name, before, now FROM moves WHERE now < before
+  ORDER BY now - before, external_id LIMIT %(limit)s)
+"""
+
+
+def ssi_movers(*, day: date, days: int = 7, limit: int = 5) -> tuple[list[Move], list[Move]]:
+    """The reps whose SSI rose most, and fell most, from ``days`` before ``day`` to ``day``
+    (largest move first; reps unchanged are in neither). One query, ranked by the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MOVES_SQL, {"day": day, "before": day - timedelta(days=days), "limit": limit})
+        rows = cursor.fetchall()
+    cent = Decimal("0.01")
+    moves: dict[str, list[Move]] = {"up": [], "down": []}
+    for way, rep_id, external_id, name, before, now in rows:
+        moves[way].append(
+            Move(
+                rep_id=rep_id,
+                external_id=external_id,
+                name=name,
+                before=before * cent,
+                now=now * cent,
+                change=(now - before) * cent,
+            )
+        )
+    return moves["up"], moves["down"]

@@ -7,6 +7,6 @@ from scoring.models import Rep
 
 
 def rep_detail_context(rep: Rep) -> dict[str, object]:
-    """Everything ``console/_rep_detail.html`` shows of ``rep`` (to be filled: SSI trend and
+    """Everything ``_rep_detail.html`` shows of ``rep`` (to be filled: SSI trend and
     pillars, explanation, recommendations, badges, goals, streak calendar)."""
     return {"rep": rep}
