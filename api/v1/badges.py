@@ -17,6 +17,7 @@ from api.v1.filters import IsoDateTimeFilter
 from api.v1.serializers import body_object
 from core.errors import NotFound
 from gamification.models import Badge, BadgeAward
+from gamification.selectors import awards_feed
 from gamification.services.badges import badge_create, badge_delete, badge_update
 from scoring.models import Rep
 
@@ -175,7 +176,7 @@ class AwardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = AwardFilter
 
     def get_queryset(self) -> QuerySet[BadgeAward]:
-        return BadgeAward.objects.select_related("rep", "badge").order_by("-id")
+        return awards_feed()
 
 
 class RepBadgesView(APIView):
