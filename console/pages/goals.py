@@ -107,7 +107,7 @@ def _data(values: dict[str, Any], goal: Goal | None) -> dict[str, Any]:
     data: dict[str, Any] = {name: values[name] for name in MEASURE}
     data["target"] = _number_or_text(values["target"])
     team_goal = goal.team_id is not None if goal else values["owner"] == "team"
-    if team_goal:
+    if team_goal or values["aggregate"]:  # a rep goal with one: the service says it may not
         data["aggregate"] = values["aggregate"]
     if goal is None and team_goal:
         team = values["team"]
