@@ -32,7 +32,6 @@ OPERATORS = (
 SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 COMBINE = (("all", "all of the conditions"), ("any", "any of the conditions"))
 MIN_ROWS = 3
-ROW_FIELDS = ("metric", "op", "value", "window")
 PATH_FIELDS = {"metric": "metric", "op": "op", "value": "value", "window_days": "window"}
 ROW_PATH = re.compile(r"^criteria(?:\.(?:all|any)\.(\d+))?\.(metric|op|value|window_days)$")
 
@@ -108,8 +107,12 @@ def builder_from_form(form: Mapping[str, str], *, remove: int | None = None) -> 
         count = min(MAX_CONDITIONS, max(0, int(form.get("rows", MIN_ROWS))))
     except ValueError:
         count = MIN_ROWS
+
+    def text(i: int, name: str) -> str:
+        return form.get(f"c-{i}-{name}", "").strip()
+
     rows = [
-        Row(**{name: form.get(f"c-{i}-{name}", "").strip() for name in ROW_FIELDS})
+        Row(metric=text(i, "metric"), op=text(i, "op"), value=text(i, "value"), window=text(i, "window"))
         for i in range(count)
         if i != remove
     ]

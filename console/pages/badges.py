@@ -41,6 +41,10 @@ from gamification.selectors import awards_feed, badges_with_holders
 from gamification.services.badges import badge_create, badge_update, known_types
 
 PAGE_SIZE = 50
+LIST_TEMPLATE = "console/badges.html"  # refcheck: ignore (a template name)
+FORM_TEMPLATE = "console/badges_form.html"  # refcheck: ignore (a template name)
+AWARDS_TEMPLATE = "console/badges_awards.html"  # refcheck: ignore (a template name)
+FORBIDDEN_TEMPLATE = "console/forbidden.html"  # refcheck: ignore (a template name)
 NOTICES = {
     "created": "Badge created.",
     "saved": "Badge saved.",
@@ -78,7 +82,7 @@ def badge_list(request: HttpRequest) -> HttpResponse:
     badges = [{"badge": b, "words": criteria_words(b.criteria)} for b in rows]
     return render(
         request,
-        "console/badges.html",
+        LIST_TEMPLATE,
         {"page": rows, "badges": badges, "messages_ok": NOTICES.get(request.GET.get("done", ""))},
     )
 
@@ -103,7 +107,9 @@ def _form_posted(request: HttpRequest, badge: Badge | None) -> BadgeForm:
     post = request.POST
     remove = post.get("remove")
     builder = builder_from_form(post, remove=int(remove) if remove and remove.isdigit() else None)
-    values = {name: post.get(name, "").strip() for name in ("name", "description", "image_url", "repeat")}
+    values: dict[str, Any] = {
+        name: post.get(name, "").strip() for name in ("name", "description", "image_url", "repeat")
+    }
     values["slug"] = badge.slug if badge else post.get("slug", "").strip()
     values["xp_reward"] = post.get("xp_reward", "").strip()
     values["active"] = post.get("active") == "on"
@@ -163,7 +169,9 @@ def _place_error(form: BadgeForm, exc: DomainError, origin: list[int]) -> None:
             form.builder.rows[row].errors[name] = exc.detail
 
 
-def _render_form(request: HttpRequest, form: BadgeForm, badge: Badge | None, status: int = 200) -> HttpResponse:
+def _render_form(
+    request: HttpRequest, form: BadgeForm, badge: Badge | None, status: int = 200
+) -> HttpResponse:
     in_use = [row.metric for row in form.builder.rows]
     if badge is not None:
         in_use += metrics_in(badge.criteria)
@@ -177,7 +185,7 @@ def _render_form(request: HttpRequest, form: BadgeForm, badge: Badge | None, sta
         "repeat_choices": Badge.Repeat.values,
         "may_edit": role_reaches(member_of(request), MemberRole.MANAGER),
     }
-    return render(request, "console/badges_form.html", context, status=status)
+    return render(request, FORM_TEMPLATE, context, status=status)
 
 
 def _post(request: HttpRequest, badge: Badge | None) -> HttpResponse:
@@ -205,7 +213,7 @@ def badge_edit(request: HttpRequest, key: str) -> HttpResponse:
     badge = badge_of(key)
     if request.method == "POST":
         if not role_reaches(member_of(request), MemberRole.MANAGER):
-            return render(request, "console/forbidden.html", {"needed": MemberRole.MANAGER}, status=403)
+            return render(request, FORBIDDEN_TEMPLATE, {"needed": MemberRole.MANAGER}, status=403)
         return _post(request, badge)
     return _render_form(request, _form_for(badge), badge)
 
@@ -241,7 +249,7 @@ def award_feed(request: HttpRequest) -> HttpResponse:
         "older": rows[-1].pk if more else None,
         "paged": bool(before),
     }
-    return render(request, "console/badges_awards.html", context)
+    return render(request, AWARDS_TEMPLATE, context)
 
 
 urls = [

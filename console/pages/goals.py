@@ -28,6 +28,9 @@ from gamification.services.goals import GoalView, goal_create, goal_delete, goal
 from scoring.models import Team
 
 PAGE_SIZE = 50
+LIST_TEMPLATE = "console/goals.html"  # refcheck: ignore (a template name)
+FORM_TEMPLATE = "console/goals_form.html"  # refcheck: ignore (a template name)
+FORBIDDEN_TEMPLATE = "console/forbidden.html"  # refcheck: ignore (a template name)
 NOTICES = {"created": "Goal created.", "saved": "Goal saved.", "deleted": "Goal deleted."}
 MEASURE = ("title", "metric", "target", "start_date", "end_date")
 
@@ -74,7 +77,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
         "status_choices": Goal.Status.values,
         "messages_ok": NOTICES.get(request.GET.get("done", "")),
     }
-    return render(request, "console/goals.html", context)
+    return render(request, LIST_TEMPLATE, context)
 
 
 def _values_of(goal: Goal | None) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def _render_form(
         "aggregates": Goal.Aggregate.values,
         "may_edit": role_reaches(member_of(request), MemberRole.MANAGER),
     }
-    return render(request, "console/goals_form.html", context, status=status)
+    return render(request, FORM_TEMPLATE, context, status=status)
 
 
 def _post(request: HttpRequest, goal: Goal | None) -> HttpResponse:
@@ -160,7 +163,7 @@ def goal_edit(request: HttpRequest, key: int) -> HttpResponse:
     goal = goal_of(key)
     if request.method == "POST":
         if not role_reaches(member_of(request), MemberRole.MANAGER):
-            return render(request, "console/forbidden.html", {"needed": MemberRole.MANAGER}, status=403)
+            return render(request, FORBIDDEN_TEMPLATE, {"needed": MemberRole.MANAGER}, status=403)
         return _post(request, goal)
     return _render_form(request, goal, _values_of(goal), {})
 

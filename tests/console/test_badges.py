@@ -60,7 +60,8 @@ def test_a_badge_made_by_the_form_is_the_one_the_api_makes(world: World, acme: A
     answer = manager.submit("/console/badges/new", form())
     assert answer.status_code == 303 and answer["Location"] == "/console/badges?done=created"
     api_body = {
-        "slug": "busy-poster-api", "name": "Busy poster", "description": "5 posts in a week and an SSI of 40.",
+        "slug": "busy-poster-api", "name": "Busy poster",
+        "description": "5 posts in a week and an SSI of 40.",
         "image_url": "", "xp_reward": 50, "repeat": "weekly", "active": True,
         "criteria": {"all": [
             {"metric": "events.post_published", "op": ">=", "value": 5, "window_days": 7},
@@ -81,7 +82,9 @@ def test_a_badge_made_by_the_form_is_the_one_the_api_makes(world: World, acme: A
         assert entry.actor_name == "manager@acme.example" and entry.action == "create"
 
 
-def test_the_builder_shows_saved_criteria_as_rows_and_saves_them_unchanged(world: World, acme: ApiClient) -> None:
+def test_the_builder_shows_saved_criteria_as_rows_and_saves_them_unchanged(
+    world: World, acme: ApiClient
+) -> None:
     criteria = {"any": [
         {"metric": "events.post_published", "op": ">=", "value": 8, "window_days": 30},
         {"metric": "streak.current", "op": "==", "value": 5},
@@ -97,9 +100,20 @@ def test_the_builder_shows_saved_criteria_as_rows_and_saves_them_unchanged(world
     assert re.search(r'id="c-1-op".*?<option value="==" selected>', page, re.S)
     assert json_box(page) == criteria
     posted = form(
-        slug="round-trip", name="Round trip", description="", xp_reward="5", repeat="once", combine="any",
-        **{"c-0-value": "8", "c-0-window": "30", "c-1-metric": "streak.current", "c-1-op": "==",
-           "c-1-value": "5", "c-1-window": ""},  # fmt: skip
+        slug="round-trip",
+        name="Round trip",
+        description="",
+        xp_reward="5",
+        repeat="once",
+        combine="any",
+        **{
+            "c-0-value": "8",
+            "c-0-window": "30",
+            "c-1-metric": "streak.current",
+            "c-1-op": "==",
+            "c-1-value": "5",
+            "c-1-window": "",
+        },
     )
     assert admin.submit("/console/badges/round-trip", posted).status_code == 303
     assert acme.get("/api/v1/badges/round-trip").json()["criteria"] == criteria
@@ -110,13 +124,19 @@ def test_the_json_box_wins_when_changed(world: World, acme: ApiClient) -> None:
                       {"any": [{"metric": "xp", "op": ">=", "value": 100}, {"metric": "level", "op": ">=", "value": 3}]}]}  # fmt: skip  # noqa: E501
     manager = console_client(world.acme, "manager")
     answer = manager.submit(
-        "/console/badges/new", form(slug="nested", criteria_json=json.dumps(nested), criteria_json_initial="{}")
+        "/console/badges/new",
+        form(slug="nested", criteria_json=json.dumps(nested), criteria_json_initial="{}"),
     )
     assert answer.status_code == 303
     assert acme.get("/api/v1/badges/nested").json()["criteria"] == nested
     page = manager.get("/console/badges/nested").content.decode()
     assert "nest groups" in page and '<details class="advanced" open>' in page
-    unchanged = form(slug="nested", name="Nested now", criteria_json=json.dumps(nested), criteria_json_initial=json.dumps(nested, indent=4))  # noqa: E501
+    unchanged = form(
+        slug="nested",
+        name="Nested now",
+        criteria_json=json.dumps(nested),
+        criteria_json_initial=json.dumps(nested, indent=4),
+    )
     # The box unchanged (but for white space): the rows win.
     assert manager.submit("/console/badges/nested", unchanged).status_code == 303
     assert acme.get("/api/v1/badges/nested").json()["criteria"]["all"][0]["window_days"] == 7
@@ -133,7 +153,11 @@ def test_the_json_box_wins_when_changed(world: World, acme: ApiClient) -> None:
         ({"xp_reward": "lots"}, "f-xp", "A whole number from 0 to 100000."),
         ({"name": ""}, "f-name", "Must be a text."),
         ({"criteria_json": '{"all": [}'}, "f-json", "Not valid JSON"),
-        ({"criteria_json": '{"all": [{"metric": "ssi", "op": "~", "value": 1}]}'}, "f-json", "criteria.all.0.op"),
+        (
+            {"criteria_json": '{"all": [{"metric": "ssi", "op": "~", "value": 1}]}'},
+            "f-json",
+            "criteria.all.0.op",
+        ),
     ],
 )
 def test_an_error_shows_next_to_its_field_with_the_values_kept(
@@ -182,7 +206,9 @@ def test_an_edit_replaces_the_badge_and_deactivate_turns_it_off(world: World, ac
     badge = acme.get("/api/v1/badges/busy-poster").json()
     assert badge["name"] == "Busier poster" and badge["xp_reward"] == 75
     assert badge["criteria"]["all"][0]["value"] == 6
-    answer = manager.submit("/console/badges/busy-poster/active", {"active": "false"}, form_page="/console/badges/busy-poster")  # noqa: E501
+    answer = manager.submit(
+        "/console/badges/busy-poster/active", {"active": "false"}, form_page="/console/badges/busy-poster"
+    )
     assert answer.status_code == 303 and answer["Location"] == "/console/badges?done=deactivated"
     assert acme.get("/api/v1/badges/busy-poster").json()["active"] is False
 
@@ -210,14 +236,16 @@ def test_a_viewer_reads_but_has_no_buttons_and_is_refused(world: World, acme: Ap
     listing = viewer.get("/console/badges").content.decode()
     assert ">Seen</a>" in listing and "New badge" not in listing
     page = viewer.get("/console/badges/seen").content.decode()
-    assert "<fieldset class=\"plain\" disabled>" in page
+    assert '<fieldset class="plain" disabled>' in page
     for label in ("Save badge", "Deactivate badge", "Add a condition", "Remove condition"):
         assert label not in page
     assert viewer.get("/console/badges/new").status_code == 403
     token = viewer.csrf_token("/console/badges")
     for target, data in (("/console/badges/new", form()), ("/console/badges/seen", form(slug="seen")),
                          ("/console/badges/seen/active", {"active": "false"})):  # fmt: skip
-        refused = viewer.client.post(target, {**data, "csrfmiddlewaretoken": token}, HTTP_HOST=world.acme.host)
+        refused = viewer.client.post(
+            target, {**data, "csrfmiddlewaretoken": token}, HTTP_HOST=world.acme.host
+        )
         assert refused.status_code == 403 and "Not for your role" in refused.content.decode()
     assert acme.get("/api/v1/badges/seen").json()["active"] is True
     assert acme.get("/api/v1/badges/busy-poster").status_code == 404

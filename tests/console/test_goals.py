@@ -76,7 +76,9 @@ def test_a_rep_goal_made_by_the_form_is_the_one_the_api_makes(
 def test_a_team_goal_made_by_the_form_is_the_one_the_api_makes(
     world: World, acme: ApiClient, people: dict[str, Any]
 ) -> None:
-    fields = rep_goal(owner="team", rep="", team=str(people["team"]), metric="ssi", target="55.5", aggregate="avg")
+    fields = rep_goal(
+        owner="team", rep="", team=str(people["team"]), metric="ssi", target="55.5", aggregate="avg"
+    )
     assert console_client(world.acme, "admin").submit("/console/goals/new", fields).status_code == 303
     made = newest(acme)
     body = {"team": people["team"], "title": "Ten posts", "metric": "ssi", "target": 55.5, "aggregate": "avg",
@@ -130,7 +132,12 @@ def test_an_edit_changes_the_goal_and_delete_removes_it(
     edited = rep_goal(title="Twelve posts", target="12", end_date="2026-06-30", rep="someone-else")
     assert manager.submit(f"/console/goals/{goal_id}", edited).status_code == 303
     goal = acme.get(f"/api/v1/goals/{goal_id}").json()
-    assert (goal["title"], goal["target"], goal["end_date"], goal["rep"]) == ("Twelve posts", 12.0, "2026-06-30", "ann-1")
+    assert (goal["title"], goal["target"], goal["end_date"], goal["rep"]) == (
+        "Twelve posts",
+        12.0,
+        "2026-06-30",
+        "ann-1",
+    )
     bad = manager.submit(f"/console/goals/{goal_id}", rep_goal(target="0"))
     assert bad.status_code == 400 and "greater than 0" in field_error(bad.content.decode(), "f-target")
     answer = manager.submit(f"/console/goals/{goal_id}/delete", {}, form_page=f"/console/goals/{goal_id}")
@@ -138,7 +145,9 @@ def test_an_edit_changes_the_goal_and_delete_removes_it(
     assert acme.get(f"/api/v1/goals/{goal_id}").status_code == 404
 
 
-def test_the_list_shows_progress_as_the_api_does(world: World, acme: ApiClient, people: dict[str, Any]) -> None:
+def test_the_list_shows_progress_as_the_api_does(
+    world: World, acme: ApiClient, people: dict[str, Any]
+) -> None:
     with in_tenant("acme"):
         from scoring.models import Rep
 
@@ -174,13 +183,19 @@ def test_a_viewer_reads_but_has_no_buttons_and_is_refused(
     token = viewer.csrf_token("/console/goals")
     for target, data in (("/console/goals/new", rep_goal()), (f"/console/goals/{goal.pk}", rep_goal()),
                          (f"/console/goals/{goal.pk}/delete", {})):  # fmt: skip
-        refused = viewer.client.post(target, {**data, "csrfmiddlewaretoken": token}, HTTP_HOST=world.acme.host)
+        refused = viewer.client.post(
+            target, {**data, "csrfmiddlewaretoken": token}, HTTP_HOST=world.acme.host
+        )
         assert refused.status_code == 403 and "Not for your role" in refused.content.decode()
     assert acme.get(f"/api/v1/goals/{goal.pk}").json()["title"] == "Seen goal"
 
 
-def test_a_post_without_the_csrf_token_is_refused(world: World, acme: ApiClient, people: dict[str, Any]) -> None:
-    answer = console_client(world.acme, "admin").client.post("/console/goals/new", rep_goal(), HTTP_HOST=world.acme.host)
+def test_a_post_without_the_csrf_token_is_refused(
+    world: World, acme: ApiClient, people: dict[str, Any]
+) -> None:
+    answer = console_client(world.acme, "admin").client.post(
+        "/console/goals/new", rep_goal(), HTTP_HOST=world.acme.host
+    )
     assert answer.status_code == 403
     assert acme.get("/api/v1/goals").json()["count"] == 0
 
@@ -191,7 +206,9 @@ def test_another_tenants_goal_is_not_found(world: World) -> None:
     admin = console_client(world.acme, "admin")
     assert admin.get(f"/console/goals/{theirs.pk}").status_code == 404
     token = admin.csrf_token("/console/goals")
-    gone = admin.client.post(f"/console/goals/{theirs.pk}/delete", {"csrfmiddlewaretoken": token}, HTTP_HOST=world.acme.host)
+    gone = admin.client.post(
+        f"/console/goals/{theirs.pk}/delete", {"csrfmiddlewaretoken": token}, HTTP_HOST=world.acme.host
+    )
     assert gone.status_code == 404
     session = member_signed_in(world.globex.slug, "admin")
     assert ConsoleClient(world.acme.host, session).get("/console/goals").status_code == 302
