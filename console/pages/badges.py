@@ -51,6 +51,7 @@ NOTICES = {
     "deactivated": "Badge deactivated.",
     "activated": "Badge activated.",
 }
+SHOWN_FIELDS = ("name", "slug", "description", "image_url", "xp_reward", "repeat")
 DEFAULT_CRITERIA: dict[str, Any] = {"metric": "events.post_published", "op": ">=", "value": 1}
 
 
@@ -157,7 +158,7 @@ def _save(request: HttpRequest, form: BadgeForm, badge: Badge | None) -> Badge |
 def _place_error(form: BadgeForm, exc: DomainError, origin: list[int]) -> None:
     attr = exc.attr or ""
     if not attr.startswith("criteria"):
-        form.errors[attr or "form"] = exc.detail
+        form.errors[attr if attr in SHOWN_FIELDS else "form"] = exc.detail
     elif form.json_open:
         form.errors["criteria_json"] = f"{attr}: {exc.detail}"
     else:
@@ -184,6 +185,7 @@ def _render_form(
         "combine_choices": COMBINE,
         "repeat_choices": Badge.Repeat.values,
         "may_edit": role_reaches(member_of(request), MemberRole.MANAGER),
+        "refused": status == 400,
     }
     return render(request, FORM_TEMPLATE, context, status=status)
 

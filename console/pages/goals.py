@@ -32,6 +32,7 @@ LIST_TEMPLATE = "console/goals.html"  # refcheck: ignore (a template name)
 FORM_TEMPLATE = "console/goals_form.html"  # refcheck: ignore (a template name)
 FORBIDDEN_TEMPLATE = "console/forbidden.html"  # refcheck: ignore (a template name)
 NOTICES = {"created": "Goal created.", "saved": "Goal saved.", "deleted": "Goal deleted."}
+SHOWN_FIELDS = ("rep", "team", "title", "metric", "target", "start_date", "end_date", "aggregate")
 MEASURE = ("title", "metric", "target", "start_date", "end_date")
 
 
@@ -133,6 +134,7 @@ def _render_form(
         "metric_groups": metric_groups(known_types(), keep=[values["metric"]]),
         "aggregates": Goal.Aggregate.values,
         "may_edit": role_reaches(member_of(request), MemberRole.MANAGER),
+        "refused": status == 400,
     }
     return render(request, FORM_TEMPLATE, context, status=status)
 
@@ -147,7 +149,9 @@ def _post(request: HttpRequest, goal: Goal | None) -> HttpResponse:
         else:
             goal_update(goal=goal, data=_data(values, goal), actor=actor_of_member(request))
     except DomainError as exc:
-        return _render_form(request, goal, values, {exc.attr or "form": exc.detail}, status=400)
+        return _render_form(
+            request, goal, values, {exc.attr if exc.attr in SHOWN_FIELDS else "form": exc.detail}, status=400
+        )
     return HttpResponseRedirect(f"/console/goals?done={'saved' if goal else 'created'}", status=303)
 
 

@@ -79,7 +79,16 @@ def test_a_manager_builds_a_badge_edits_it_and_makes_a_goal(site: ConsoleSite, p
 
     row.get_by_role("link", name="Weekly writer", exact=True).click()
     expect(page.get_by_role("group", name="Condition 1").get_by_label("Window (days)")).to_have_value("7")
-    page.get_by_role("group", name="Condition 2").get_by_label("Value").fill("85")
+    second = page.get_by_role("group", name="Condition 2")
+    second.get_by_label("Window (days)").fill("7")
+    page.get_by_role("button", name="Save badge").click()  # ssi takes no window: refused, next to it
+    second = page.get_by_role("group", name="Condition 2")
+    expect(second.get_by_label("Window (days)")).to_have_accessible_description(
+        re.compile("Only events.* and sum.* take a window.")
+    )
+    screenshot(page, "console-badges-edit-error")
+    second.get_by_label("Window (days)").fill("")
+    second.get_by_label("Value").fill("85")
     page.get_by_text("Advanced: criteria JSON").click()
     expect(page.get_by_label("Criteria JSON")).to_contain_text('"window_days": 7')
     page.get_by_role("button", name="Save badge").click()
