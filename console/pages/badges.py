@@ -51,6 +51,7 @@ NOTICES = {
     "deactivated": "Badge deactivated.",
     "activated": "Badge activated.",
 }
+RESERVED = ("new", "awards")
 SHOWN_FIELDS = ("name", "slug", "description", "image_url", "xp_reward", "repeat")
 DEFAULT_CRITERIA: dict[str, Any] = {"metric": "events.post_published", "op": ">=", "value": 1}
 
@@ -67,6 +68,13 @@ class BadgeForm:
     json_open: bool = False
 
 
+def badge_path(badge: Badge) -> str:
+    """A badge's page: by its slug, or by its id when the slug is one of this section's own
+    pages (a badge may well be called "new")."""
+    key = str(badge.pk) if badge.slug in RESERVED else badge.slug
+    return f"/console/badges/{key}"
+
+
 def badge_of(key: str) -> Badge:
     """A badge by its slug, else by its id; 404 when neither is one of this tenant's."""
     badge = Badge.objects.filter(slug=key).first()
@@ -80,7 +88,7 @@ def badge_of(key: str) -> Badge:
 @console_page()
 def badge_list(request: HttpRequest) -> HttpResponse:
     rows = Paginator(badges_with_holders(), PAGE_SIZE).get_page(request.GET.get("page"))
-    badges = [{"badge": b, "words": criteria_words(b.criteria)} for b in rows]
+    badges = [{"badge": b, "words": criteria_words(b.criteria), "path": badge_path(b)} for b in rows]
     return render(
         request,
         LIST_TEMPLATE,
@@ -178,6 +186,7 @@ def _render_form(
         in_use += metrics_in(badge.criteria)
     context = {
         "badge": badge,
+        "path": badge_path(badge) if badge else "/console/badges/new",
         "form": form,
         "builder": form.builder.padded(),
         "metric_groups": metric_groups(known_types(), keep=in_use),
