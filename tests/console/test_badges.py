@@ -303,3 +303,28 @@ def test_a_badge_named_like_a_page_opens_by_its_id(world: World, acme: ApiClient
     assert f'action="/console/badges/{badge.pk}"' in page and 'value="Brand new"' in page
     saved = admin.submit(f"/console/badges/{badge.pk}", form(slug="new", name="Brand newer"))
     assert saved.status_code == 303 and acme.get("/api/v1/badges/new").json()["name"] == "Brand newer"
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"metric": "ssi", "op": ">=", "value": 70},
+        {"metric": "events.post_published", "op": ">=", "value": 8, "window_days": 30},
+        {"all": [{"metric": "xp", "op": ">", "value": 2.5}, {"metric": "level", "op": "==", "value": 3}]},
+        {
+            "any": [
+                {"metric": "sum.follower_gained", "op": "<", "value": 10, "window_days": 1},
+                {"metric": "streak.longest", "op": "<=", "value": 4},
+            ]
+        },
+    ],
+)
+def test_criteria_go_to_rows_and_back_unchanged(criteria: dict[str, Any]) -> None:
+    from console.criteria_builder import builder_from_criteria, builder_from_form, criteria_from_builder
+
+    builder = builder_from_criteria(criteria).padded(extra=1)
+    posted = {"rows": str(len(builder.rows)), "combine": builder.combine}
+    for i, row in enumerate(builder.rows):
+        posted |= {f"c-{i}-metric": row.metric, f"c-{i}-op": row.op, f"c-{i}-value": row.value,
+                   f"c-{i}-window": row.window}  # fmt: skip
+    assert criteria_from_builder(builder_from_form(posted))[0] == criteria
