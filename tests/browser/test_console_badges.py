@@ -63,10 +63,14 @@ def test_a_manager_builds_a_badge_edits_it_and_makes_a_goal(site: ConsoleSite, p
     first.get_by_label("Operator").select_option(">=")
     first.get_by_label("Value").fill("3")
     first.get_by_label("Window (days)").fill("7")
+    page.evaluate("window.stillThisPage = true")  # gone if a button sent the form instead
     page.get_by_role("button", name="Add a condition").click()  # the script adds a fourth row
     expect(page.get_by_role("group", name="Condition 4")).to_be_visible()
+    expect(page.get_by_role("group", name="Condition 4").get_by_label("Metric")).to_be_focused()
     page.get_by_role("button", name="Remove condition 2").click()  # and renumbers the rest
     expect(page.get_by_role("group", name="Condition 4")).to_have_count(0)
+    expect(page.get_by_role("button", name="Remove condition 3")).to_be_visible()
+    assert page.evaluate("window.stillThisPage") is True
     second = page.get_by_role("group", name="Condition 2")
     second.get_by_label("Metric").select_option("ssi")
     second.get_by_label("Value").fill("80")
