@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from core.clock import local_today
 from core.db import model_columns, model_from_row, prepared_cursor
-from gamification.models import BadgeAward
+from gamification.models import Badge, BadgeAward, Goal
 from gamification.rules.streaks import Streak, streak
 from gamification.services.streaks import NO_STREAK
 from scoring.models import Rep
@@ -61,7 +61,18 @@ def rep_card_get(*, tenant: Tenant, external_id: str) -> RepCard | None:
     )
 
 
+def badges_with_holders() -> QuerySet[Badge]:
+    """Every badge definition, in id order, with ``holders``: how many reps hold an award of it
+    (counted by the database, in the same query)."""
+    return Badge.objects.annotate(holders=Count("awards__rep", distinct=True)).order_by("id")
+
+
 def award_feed() -> QuerySet[BadgeAward]:
     """The tenant's badge awards, newest first, with their rep and badge (``GET /api/v1/awards``
     and the console's recent awards): a queryset, so each reader filters and pages it in SQL."""
     return BadgeAward.objects.select_related("rep", "badge").order_by("-id")
+
+
+def goals_list() -> QuerySet[Goal]:
+    """Every goal, in id order, each with its rep or team (``/api/v1/goals``)."""
+    return Goal.objects.select_related("rep", "team").order_by("id")

@@ -23,6 +23,7 @@ from api.permissions import ADMIN_OR_INTEGRATION, any_rep_or_key_roles
 from api.v1.filters import IntegerFilter
 from api.v1.serializers import body_object
 from gamification.models import Goal
+from gamification.selectors import goals_list
 from gamification.services.goals import (
     FIELDS,
     GoalView,
@@ -179,7 +180,7 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Goal]:
-        queryset = Goal.objects.select_related("rep", "team").order_by("id")
+        queryset = goals_list()
         principal = self.request.user
         if getattr(principal, "kind", None) == "rep":
             rep = Rep.objects.filter(pk=principal.rep_id).values_list("id", "team_id").first()  # type: ignore[union-attr]
