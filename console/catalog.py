@@ -7,7 +7,7 @@ those tools name a page: the screenshot files (``docs/console/<name>-desktop.jpg
 ``BENCH_CONSOLE_PAGES``. It imports nothing of Django, so a tool can read it before setting
 Django up.
 
-Two paths take a value: ``{rep}``, a rep's external id (as in the API's ``/reps/{id}``), and
+Two paths take a value: ``{rep}``, a rep's id in the database (``/console/reps/<id>``), and
 ``{token}``, a rep token (``ssir_…``), which ``/console/me`` exchanges for a short session.
 """
 

@@ -45,11 +45,12 @@ def run(ctx: Context) -> None:
     pages = pages_from_env()
     reads.prepare(ctx)  # a scored day on bench-big, as the reads need
     headers = {"Cookie": f"{cookie_name()}={member_session()}", "Accept": "text/html"}
+    reps = rep_ids()
     healthz = measure(ctx, "healthz", "localhost", ["/healthz"] * ctx.scale.console_reads_per_page, None)
     assert healthz is not None  # /healthz answers, or measure raised
     timed: dict[str, list[float]] = {}
     for page in pages:
-        result = measure(ctx, page.name, ctx.host(BIG), paths_of(ctx, page), headers)
+        result = measure(ctx, page.name, ctx.host(BIG), paths_of(ctx, page, reps), headers)
         if result is not None:
             timed[page.name] = result.latencies
     ctx.rows += page_rows(healthz.latencies, timed)
@@ -95,12 +96,23 @@ def member_session() -> str:
         return session_start(member=member)
 
 
-def paths_of(ctx: Context, page: Page) -> list[str]:
+def rep_ids() -> list[int]:
+    """The ids of ``bench-big``'s reps (a rep's console page is ``/console/reps/<id>``)."""
+    from django_tenants.utils import tenant_context
+
+    from scoring.models import Rep
+    from tenants.models import Tenant
+
+    with tenant_context(Tenant.objects.get(slug=BIG)):
+        return list(Rep.objects.order_by("id").values_list("id", flat=True))
+
+
+def paths_of(ctx: Context, page: Page, reps: list[int]) -> list[str]:
     """``console_reads_per_page`` paths of ``page``: the rep page for random reps of ``bench-big``."""
     n = ctx.scale.console_reads_per_page
     rng = random.Random(7)
     query = MEASURED[page.name]
-    return [page.url(rep=f"rep-{rng.randint(1, ctx.scale.reps)}") + query for _ in range(n)]
+    return [page.url(rep=str(rng.choice(reps))) + query for _ in range(n)]
 
 
 def measure(

@@ -25,7 +25,7 @@ REP_TOKEN_RE = re.compile(r"ssir_[A-Za-z0-9_%-]+")
 @dataclass(frozen=True)
 class Targets:
     """What the pages need: the tenant's host, a member's session token (the cookie's value), a
-    rep's external id for ``{rep}`` and a rep token of that rep for ``{token}``."""
+    rep's id for ``{rep}`` and a rep token of that rep for ``{token}``."""
 
     host: str
     session: str
@@ -69,7 +69,7 @@ def targets_for(tenant: Tenant, member: Member) -> Targets:
             raise RuntimeError(f"tenant {tenant.slug} has no ranked rep: no scored day")
         token = rep_token_create(rep_id=top[0].rep_id, ttl_seconds=TOKEN_TTL_SECONDS).token
     return Targets(
-        host=f"{tenant.slug}.{settings.SSI_BASE_DOMAIN}", session=session, rep=top[0].external_id, token=token
+        host=f"{tenant.slug}.{settings.SSI_BASE_DOMAIN}", session=session, rep=str(top[0].rep_id), token=token
     )
 
 

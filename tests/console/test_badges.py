@@ -281,7 +281,7 @@ def test_the_awards_feed_is_newest_first_filtered_and_paged(
     viewer.get("/console/badges")  # warm: the session's first use
     with django_assert_max_num_queries(12):  # the same for 50 awards as for one: no query per row
         page = viewer.get("/console/badges/awards").content.decode()
-    assert '<a href="/console/reps/rep-77">Ann Example</a>' in page
+    assert f'<a href="/console/reps/{rep.pk}">Ann Example</a>' in page
     assert page.index(">Second</span>") < page.index(">First</span>")
     assert page.count('<span class="badge-chip">') == 50
     older = re.search(r'href="\?badge=&amp;before=(\d+)">Older awards', page)

@@ -163,7 +163,7 @@ def test_the_list_shows_progress_as_the_api_does(
     page = viewer.get("/console/goals").content.decode()
     assert '<progress id="p-' in page and 'value="0.25" max="1" aria-label="Progress of XP goal"' in page
     assert "50 / 200 (25%)" in page
-    assert "team North" in page and '<a href="/console/reps/ann-1">Ann</a>' in page
+    assert "team North" in page and f'<a href="/console/reps/{rep.pk}">Ann</a>' in page
     achieved = viewer.get("/console/goals", status="achieved").content.decode()
     assert "Team XP" in achieved and "XP goal" not in achieved
 
