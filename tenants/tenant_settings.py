@@ -84,14 +84,13 @@ def _is_localhost(host: str) -> bool:
 
 
 def _origin(value: Any, attr: str) -> str:
-    """One origin, ``scheme://host[:port]``, lower-cased: https, or http for localhost and
+    """One origin, ``scheme://host[:port]`` (the host lower-cased): https, or http for localhost and
     ``*.localhost`` (browsers treat those as secure). No path, query, user or wildcard: it
     goes into a Content-Security-Policy header as it is."""
     problem = "Must be an origin such as https://app.example.com (scheme, host and an optional port)."
     if not isinstance(value, str):
         raise ValidationFailed(problem, code="invalid_type", attr=attr)
-    text = value.strip()
-    text = text[:-1] if text.endswith("/") else text
+    text = value[:-1] if value.endswith("/") else value
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -101,7 +100,7 @@ def _origin(value: Any, attr: str) -> str:
     netloc = parts.netloc.lower()
     if (
         len(text) > 300
-        or parts.scheme.lower() not in ("http", "https")
+        or not text.startswith(("http://", "https://"))
         or not _HOST_RE.match(host)
         or netloc not in (host, f"{host}:{port}")
         or parts.path
@@ -112,7 +111,7 @@ def _origin(value: Any, attr: str) -> str:
         or port == 0
     ):
         raise ValidationFailed(problem, code="invalid_origin", attr=attr)
-    scheme = parts.scheme.lower()
+    scheme = parts.scheme
     if scheme == "http" and not _is_localhost(host):
         raise ValidationFailed(
             "Must use https (http only for localhost and *.localhost).", code="insecure_origin", attr=attr
