@@ -87,7 +87,7 @@ def _no_longer_works(request: HttpRequest) -> HttpResponse:
 
 def _exchange(request: HttpRequest, *, embedded: bool) -> HttpResponse:
     """A rep token for a session: 303 to the page without the token, or the 403 page."""
-    check = rep_token_check(token=request.GET.get("token", "").strip())
+    check = rep_token_check(token=request.GET.get("token", ""))
     if not check.valid or check.rep_token is None:
         return _no_longer_works(request)
     rep_session_end(token=request.COOKIES.get(REP_COOKIE, ""))  # one session per browser

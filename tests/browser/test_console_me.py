@@ -27,11 +27,12 @@ from tests.support.csp import assert_strict_csp
 from tests.support.server import HttpClient
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = pytest.mark.worker  # starts gunicorn
 
-PHONE = {"width": 375, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 REP = "rep-001"
 
 
@@ -106,7 +107,7 @@ def test_the_rep_link_signs_in_drops_the_token_and_signs_out(site: ConsoleSite, 
     screenshot(page, "console-me")
     page.set_viewport_size(PHONE)
     screenshot(page, "console-me-phone")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    page.set_viewport_size(DESKTOP)
 
     # Reloading keeps the session; a member page does not open with it.
     assert page.reload() is not None
