@@ -65,8 +65,8 @@ def _set_cookie(response: HttpResponse, token: str, *, embedded: bool) -> None:
         samesite="None" if embedded else "Lax",
     )
     if embedded:
-        # Python's cookie writer (before 3.14) knows no Partitioned attribute: it follows
-        # SameSite's value, where the writer puts it as it is.
+        # Python's cookie writer (before 3.14) has no Partitioned attribute, and writes
+        # SameSite's value as it is: the flag rides after it.
         response.cookies[REP_COOKIE]["samesite"] = "None; Partitioned"
 
 
