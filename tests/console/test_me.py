@@ -178,6 +178,20 @@ def test_deleting_the_rep_ends_the_session(world: World, acme: ApiClient, reps: 
         assert not RepSession.objects.exists()
 
 
+def test_revoking_the_key_that_minted_the_token_ends_the_session(
+    world: World, acme: ApiClient, reps: dict[str, str]
+) -> None:
+    from access.models import ApiKey
+
+    integration = ApiClient(world.acme.host, world.acme.integration)
+    browser = RepBrowser(world.acme.host)
+    assert browser.open_link(mint(integration, "ann")["token"]).status_code == 200
+    with in_tenant("acme"):
+        key_id = ApiKey.objects.get(prefix=world.acme.integration[:12]).pk
+    assert acme.delete(f"/api/v1/api-keys/{key_id}").status_code == 204
+    assert_no_longer_works(browser.get("/console/me"))
+
+
 def test_the_session_ends_after_an_hour(world: World, reps: dict[str, str]) -> None:
     browser = RepBrowser(world.acme.host)
     assert browser.open_link(reps["ann"]).status_code == 200
