@@ -182,3 +182,23 @@ class MemberSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of member {self.member_id}"
+
+
+class RepSession(models.Model):
+    """A rep signed in to their own console page (``/console/me``) with a rep token.
+
+    Only the SHA-256 of the cookie's token is kept. A session lives an hour at most, and ends
+    with the rep token it came from (revoking a rep's tokens deletes them) or with the rep.
+    """
+
+    rep = models.ForeignKey("scoring.Rep", on_delete=models.CASCADE, related_name="console_sessions")
+    rep_token = models.ForeignKey(RepToken, on_delete=models.CASCADE, related_name="sessions")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="repsession_expires")]
+
+    def __str__(self) -> str:
+        return f"console session of rep {self.rep_id}"

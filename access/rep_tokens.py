@@ -10,6 +10,7 @@ revoking an API key revokes the tokens it minted (``access.keys``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from access.actor import Actor
 from access.audit import audit_record
 from access.models import RepToken
 from core.errors import ValidationFailed
-from core.tokens import REP_TOKEN, new_token
+from core.tokens import REP_TOKEN, new_token, token_kind, token_matches, token_prefix
 
 DEFAULT_TTL_SECONDS = 3600
 MAX_TTL_SECONDS = 86400
@@ -30,6 +31,8 @@ EXPIRED_KEPT = timedelta(days=1)
 # The prefix is 7 random characters behind ``ssir_``: a clash with a live row
 # is very unlikely, and a fresh token is drawn when it happens.
 MINT_ATTEMPTS = 3
+MAX_TOKEN_LENGTH = 256
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+$")  # what secrets.token_urlsafe mints, behind the kind
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,31 @@ def rep_token_create(
             continue
         return RepTokenCreated(token=new.token, rep_token=row)
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class RepTokenCheck:
+    """What a presented rep token is: ``rep_token`` is its row when the secret matches one of
+    this tenant's (revoked tokens have no row); ``expired`` when that row is past its expiry."""
+
+    rep_token: RepToken | None
+    expired: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.rep_token is not None and not self.expired
+
+
+def rep_token_check(*, token: str) -> RepTokenCheck:
+    """Find the rep token ``token`` in the current tenant's schema: by its public prefix, then
+    its SHA-256 compared in constant time. The API's bearer authentication and the console's
+    rep link (``/console/me?token=``) both ask here, so they accept and refuse the same tokens."""
+    if len(token) > MAX_TOKEN_LENGTH or not TOKEN_RE.match(token) or token_kind(token) != REP_TOKEN:
+        return RepTokenCheck(rep_token=None)
+    row = RepToken.objects.filter(prefix=token_prefix(token)).select_related("rep").first()
+    if row is None or not token_matches(token, row.key_hash):
+        return RepTokenCheck(rep_token=None)
+    return RepTokenCheck(rep_token=row, expired=row.expires_at <= timezone.now())
 
 
 def rep_tokens_purge_expired(*, kept: timedelta = EXPIRED_KEPT) -> int:

@@ -10,7 +10,6 @@ token past its ``expires_at`` (``token_expired``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,14 +19,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from access.models import ApiKey, RepToken
+from access.rep_tokens import MAX_TOKEN_LENGTH, TOKEN_RE, rep_token_check
 from core.db import connection, model_columns, model_from_row, prepared_cursor
 from core.tokens import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
 from tenants.models import PlatformKey
 
 # last_used_at is written at most this often per key, to keep reads read-only.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
-MAX_TOKEN_LENGTH = 256
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+$")  # what secrets.token_urlsafe mints, behind the kind
 
 
 @dataclass(frozen=True)
@@ -83,10 +81,11 @@ class BearerAuthentication(BaseAuthentication):
     def _rep_token(self, token: str) -> tuple[Principal, RepToken]:
         """A rep token of this tenant: an expired one is told apart (``token_expired``) so the
         client app knows to mint a new one; only a token whose secret matches gets that far."""
-        row = RepToken.objects.filter(prefix=token_prefix(token)).select_related("rep").first()
-        if row is None or not token_matches(token, row.key_hash):
+        check = rep_token_check(token=token)
+        row = check.rep_token
+        if row is None:
             raise self._invalid()
-        if row.expires_at <= timezone.now():
+        if check.expired:
             raise AuthenticationFailed("This rep token has expired; mint a new one.", code="token_expired")
         principal = Principal(
             kind="rep", key_id=row.pk, rep_id=row.rep_id, rep_external_id=row.rep.external_id

@@ -23,6 +23,8 @@ REP_TOKEN = "ssir"
 MEMBER_INVITE = "ssii"
 PASSWORD_RESET = "ssiw"
 CONSOLE_SESSION = "ssis"
+# A rep's session on their own console page (``/console/me``), from a rep token.
+REP_SESSION = "ssie"
 
 
 @dataclass(frozen=True)

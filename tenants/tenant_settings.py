@@ -2,13 +2,16 @@
 
 Stored in ``Tenant.settings`` (public schema) as overrides of the defaults
 below; ``timezone`` is a column of its own. ``xp_per_type`` and
-``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds).
+``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds);
+``embed_origins`` the console's (docs/console.md#a-reps-own-page-and-embedding).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 
@@ -25,9 +28,14 @@ DEFAULTS: dict[str, Any] = {
     "leaderboard_names": "full",
     "xp_per_type": {},
     "level_thresholds": DEFAULT_LEVEL_THRESHOLDS,
+    "embed_origins": [],
 }
 MAX_XP = 100_000
 MAX_LEVELS = 100
+# The origins (scheme, host, port) whose pages may frame a rep's own console page.
+MAX_EMBED_ORIGINS = 20
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_RE = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
 
 # Set by the platform only (PATCH /api/v1/platform/tenants/{slug}), never by the tenant's own
 # admins: a tenant must not lift its own limit. Absent: SSI_RATE_LIMIT_PER_MINUTE applies.
@@ -63,6 +71,65 @@ def settings_get(tenant: Tenant) -> dict[str, Any]:
             dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
         )
     return out
+
+
+def embed_origins(tenant: Tenant) -> list[str]:
+    """The origins allowed to frame the tenant's ``/console/me`` (empty: nobody)."""
+    value = (tenant.settings or {}).get("embed_origins", [])
+    return [str(origin) for origin in value] if isinstance(value, list) else []
+
+
+def _is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _origin(value: Any, attr: str) -> str:
+    """One origin, ``scheme://host[:port]`` (the host lower-cased): https, or http for localhost and
+    ``*.localhost`` (browsers treat those as secure). No path, query, user or wildcard: it
+    goes into a Content-Security-Policy header as it is."""
+    problem = "Must be an origin such as https://app.example.com (scheme, host and an optional port)."
+    if not isinstance(value, str):
+        raise ValidationFailed(problem, code="invalid_type", attr=attr)
+    text = value[:-1] if value.endswith("/") else value
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValidationFailed(problem, code="invalid_origin", attr=attr) from None
+    host = (parts.hostname or "").lower()
+    netloc = parts.netloc.lower()
+    if (
+        len(text) > 300
+        or not text.startswith(("http://", "https://"))
+        or not _HOST_RE.match(host)
+        or netloc not in (host, f"{host}:{port}")
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "?" in text
+        or "#" in text
+        or port == 0
+    ):
+        raise ValidationFailed(problem, code="invalid_origin", attr=attr)
+    scheme = parts.scheme
+    if scheme == "http" and not _is_localhost(host):
+        raise ValidationFailed(
+            "Must use https (http only for localhost and *.localhost).", code="insecure_origin", attr=attr
+        )
+    return f"{scheme}://{netloc}"
+
+
+def _origins(value: Any, attr: str) -> list[str]:
+    if not isinstance(value, list):
+        raise ValidationFailed("Must be a list of origins.", code="invalid_type", attr=attr)
+    if len(value) > MAX_EMBED_ORIGINS:
+        raise ValidationFailed(f"At most {MAX_EMBED_ORIGINS} origins.", code="too_many", attr=attr)
+    origins: list[str] = []
+    for i, item in enumerate(value):
+        origin = _origin(item, f"{attr}.{i}")
+        if origin not in origins:  # a repeat says nothing more
+            origins.append(origin)
+    return origins
 
 
 def _bool(value: Any, attr: str) -> bool:
@@ -129,6 +196,8 @@ def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]
                 if levels[i] <= levels[i - 1]:
                     raise ValidationFailed("Thresholds must increase.", code="invalid", attr=f"{name}.{i}")
             clean[name] = levels
+        elif name == "embed_origins":
+            clean[name] = _origins(value, name)
         elif name in PLATFORM_ONLY:
             raise ValidationFailed(
                 "Only the platform operator can change this setting.", code="read_only", attr=name

@@ -123,7 +123,7 @@ def _custom_event_types_schema(*, answer: bool) -> dict[str, Any]:
 
 def settings_schema(component: dict[str, Any]) -> None:
     """Settings: event types of ``xp_per_type`` are the catalog's (custom ones once declared)."""
-    from tenants.tenant_settings import MAX_LEVELS, MAX_XP
+    from tenants.tenant_settings import MAX_EMBED_ORIGINS, MAX_LEVELS, MAX_XP
 
     props = component["properties"]
     props["xp_per_type"] = {
@@ -137,6 +137,14 @@ def settings_schema(component: dict[str, Any]) -> None:
         "maxItems": MAX_LEVELS,
         "items": {"type": "integer", "minimum": 0, "maximum": 10**9},
         "description": "XP needed for each level: starts at 0 (level 1) and increases.",
+    }
+    props["embed_origins"] = {
+        "type": "array",
+        "maxItems": MAX_EMBED_ORIGINS,
+        "items": {"type": "string", "maxLength": 300, "pattern": "^https?://[^/?#@\\s;,]+/?$"},
+        "description": "Origins whose pages may frame a rep's own console page (`/console/me`), such as "
+        "`https://app.example.com`: scheme, host and an optional port, no path; http only for localhost "
+        "and `*.localhost`. Empty: no page may frame it.",
     }
 
 

@@ -204,6 +204,7 @@ SettingsOut = inline_serializer(
         "leaderboard_names": serializers.ChoiceField(choices=["full", "anonymous"]),
         "xp_per_type": serializers.DictField(child=serializers.IntegerField(min_value=0)),
         "level_thresholds": serializers.ListField(child=serializers.IntegerField(min_value=0)),
+        "embed_origins": serializers.ListField(child=serializers.CharField()),
     },
 )
 SettingsIn = inline_serializer(
@@ -218,6 +219,7 @@ SettingsIn = inline_serializer(
         "level_thresholds": serializers.ListField(
             child=serializers.IntegerField(min_value=0), required=False
         ),
+        "embed_origins": serializers.ListField(child=serializers.CharField(), required=False),
     },
 )
 assert set(SettingsOut.fields) == {"timezone", *DEFAULTS}
@@ -231,7 +233,8 @@ class SettingsViewSet(ViewSet):
         summary="The tenant's settings",
         description=(
             "Time zone, auto-creation of reps, streak mode, leaderboard names, the nightly recompute hour, XP"
-            " per event type and the level thresholds. Admin keys only."
+            " per event type, the level thresholds and the origins allowed to embed a rep's own console"
+            " page (`embed_origins`). Admin keys only."
         ),
         responses={200: SettingsOut},
     )

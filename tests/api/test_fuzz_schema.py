@@ -106,6 +106,9 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
         "invalid@level_thresholds",
         "unknown_event_type@xp_per_type",
         "invalid_timezone@timezone",
+        # An origin's host and port (the schema states its outline), https but for localhost.
+        "invalid_origin@embed_origins",
+        "insecure_origin@embed_origins",
     },
     # The host must resolve (to public addresses, unless SSI_WEBHOOK_ALLOW_PRIVATE).
     "POST /api/v1/webhooks": {"url_not_allowed@url"},

@@ -118,6 +118,7 @@ DEFAULT_SETTINGS = {
     "leaderboard_names": "full",
     "xp_per_type": {},
     "level_thresholds": [0, 100, 300, 600, 1000, 1500, 2500, 4000, 6000, 10000],
+    "embed_origins": [],
 }
 
 
@@ -574,6 +575,7 @@ def test_patch_changes_only_the_settings_it_names(acme: ApiClient) -> None:
         "leaderboard_names": "anonymous",
         "xp_per_type": {"post_published": 20, "message_received": 0},
         "level_thresholds": [0, 50, 150],
+        "embed_origins": ["https://app.acme.example"],
     }
     response = acme.patch(SETTINGS, changes)
     assert response.status_code == 200, response.content

@@ -219,6 +219,16 @@ def test_the_access_log_holds_no_key_and_no_token(server: Server, world: World) 
     assert " - - [" in line, line  # gunicorn's user field: "-", never the Basic-auth user
 
 
+def test_the_access_log_holds_no_rep_link_token(server: Server, world: World) -> None:
+    """A rep's own page is opened with its token in the URL (``/console/me?token=ssir_…``)."""
+    token = "ssir_" + "L" * 43
+    answer = exchange(server.port, request_bytes("GET", f"/console/me?token={token}", world.acme.host))
+    assert answer.status == 403  # no such token
+    log = logged(server, "GET /console/me?token=")
+    assert token[5:] not in log, server.tail()
+    assert "GET /console/me?token=[redacted]" in log, server.tail()
+
+
 def test_the_error_log_quotes_no_token_from_a_malformed_request(server: Server) -> None:
     secret = "ssik_" + "m" * 43
     # A request line without spaces: gunicorn's warning quotes all of it.
