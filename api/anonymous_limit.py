@@ -70,10 +70,14 @@ class AnonymousRateLimitMiddleware:
 
 
 def _console_session(request: HttpRequest) -> bool:
-    """A console page asked with a session cookie: a credential, as a key is. A cookie the page
-    finds no session for marks the request ``credential_refused`` and is counted after all."""
-    return request.path.startswith(CONSOLE_PATH) and bool(
+    """A console page asked with a session cookie (a member's, or a rep's on their own page): a
+    credential, as a key is. A cookie the page finds no session for is counted after all: a member
+    page marks the request ``credential_refused``; a rep's page answers 403."""
+    if not request.path.startswith(CONSOLE_PATH):
+        return False
+    return bool(
         request.COOKIES.get(settings.SSI_CONSOLE_SESSION_COOKIE)
+        or request.COOKIES.get(settings.SSI_CONSOLE_REP_COOKIE)
     )
 
 

@@ -261,6 +261,8 @@ SSI_NUM_PROXIES = env.int("SSI_NUM_PROXIES", default=0)
 # The console's session cookie is host-only (no domain: a tenant's cookie never reaches another
 # tenant's host), HttpOnly and SameSite=Lax; Secure in production.
 SSI_CONSOLE_SESSION_COOKIE = "ssi_console"
+# A rep's session on their own page (/console/me), opened by a rep token.
+SSI_CONSOLE_REP_COOKIE = "ssi_console_rep"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True

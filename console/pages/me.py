@@ -36,7 +36,7 @@ from console.pages.rep_detail import rep_detail_context
 from tenants.tenant_settings import embed_origins
 
 ME_PATH = "/console/me"
-REP_COOKIE = "ssi_console_rep"
+REP_COOKIE = settings.SSI_CONSOLE_REP_COOKIE
 SIGNOUT_SALT = "console.pages.me.signout"
 NO_LONGER_WORKS = (
     "It has expired or was already replaced, or you signed out. Open your page again from your "
