@@ -182,6 +182,21 @@ def test_the_lists_queries_do_not_grow_with_the_page(
         assert len(names(client.get("/console/reps", sort=sort))) == 50
 
 
+def test_a_rep_not_scored_on_the_latest_day_shows_its_own_latest(world: World, people: dict[str, Any]) -> None:
+    """As the rep card: each rep's latest snapshot, even when older than the latest scored day."""
+    from tests.factories.scoring import ScoreSnapshotFactory
+
+    dee, day = people["reps"]["dee"], people["day"]
+    with in_tenant("acme"):
+        ScoreSnapshotFactory.create(rep=dee, day=day - timedelta(days=3), ssi=80.0)
+        ScoreSnapshotFactory.create(rep=dee, day=day - timedelta(days=10), ssi=81.25)
+    page = console_client(world.acme, "viewer").get("/console/reps")
+    assert names(page) == ["Dee Dunn", "Ann Archer", "Bob Baker", "Cid Cole"]
+    html = page.content.decode()
+    dee_row = html[html.index("Dee Dunn") : html.index("Ann Archer")]
+    assert ">80.00</td>" in dee_row and 'class="num down">-1.25</td>' in dee_row
+
+
 def test_bad_choices_are_a_400_page_with_the_error_next_to_the_field(world: World, people: dict[str, Any]) -> None:
     client = console_client(world.acme, "viewer")
     for query, field in (({"sort": "name"}, "sort"), ({"team": "abc"}, "team"), ({"page": "0"}, "page")):
