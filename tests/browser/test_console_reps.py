@@ -24,7 +24,9 @@ PHONE = {"width": 375, "height": 800}
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSite]:
+def site(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ConsoleSite]:
     with console_site("cons-reps", django_db_blocker, tmp_path_factory.mktemp("site")) as s:
         yield s
 
@@ -54,7 +56,7 @@ def test_search_sort_and_open_a_rep(site: ConsoleSite, page: Page) -> None:
     assert_strict_csp(response.headers.get("content-security-policy"))
     expect(page.get_by_role("status")).to_contain_text("12 reps")
     assert len(column(page, 0)) == 12
-    ssis = [float(v) for v in column(page, 2) if v != "–"]
+    ssis = [float(v) for v in column(page, 2) if v != "\N{EN DASH}"]
     assert ssis == sorted(ssis, reverse=True) and ssis  # SSI, highest first, by default
     screenshot(page, "console-reps-desktop")
     page.set_viewport_size(PHONE)
@@ -93,8 +95,10 @@ def test_search_sort_and_open_a_rep(site: ConsoleSite, page: Page) -> None:
     expect(table.locator("tbody tr")).to_have_count(90)
     # The streak calendar: 12 weeks of days in words.
     expect(page.locator("table.streak-calendar tbody tr")).to_have_count(12)
-    assert page.locator("table.streak-calendar td .visually-hidden").first.inner_text().endswith(
-        ("active", "inactive", "not yet", "not counted)")
+    assert (
+        page.locator("table.streak-calendar td .visually-hidden")
+        .first.inner_text()
+        .endswith(("active", "inactive", "not yet", "not counted)"))
     )
     page.get_by_role("link", name="← All reps").click()
     expect(page).to_have_url(re.compile(r"/console/reps$"))

@@ -53,13 +53,26 @@ def people(world: World) -> dict[str, Any]:
         }
         ScoredDayFactory.create(day=day)
         ScoredDayFactory.create(day=day - timedelta(days=7))
-        for key, latest, before, rank in (("ann", 70.0, 60.0, 1), ("bob", 55.5, 58.5, 2), ("cid", 40.0, None, 3)):
+        for key, latest, before, rank in (
+            ("ann", 70.0, 60.0, 1),
+            ("bob", 55.5, 58.5, 2),
+            ("cid", 40.0, None, 3),
+        ):
             rep = reps[key]
             ScoreSnapshotFactory.create(
-                rep=rep, day=day, ssi=latest, brand=latest / 4, find=latest / 4, engage=latest / 4,
-                relationships=latest / 4, team=rep.team, tenant_rank=rank, tenant_of=3,
+                rep=rep,
+                day=day,
+                ssi=latest,
+                brand=latest / 4,
+                find=latest / 4,
+                engage=latest / 4,
+                relationships=latest / 4,
+                team=rep.team,
+                tenant_rank=rank,
+                tenant_of=3,
                 tenant_top_percent=-(-100 * rank // 3),
-                team_rank=1 if key != "cid" else 2, team_of=1 if key == "bob" else 2,
+                team_rank=1 if key != "cid" else 2,
+                team_of=1 if key == "bob" else 2,
                 team_top_percent=100 if key == "cid" else (50 if key == "ann" else 100),
             )
             if before is not None:
@@ -83,7 +96,7 @@ def test_the_list_shows_each_reps_figures(world: World, people: dict[str, Any]) 
     bob = html[html.index("Bob Baker") : html.index("Cid Cole")]
     assert ">55.50</td>" in bob and 'class="num down">-3.00</td>' in bob
     cid = html[html.index("Cid Cole") : html.index("Dee Dunn")]
-    assert ">40.00</td>" in cid and 'class="num">–</td>' in cid  # no snapshot a week before
+    assert ">40.00</td>" in cid and 'class="num">\N{EN DASH}</td>' in cid  # no snapshot a week before
     # The sparkline: the last 30 days, Ann scored on two of them.
     assert "SSI over 30 days: from 60.00 to 70.00" in ann
     assert "No SSI history" in html[html.index("Dee Dunn") :]
@@ -101,7 +114,9 @@ def test_the_list_shows_each_reps_figures(world: World, people: dict[str, Any]) 
         ("streak", "desc", ["Bob Baker", "Ann Archer", "Cid Cole", "Dee Dunn"]),
     ],
 )
-def test_the_list_sorts(world: World, people: dict[str, Any], sort: str, order: str, expected: list[str]) -> None:
+def test_the_list_sorts(
+    world: World, people: dict[str, Any], sort: str, order: str, expected: list[str]
+) -> None:
     page = console_client(world.acme, "viewer").get("/console/reps", sort=sort, order=order)
     assert page.status_code == 200
     assert names(page) == expected
@@ -182,7 +197,9 @@ def test_the_lists_queries_do_not_grow_with_the_page(
         assert len(names(client.get("/console/reps", sort=sort))) == 50
 
 
-def test_a_rep_not_scored_on_the_latest_day_shows_its_own_latest(world: World, people: dict[str, Any]) -> None:
+def test_a_rep_not_scored_on_the_latest_day_shows_its_own_latest(
+    world: World, people: dict[str, Any]
+) -> None:
     """As the rep card: each rep's latest snapshot, even when older than the latest scored day."""
     from tests.factories.scoring import ScoreSnapshotFactory
 
@@ -197,7 +214,9 @@ def test_a_rep_not_scored_on_the_latest_day_shows_its_own_latest(world: World, p
     assert ">80.00</td>" in dee_row and 'class="num down">-1.25</td>' in dee_row
 
 
-def test_bad_choices_are_a_400_page_with_the_error_next_to_the_field(world: World, people: dict[str, Any]) -> None:
+def test_bad_choices_are_a_400_page_with_the_error_next_to_the_field(
+    world: World, people: dict[str, Any]
+) -> None:
     client = console_client(world.acme, "viewer")
     for query, field in (({"sort": "name"}, "sort"), ({"team": "abc"}, "team"), ({"page": "0"}, "page")):
         page = client.get("/console/reps", **query)
@@ -236,8 +255,12 @@ def test_the_rep_page_shows_what_the_api_shows(world: World, people: dict[str, A
         badge = BadgeFactory.create(name="First post")
         BadgeAwardFactory.create(rep=ann, badge=badge)
         GoalFactory.create(
-            rep=ann, title="Post a lot", metric="events.post_published", target=4,
-            start_date=today - timedelta(days=20), end_date=today + timedelta(days=20),
+            rep=ann,
+            title="Post a lot",
+            metric="events.post_published",
+            target=4,
+            start_date=today - timedelta(days=20),
+            end_date=today + timedelta(days=20),
         )
     page = console_client(world.acme, "viewer").get(f"/console/reps/{ann.pk}")
     assert page.status_code == 200
@@ -249,8 +272,11 @@ def test_the_rep_page_shows_what_the_api_shows(world: World, people: dict[str, A
     assert 'href="/console/reps">← All reps</a>' in html
     # The trend: 90 days to the latest, SSI and four pillars, numbers as a table.
     assert f"SSI and its pillars, 90 days to {people['day']:%Y-%m-%d}" in html
-    assert "<th scope=\"col\">SSI</th><th scope=\"col\">Brand</th><th scope=\"col\">Find</th>" in html
-    assert f'<th scope="row">{people["day"]:%Y-%m-%d}</th><td class="num">70.00</td><td class="num">17.50</td>' in html
+    assert '<th scope="col">SSI</th><th scope="col">Brand</th><th scope="col">Find</th>' in html
+    assert (
+        f'<th scope="row">{people["day"]:%Y-%m-%d}</th><td class="num">70.00</td><td class="num">17.50</td>'
+        in html
+    )
     # The explanation: each pillar with the snapshot's score, the signals of the config.
     explain = acme.get("/api/v1/reps/ann/ssi/explain").json()
     for signal in explain["signals"]:
@@ -282,5 +308,8 @@ def test_it_denies_cross_tenant_access(world: World, people: dict[str, Any]) -> 
     acme_page = console_client(world.acme, "admin").get(f"/console/reps/{theirs.pk}")
     assert acme_page.status_code == 404 and acme_page["Content-Type"].startswith("text/html")
     assert "Globex Rep" not in acme_page.content.decode()
-    assert "Globex Rep" not in console_client(world.acme, "admin").get("/console/reps", q="globex").content.decode()
+    assert (
+        "Globex Rep"
+        not in console_client(world.acme, "admin").get("/console/reps", q="globex").content.decode()
+    )
     assert console_client(world.globex, "viewer").get(f"/console/reps/{theirs.pk}").status_code == 200
