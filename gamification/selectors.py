@@ -107,7 +107,8 @@ def _like(value: str) -> str:
 def _reps_where(search: str, team_id: int | None) -> tuple[str, list[Any]]:
     """The list's filters on the rep ``r``: ``search`` in its external_id, name or email (as the
     API's ``?search=``), and its team."""
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list[Any] = []
     if search:
         where.append("(r.external_id ILIKE %s OR r.name ILIKE %s OR r.email ILIKE %s)")
         params += [_like(search)] * 3
