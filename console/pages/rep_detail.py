@@ -10,8 +10,9 @@ and explanation (``scoring.read``), the rep's awards, its goals with progress
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Q
@@ -73,11 +74,16 @@ def rep_detail_context(rep: Rep) -> dict[str, object]:
             {**r, "pillar_label": PILLAR_LABELS[r["pillar"]]}
             for r in (explanation or {}).get("recommendations", [])
         ],
-        "awards": list(awards[:BADGES_SHOWN]),
+        "awards": [(award, _local_day(award.awarded_at, tenant.timezone)) for award in awards[:BADGES_SHOWN]],
         "goals": [_goal(view) for view in goals_view(tenant=tenant, goals=list(goals))],
         "weekdays": WEEKDAYS,
         "calendar": _calendar(rep, local_today(tenant.timezone), settings_get(tenant)["streak_mode"]),
     }
+
+
+def _local_day(moment: datetime, tz_name: str) -> date:
+    """The tenant's local day of ``moment`` (the day a rep lives it)."""
+    return moment.astimezone(ZoneInfo(tz_name)).date()
 
 
 def _trend(rep: Rep, last: date) -> LineChart:

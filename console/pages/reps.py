@@ -20,7 +20,7 @@ from gamification.selectors import reps_page
 from scoring.models import Rep, Team
 
 PAGE_SIZE = 50
-SORTS = [("ssi", "SSI"), ("xp", "XP"), ("streak", "Streak"), ("change", "Change (7 days)")]
+SORTS = [("ssi", "SSI"), ("xp", "XP"), ("streak", "Streak"), ("change", "Change")]
 ORDERS = [("desc", "Highest first"), ("asc", "Lowest first")]
 
 

@@ -313,3 +313,16 @@ def test_it_denies_cross_tenant_access(world: World, people: dict[str, Any]) -> 
         not in console_client(world.acme, "admin").get("/console/reps", q="globex").content.decode()
     )
     assert console_client(world.globex, "viewer").get(f"/console/reps/{theirs.pk}").status_code == 200
+
+
+def test_the_rep_page_body_stands_alone_for_a_reps_own_page(world: World, people: dict[str, Any]) -> None:
+    """``/console/me`` renders the same body for a rep, where no member is signed in: it shows
+    the rep's figures and links to no member page."""
+    from django.template.loader import render_to_string
+
+    from console.pages.rep_detail import rep_detail_context
+
+    with in_tenant("acme"):
+        html = render_to_string("console/_rep_detail.html", rep_detail_context(people["reps"]["ann"]))
+    assert '<p class="figure" id="rep-ssi">70.00</p>' in html
+    assert "/console/" not in html
