@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.console import ConsoleClient, console_client
+from tests.support.console import ConsoleClient, console_client, member_signed_in
 from tests.support.tenants import World, in_tenant
 
 pytestmark = pytest.mark.django_db
@@ -313,6 +313,10 @@ def test_it_denies_cross_tenant_access(world: World, people: dict[str, Any]) -> 
         not in console_client(world.acme, "admin").get("/console/reps", q="globex").content.decode()
     )
     assert console_client(world.globex, "viewer").get(f"/console/reps/{theirs.pk}").status_code == 200
+    # A globex member's session is nobody on acme's host.
+    globex_session = ConsoleClient(world.acme.host, member_signed_in("globex", "admin"))
+    answer = globex_session.get("/console/reps")
+    assert answer.status_code == 302 and answer["Location"].startswith("/console/login")
 
 
 def test_the_rep_page_body_stands_alone_for_a_reps_own_page(world: World, people: dict[str, Any]) -> None:
