@@ -97,7 +97,7 @@ def period_bounds(period: str, day: date) -> tuple[date | None, date]:
     raise ValidationFailed(f"Must be one of {', '.join(PERIODS)}.", code="invalid_choice", attr="period")
 
 
-def _round2_sql(column: str) -> str:
+def round2_sql(column: str) -> str:
     """SQL for ``scoring.engine.round2``: 12 significant digits first (binary noise away),
     then 2 decimals half away from zero, so values show and rank as in the SSI endpoints."""
     return (
@@ -140,7 +140,7 @@ class Leaderboard:
         """SQL of (id, external_id, name, value) for every rep on the board."""
         reps, reps_params = self._reps_filter()
         if self.metric.kind == "snapshot":
-            value = _round2_sql(f"s.{self.metric.column}")  # a fixed column name (SNAPSHOT_METRICS)
+            value = round2_sql(f"s.{self.metric.column}")  # a fixed column name (SNAPSHOT_METRICS)
             sql = f"""
                 SELECT r.id, r.external_id, r.name, {value} AS value
                   FROM scoring_rep r JOIN scoring_scoresnapshot s ON s.rep_id = r.id AND s.day = %s
@@ -196,7 +196,7 @@ class Leaderboard:
         None if a row shows the ranks are not the board's after all (the caller ranks in SQL)."""
         n = self.stored_count
         assert n is not None
-        value = _round2_sql("s.ssi")
+        value = round2_sql("s.ssi")
         sql = f"""
             SELECT r.id, r.external_id, r.name, {value} AS value, s.tenant_rank,
                    ceil(100.0 * s.tenant_rank / %s)::int, s.tenant_of
