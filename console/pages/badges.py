@@ -240,7 +240,7 @@ def badge_active(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @console_page()
-def award_feed(request: HttpRequest) -> HttpResponse:
+def awards_page(request: HttpRequest) -> HttpResponse:
     """Newest first, 50 a page, by keyset (``before``: the last id of the page before): a feed
     that grows while it is read never repeats or skips an award."""
     awards = award_feed()
@@ -266,7 +266,7 @@ def award_feed(request: HttpRequest) -> HttpResponse:
 urls = [
     path("badges", badge_list, name="console-badges"),
     path("badges/new", badge_new, name="console-badge-new"),
-    path("badges/awards", award_feed, name="console-awards"),
+    path("badges/awards", awards_page, name="console-awards"),
     path("badges/<str:key>", badge_edit, name="console-badge"),
     path("badges/<str:key>/active", badge_active, name="console-badge-active"),
 ]
