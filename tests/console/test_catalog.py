@@ -19,7 +19,7 @@ from tests.support.tenants import in_tenant
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_every_page_of_the_catalog_resolves_in_the_console_urls(page: Page) -> None:
-    path = urlsplit(page.url(rep="rep-1", token="ssir_abc")).path
+    path = urlsplit(page.url(rep="1", token="ssir_abc")).path
     try:
         match = resolve(path, urlconf="config.urls_tenant")
     except Resolver404:
