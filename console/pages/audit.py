@@ -105,11 +105,10 @@ def changes_of(before: Any, after: Any) -> list[Change]:
     """The fields that differ between two snapshots (all of them for a creation or a deletion),
     as stored: secrets were redacted when the entry was written."""
     old, new = _flat(before), _flat(after)
-    return [
-        Change(name, _text(old.get(name)), _text(new.get(name)))
-        for name in dict.fromkeys([*old, *new])
-        if old.get(name) != new.get(name) and name != "id"
-    ]
+    changes = (
+        Change(name, _text(old.get(name)), _text(new.get(name))) for name in dict.fromkeys([*old, *new])
+    )
+    return [change for change in changes if change.before != change.after and change.field != "id"]
 
 
 def actor_of_entry(entry: AuditEntry) -> tuple[str, str]:

@@ -207,6 +207,7 @@ def test_create_and_revoke_a_key_through_the_forms(world: World) -> None:
     assert answer.status_code == 201
     token = re.search(r'id="key" class="secret" readonly value="([^"]+)"', text(answer))
     assert token and "Copy it now" in text(answer)
+    assert answer["Cache-Control"] == "no-store"
     assert ApiClient(world.acme.host, token.group(1)).get("/api/v1/reps").status_code == 200
     with in_tenant("acme"):
         key = ApiKey.objects.get(name="CRM sync")

@@ -41,7 +41,9 @@ def field_errors(form: forms.Form, error: DomainError, fields: tuple[str, ...]) 
 
 def errors_of(form: forms.Form) -> dict[str, str]:
     """Each field's first error message, and ``form`` for the form's own."""
-    return {("form" if name == "__all__" else name): str(messages[0]) for name, messages in form.errors.items()}
+    return {
+        ("form" if name == "__all__" else name): str(messages[0]) for name, messages in form.errors.items()
+    }
 
 
 def cursor_page(
