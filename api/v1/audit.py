@@ -14,7 +14,6 @@ from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
 from api.v1.filters import IsoDateTimeFilter
 
-
 # A key's roles, then a member's that are not also a key's (admin is both).
 ACTOR_ROLES = [
     *Role.choices,

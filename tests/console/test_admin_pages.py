@@ -36,6 +36,12 @@ def last_entry() -> AuditEntry:
     return AuditEntry.objects.order_by("-id").first()  # type: ignore[return-value]
 
 
+def fields(snapshot: Any) -> dict[str, Any]:
+    """An audit entry's ``before`` or ``after``: an object."""
+    assert isinstance(snapshot, dict)
+    return snapshot
+
+
 def assert_by_member(entry: AuditEntry, email: str = "admin@acme.example") -> None:
     assert (entry.actor_kind, entry.actor_name, entry.actor_role) == ("member", email, "admin")
     with in_tenant("acme"):
@@ -85,7 +91,7 @@ def test_a_webhook_made_by_the_form_is_what_the_api_makes_and_its_secret_is_show
         assert (hook.url, hook.events, hook.active) == (HOOK, ["level.up", "goal.achieved"], True)
         entry = last_entry()
     assert (entry.action, entry.target_type, entry.target_id) == ("create", "webhook", str(hook.pk))
-    assert entry.after["secret"] == "[redacted]" and secret.group(1) not in str(entry.after)
+    assert fields(entry.after)["secret"] == "[redacted]" and secret.group(1) not in str(entry.after)
     assert_by_member(entry)
     # Never again: not on the list, not on its page.
     assert secret.group(1) not in text(client.get("/console/webhooks"))
@@ -128,7 +134,11 @@ def test_edit_and_delete_a_webhook(world: World) -> None:
             "CRM",
         )
         entry = last_entry()
-    assert entry.action == "update" and entry.before["url"] == HOOK and entry.after["active"] is False
+    assert (
+        entry.action == "update"
+        and fields(entry.before)["url"] == HOOK
+        and fields(entry.after)["active"] is False
+    )
     assert_by_member(entry)
     confirm = text(client.get(f"/console/webhooks/{hook.pk}/delete"))
     assert "Delete webhook" in confirm and "cannot be undone" in confirm
@@ -177,7 +187,7 @@ def test_deliveries_are_paginated_with_cursors(world: World) -> None:
     client = admin(world)
     with in_tenant("acme"):
         hook = WebhookSubscriptionFactory.create(url=HOOK)
-        for n in range(55):
+        for _ in range(55):
             WebhookDeliveryFactory.create(subscription=hook, status=WebhookDelivery.Status.SUCCEEDED)
     first = text(client.get(f"/console/webhooks/{hook.pk}"))
     assert first.count("/redeliver") == 50
@@ -294,14 +304,17 @@ def test_change_a_role_send_a_new_invitation_and_remove(world: World) -> None:
     with in_tenant("acme"):
         bo.refresh_from_db()
         entry = last_entry()
-    assert bo.role == "manager" and (entry.before["role"], entry.after["role"]) == ("viewer", "manager")
+    assert bo.role == "manager" and (fields(entry.before)["role"], fields(entry.after)["role"]) == (
+        "viewer",
+        "manager",
+    )
     assert_by_member(entry)
 
     answer = client.submit(f"{page}/invite", {}, form_page=page)
     assert answer.status_code == 201 and len(mail.outbox) == 2 and mail.outbox[1].body != first_link
     assert "the previous link no longer works" in text(answer)
     with in_tenant("acme"):
-        assert last_entry().after["invitation"] == "sent"
+        assert fields(last_entry().after)["invitation"] == "sent"
 
     session = member_signed_in("acme", "viewer", email="bo@acme.example")
     assert "Remove" in text(client.get(f"{page}/remove"))

@@ -36,9 +36,9 @@ def test_api_and_console_changes_read_as_who_what_and_field_changes(world: World
     console = console_client(world.acme, "admin")
     console.submit("/console/keys", {"name": "CRM sync", "role": "read"})
     with in_tenant("acme"):
-        key = AuditEntry.objects.filter(actor_kind="key").first()
-        assert key
-        prefix = key.actor_prefix
+        by_key = AuditEntry.objects.filter(actor_kind="key").first()
+        assert by_key
+        prefix = by_key.actor_prefix
         AuditEntryFactory.create(before={"name": "Old"}, after={"name": "New"}, target_id="first-post")
 
     rows = entries_of(page_of(world).content.decode())
@@ -47,7 +47,8 @@ def test_api_and_console_changes_read_as_who_what_and_field_changes(world: World
     assert rows[1].startswith("Created API key ")
     assert "by admin@acme.example (member, admin)" in rows[1]
     assert "name: — → CRM sync" in rows[1] and "role: — → read" in rows[1]
-    assert rows[2].startswith(f"Updated webhook {hook['id']} by admin (created with the tenant) (API key {prefix}…, admin)")
+    key = f"admin (created with the tenant) (API key {prefix}…, admin)"
+    assert rows[2].startswith(f"Updated webhook {hook['id']} by {key}")
     assert "url: http://127.0.0.1:9/hook → http://127.0.0.1:9/other" in rows[2]
     assert "active: yes → no" in rows[2]
     assert "events" not in rows[2]  # unchanged fields are left out

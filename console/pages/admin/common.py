@@ -16,6 +16,11 @@ from rest_framework.request import Request
 from core.errors import DomainError
 
 
+def template(name: str) -> str:
+    """An admin page's template: ``console/templates/console/admin/<name>.html``."""
+    return f"console/admin/{name}.html"
+
+
 class SeeOther(HttpResponseRedirect):
     """303: after a POST, the browser GETs the page it is sent to."""
 

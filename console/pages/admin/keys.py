@@ -11,7 +11,7 @@ from django.urls import path
 from access.keys import api_key_create, api_key_revoke
 from access.models import ApiKey, MemberRole, Role
 from console.pages import actor_of_member, console_page
-from console.pages.admin.common import done, errors_of, field_errors, notice_of
+from console.pages.admin.common import done, errors_of, field_errors, notice_of, template
 from core.errors import DomainError
 
 HOME = "/console/keys"
@@ -40,7 +40,7 @@ def keys(request: HttpRequest) -> HttpResponse:
                 field_errors(form, error, ("name", "role"))
             else:
                 context = {"key": created.key, "token": created.token}
-                return render(request, "console/admin/key_created.html", context, status=201)
+                return render(request, template("key_created"), context, status=201)
         status = 400
     context = {
         # Revoked keys too, as the API's ?include_revoked=true: what was revoked and when.
@@ -50,7 +50,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         "role_choices": ROLE_CHOICES,
         "messages_ok": notice_of(request, NOTICES),
     }
-    return render(request, "console/admin/keys.html", context, status=status)
+    return render(request, template("keys"), context, status=status)
 
 
 @console_page(role=MemberRole.ADMIN, methods=("GET", "POST"))
@@ -67,7 +67,7 @@ def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
         else:
             return done(HOME, "revoked")
     status = 409 if error else 200
-    return render(request, "console/admin/key_revoke.html", {"key": key, "error": error}, status=status)
+    return render(request, template("key_revoke"), {"key": key, "error": error}, status=status)
 
 
 urls = [

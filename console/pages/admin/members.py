@@ -20,7 +20,7 @@ from access.members import (
 from access.models import Member, MemberRole
 from api.v1.members import invite_url
 from console.pages import actor_of_member, console_page, member_of
-from console.pages.admin.common import SeeOther, done, errors_of, field_errors, notice_of
+from console.pages.admin.common import SeeOther, done, errors_of, field_errors, notice_of, template
 from core.errors import DomainError
 
 HOME = "/console/members"
@@ -57,7 +57,7 @@ def _sent(request: HttpRequest, invitation: Invitation, *, fresh: bool) -> HttpR
     url = invite_url(request, invitation.token)
     invitation_email_send(member=invitation.member, url=url)
     context = {"invited": invitation.member, "url": url, "fresh": fresh}
-    return render(request, "console/admin/member_invited.html", context, status=201)
+    return render(request, template("member_invited"), context, status=201)
 
 
 @console_page(role=MemberRole.ADMIN, methods=("GET", "POST"))
@@ -80,7 +80,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "role_choices": ROLE_CHOICES,
         "messages_ok": notice_of(request, NOTICES),
     }
-    return render(request, "console/admin/members.html", context, status=status)
+    return render(request, template("members"), context, status=status)
 
 
 def _page(
@@ -93,7 +93,7 @@ def _page(
         "role_choices": ROLE_CHOICES,
         "messages_ok": notice_of(request, NOTICES),
     }
-    return render(request, "console/admin/member.html", context, status=status)
+    return render(request, template("member"), context, status=status)
 
 
 @console_page(role=MemberRole.ADMIN, methods=("GET", "POST"))
@@ -137,7 +137,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
                 return SeeOther("/console/login")
             return done(HOME, "removed")
     context = {"subject": subject, "error": error, "is_me": subject.pk == member_of(request).pk}
-    return render(request, "console/admin/member_remove.html", context, status=409 if error else 200)
+    return render(request, template("member_remove"), context, status=409 if error else 200)
 
 
 urls = [

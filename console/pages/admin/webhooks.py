@@ -15,7 +15,7 @@ from django.urls import path
 from access.models import MemberRole
 from api.v1.webhooks import DeliveryPagination
 from console.pages import actor_of_member, console_page
-from console.pages.admin.common import cursor_page, done, errors_of, field_errors, notice_of
+from console.pages.admin.common import cursor_page, done, errors_of, field_errors, notice_of, template
 from core.errors import DomainError
 from gamification.models import WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
@@ -83,14 +83,14 @@ def webhooks(request: HttpRequest) -> HttpResponse:
                 field_errors(form, error, FIELDS)
             else:
                 context = {"webhook": subscription, "secret": secret_open(subscription.secret)}
-                return render(request, "console/admin/webhook_created.html", context, status=201)
+                return render(request, template("webhook_created"), context, status=201)
         status = 400
     context = {
         "webhooks": list(subscriptions_list()),
         "messages_ok": notice_of(request, NOTICES),
         **_form_context(form, values),
     }
-    return render(request, "console/admin/webhooks.html", context, status=status)
+    return render(request, template("webhooks"), context, status=status)
 
 
 @console_page(role=ADMIN)
@@ -113,7 +113,7 @@ def _detail(
         "finished": (WebhookDelivery.Status.FAILED, WebhookDelivery.Status.SUCCEEDED),
         "messages_ok": notice_of(request, NOTICES),
     }
-    return render(request, "console/admin/webhook.html", context, status=status)
+    return render(request, template("webhook"), context, status=status)
 
 
 @console_page(role=ADMIN, methods=("GET", "POST"))
@@ -135,7 +135,7 @@ def webhook_edit(request: HttpRequest, webhook_id: int) -> HttpResponse:
                 return done(f"{HOME}/{subscription.pk}", "updated")
         status = 400
     context = {"webhook": subscription, **_form_context(form, values)}
-    return render(request, "console/admin/webhook_edit.html", context, status=status)
+    return render(request, template("webhook_edit"), context, status=status)
 
 
 @console_page(role=ADMIN, methods=("GET", "POST"))
@@ -144,7 +144,7 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
     if request.method == "POST":
         subscription_delete(subscription=subscription, actor=actor_of_member(request))
         return done(HOME, "deleted")
-    return render(request, "console/admin/webhook_delete.html", {"webhook": subscription})
+    return render(request, template("webhook_delete"), {"webhook": subscription})
 
 
 @console_page(role=ADMIN, methods=("POST",))
