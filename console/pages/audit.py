@@ -5,8 +5,9 @@ readable (who, what, and the changed fields as ``field: before → after``)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,7 +77,13 @@ class Row:
     more: int
 
 
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+
+
 def _text(value: Any) -> str:
+    if isinstance(value, str) and ISO_TIME.match(value):
+        # A time as the API writes it (ISO, UTC): to the second, saying its zone.
+        return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     if value is None or value == "":
         return NOTHING
     if value is True or value is False:

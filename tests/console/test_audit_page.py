@@ -138,3 +138,21 @@ def test_another_tenants_entries_are_not_shown(world: World, globex: ApiClient) 
     html = page_of(world, target_type="webhook").content.decode()
     assert entries_of(html) == []
     assert "acme-badge" in page_of(world).content.decode()
+
+
+def test_changes_spell_out_nested_fields_times_and_lists() -> None:
+    from console.pages.audit import Change, changes_of
+
+    before = {"id": 3, "weights": {"posts": 1.0, "comments": 2.0}, "revoked_at": None, "events": ["*"]}
+    after = {
+        "id": 3,
+        "weights": {"posts": 1.5, "comments": 2.0},
+        "revoked_at": "2026-03-01T23:30:00.123Z",
+        "events": ["level.up", "badge.awarded"],
+    }
+    assert changes_of(before, after) == [
+        Change("weights.posts", "1.0", "1.5"),
+        Change("revoked_at", "—", "2026-03-01 23:30:00 UTC"),
+        Change("events", "*", "level.up, badge.awarded"),
+    ]
+    assert changes_of({"name": "x", "description": ""}, None) == [Change("name", "x", "—")]
