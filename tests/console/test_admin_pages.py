@@ -460,3 +460,20 @@ def test_another_tenants_ids_are_404(world: World) -> None:
     with in_tenant("globex"):
         assert WebhookSubscription.objects.filter(pk=ids["hook"]).exists()
         assert ApiKey.objects.get(pk=ids["key"]).revoked_at is None
+
+
+def test_an_admin_who_steps_down_or_leaves_is_sent_where_they_still_may_go(world: World) -> None:
+    member_signed_in("acme", "admin", email="second@acme.example")
+    client = admin(world)
+    with in_tenant("acme"):
+        me = Member.objects.get(email="admin@acme.example")
+    answer = client.submit(f"/console/members/{me.pk}", {"role": "manager"})
+    assert answer.status_code == 303 and answer["Location"] == "/console/"
+    assert client.get("/console/members").status_code == 403
+
+    leaving = ConsoleClient(world.acme.host, member_signed_in("acme", "admin", email="third@acme.example"))
+    with in_tenant("acme"):
+        third = Member.objects.get(email="third@acme.example")
+    answer = leaving.submit(f"/console/members/{third.pk}/remove", {})
+    assert answer.status_code == 303 and answer["Location"] == "/console/login"
+    assert leaving.get("/console/").status_code == 302

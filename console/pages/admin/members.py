@@ -111,6 +111,8 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
             field_errors(form, error, ("role",))
             status = error.status
         else:
+            if subject.pk == member_of(request).pk and subject.role != MemberRole.ADMIN:
+                return SeeOther("/console/")  # no longer an admin: this page is not theirs any more
             return done(f"{HOME}/{subject.pk}", "role")
     subject.refresh_from_db()
     return _page(request, subject, errors=errors_of(form), status=status)
@@ -126,6 +128,7 @@ def member_invite_again(request: HttpRequest, member_id: int) -> HttpResponse:
 @console_page(role=MemberRole.ADMIN, methods=("GET", "POST"))
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     subject = _member(member_id)
+    is_me = subject.pk == member_of(request).pk
     error = ""
     if request.method == "POST":
         try:
@@ -133,10 +136,10 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
         except DomainError as refused:
             error = refused.detail
         else:
-            if subject.pk == member_of(request).pk:  # removed themselves: their session is gone too
+            if is_me:  # removed themselves: their session is gone too
                 return SeeOther("/console/login")
             return done(HOME, "removed")
-    context = {"subject": subject, "error": error, "is_me": subject.pk == member_of(request).pk}
+    context = {"subject": subject, "error": error, "is_me": is_me}
     return render(request, template("member_remove"), context, status=409 if error else 200)
 
 
