@@ -477,3 +477,23 @@ def test_an_admin_who_steps_down_or_leaves_is_sent_where_they_still_may_go(world
     answer = leaving.submit(f"/console/members/{third.pk}/remove", {})
     assert answer.status_code == 303 and answer["Location"] == "/console/login"
     assert leaving.get("/console/").status_code == 302
+
+
+def test_the_console_writes_the_same_audit_snapshots_as_the_api(world: World, acme: ApiClient) -> None:
+    """Only the actor differs: the same services write the same before and after."""
+    client = admin(world)
+    client.submit("/console/keys", {"name": "from console", "role": "read"})
+    acme.post("/api/v1/api-keys", {"name": "from api", "role": "read"})
+    client.submit("/console/members", {"email": "c@acme.example", "role": "viewer"})
+    acme.post("/api/v1/members", {"email": "a@acme.example", "role": "viewer"})
+    client.submit("/console/webhooks", {"url": HOOK, "events": ["*"], "active": "on"})
+    acme.post("/api/v1/webhooks", {"url": HOOK, "events": ["*"]})
+    with in_tenant("acme"):
+        entries = list(AuditEntry.objects.order_by("id"))[-6:]
+    for console_made, api_made in zip(entries[::2], entries[1::2], strict=True):
+        assert (console_made.actor_kind, api_made.actor_kind) == ("member", "key")
+        assert (console_made.action, console_made.target_type) == (api_made.action, api_made.target_type)
+        ignored = {"id", "name", "prefix", "email"}
+        assert {k: v for k, v in fields(console_made.after).items() if k not in ignored} == {
+            k: v for k, v in fields(api_made.after).items() if k not in ignored
+        }
