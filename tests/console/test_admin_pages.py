@@ -102,6 +102,14 @@ def test_a_webhook_made_by_the_form_is_what_the_api_makes_and_its_secret_is_show
     assert secret.group(1) not in text(client.get(f"/console/webhooks/{hook.pk}"))
 
 
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://exa mple.com/", "http://user@host/", "https://", "x" * 1001]
+)
+def test_a_url_the_service_cannot_parse_is_refused_next_to_the_field(world: World, url: str) -> None:
+    answer = admin(world).submit("/console/webhooks", {"url": url, "events": ["level.up"]})
+    assert answer.status_code == 400 and '<p class="field-error" id="url-error">' in text(answer)
+
+
 def test_webhook_errors_are_next_to_their_field(world: World) -> None:
     client = admin(world)
     answer = client.submit("/console/webhooks", {"url": "ftp://example.com/x", "events": ["level.up"]})

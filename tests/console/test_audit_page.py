@@ -156,3 +156,9 @@ def test_changes_spell_out_nested_fields_times_and_lists() -> None:
         Change("events", "*", "level.up, badge.awarded"),
     ]
     assert changes_of({"name": "x", "description": ""}, None) == [Change("name", "x", "—")]
+
+
+@pytest.mark.parametrize("query", [{"cursor": "not-a-cursor"}, {"page_size": "0"}, {"page_size": "x"}])
+def test_a_cursor_that_is_not_ours_is_a_404_page_never_a_500(world: World, query: dict[str, str]) -> None:
+    answer = page_of(world, **query)
+    assert answer.status_code == 404 and answer["Content-Type"].startswith("text/html")

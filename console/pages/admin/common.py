@@ -9,7 +9,8 @@ from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from rest_framework.exceptions import APIException
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
@@ -56,7 +57,10 @@ def cursor_page(
 ) -> tuple[list[Any], str, str]:
     """One page of ``queryset`` with the API's opaque cursors (``?cursor=``): the rows and the
     links (path and query, or empty) to the newer and the older page."""
-    rows = list(paginator.paginate_queryset(queryset, Request(request)) or [])
+    try:
+        rows = list(paginator.paginate_queryset(queryset, Request(request)) or [])
+    except APIException as exc:  # a cursor or page size that is not one of ours (the API's 400/404)
+        raise Http404("No such page of this list") from exc
     return rows, _relative(paginator.get_previous_link()), _relative(paginator.get_next_link())
 
 

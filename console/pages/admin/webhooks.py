@@ -8,12 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
 from access.models import MemberRole
-from api.v1.webhooks import DeliveryPagination
+from api.v1.webhooks import WEBHOOK_URL_PATTERN, DeliveryPagination
 from console.pages import actor_of_member, console_page
 from console.pages.admin.common import cursor_page, done, errors_of, field_errors, notice_of, template
 from core.errors import DomainError
@@ -43,7 +44,14 @@ NOTICES = {
 class WebhookForm(forms.Form):
     """Parses the form; the services check the rest (events, the URL's host)."""
 
-    url = forms.CharField(max_length=1000, strip=True)
+    url = forms.CharField(
+        max_length=1000,
+        strip=True,
+        # What the service can parse, as the API's schema says; the service checks the rest.
+        validators=[
+            RegexValidator(WEBHOOK_URL_PATTERN, "An http:// or https:// URL: a host, a port if any, a path.")
+        ],
+    )
     events = forms.MultipleChoiceField(choices=EVENT_CHOICES)
     active = forms.BooleanField(required=False)
     description = forms.CharField(max_length=200, required=False)
