@@ -118,11 +118,30 @@ def member_reinvite(*, member_id: int, actor: Actor) -> Invitation:
     return Invitation(member=member, token=token)
 
 
+def _keep_an_admin(member: Member, action: str) -> None:
+    """Refuse to remove or demote the last active admin member: nobody could sign in to manage
+    the console's members any more. Locks the active admins, so two admins demoting each other
+    at once cannot both pass. Call it inside the change's transaction."""
+    admins = list(
+        Member.objects.select_for_update()
+        .filter(role=MemberRole.ADMIN, status=Member.Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    if member.pk in admins and len(admins) <= 1:
+        raise Conflict(
+            f"This is the last active admin; make another member an admin before you {action} this one.",
+            code="last_admin",
+            attr="role" if action == "demote" else None,
+        )
+
+
 def member_update(*, member: Member, changes: dict[str, Any], actor: Actor) -> Member:
-    """Change a member's name or role."""
+    """Change a member's name or role. The last active admin cannot be demoted (409 ``last_admin``)."""
     if "role" in changes:
         _check_role(changes["role"])
     with transaction.atomic():
+        if changes.get("role", MemberRole.ADMIN) != MemberRole.ADMIN:
+            _keep_an_admin(member, "demote")
         before = member_snapshot(member)
         for field in ("name", "role"):
             if field in changes:
@@ -140,12 +159,26 @@ def member_update(*, member: Member, changes: dict[str, Any], actor: Actor) -> M
 
 
 def member_delete(*, member: Member, actor: Actor) -> None:
-    """Remove a member. Their sessions go with them (cascade), so they are signed out at once."""
+    """Remove a member. Their sessions go with them (cascade), so they are signed out at once.
+    The last active admin cannot be removed (409 ``last_admin``)."""
     with transaction.atomic():
+        _keep_an_admin(member, "remove")
         before = member_snapshot(member)
         target_id = member.pk
         member.delete()
         audit_record(actor=actor, action="delete", target_type="member", target_id=target_id, before=before)
+
+
+INVITATION_SUBJECT = "You are invited to the SSI Cloud console"
+INVITATION_INTRO = (
+    "You are invited to your company's SSI Cloud console. Choose your password here "
+    "(the link works once, for 7 days):"
+)
+
+
+def invitation_email_send(*, member: Member, url: str) -> None:
+    """Email an invitation link (the API's and the console's Members page's)."""
+    link_email_send(member=member, subject=INVITATION_SUBJECT, intro=INVITATION_INTRO, url=url)
 
 
 def link_email_send(*, member: Member, subject: str, intro: str, url: str) -> None:

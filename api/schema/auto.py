@@ -21,7 +21,7 @@ ERROR_DESCRIPTIONS = {
     "401": "No token, a malformed header, or an invalid or revoked token (`WWW-Authenticate: Bearer`).",
     "403": "The token is valid but may not do this.",
     "404": "No such resource, or no such tenant for the host or `X-Tenant` header.",
-    "409": "Conflicts with the current state (an identifier that exists, the last admin key).",
+    "409": "Conflicts with the current state (an identifier that exists, the last admin key or member).",
     "413": "The request body is larger than the limit.",
     "415": "The body is not `application/json`.",
     "422": "The `Idempotency-Key` was used before with another request body.",

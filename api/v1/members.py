@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from access.members import (
     Invitation,
-    link_email_send,
+    invitation_email_send,
     member_delete,
     member_invite,
     member_reinvite,
@@ -65,13 +65,7 @@ def invite_url(request: HttpRequest, token: str) -> str:
 def _sent(request: Request, invitation: Invitation) -> Response:
     member = invitation.member
     url = invite_url(request._request, invitation.token)
-    link_email_send(
-        member=member,
-        subject="You are invited to the SSI Cloud console",
-        intro="You are invited to your company's SSI Cloud console. Choose your password here "
-        "(the link works once, for 7 days):",
-        url=url,
-    )
+    invitation_email_send(member=member, url=url)
     body = MemberInvitedSerializer(
         {
             "id": member.pk,
@@ -106,13 +100,19 @@ def _sent(request: Request, invitation: Invitation) -> Response:
     ),
     partial_update=extend_schema(
         summary="Update a member",
-        description="Changes the member's name or role. Admin keys only.",
+        description=(
+            "Changes the member's name or role. The last active admin member cannot be demoted "
+            "(409 `last_admin`). Admin keys only."
+        ),
         request=MemberPatchInSerializer,
         responses={200: MemberSerializer},
     ),
     destroy=extend_schema(
         summary="Remove a member",
-        description="Removes the member; every console session they had ends at once. Admin keys only.",
+        description=(
+            "Removes the member; every console session they had ends at once. The last active admin "
+            "member cannot be removed (409 `last_admin`). Admin keys only."
+        ),
     ),
     invite=extend_schema(
         summary="Send a fresh invitation link",

@@ -16,10 +16,10 @@ from api.actors import actor_of
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles
 from api.v1.serializers import StrictInputSerializer
-from core.errors import ValidationFailed
 from gamification.models import WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import EVENT_TYPES
 from gamification.webhooks.secrets import secret_open
+from gamification.webhooks.selectors import deliveries_list
 from gamification.webhooks.services import (
     delivery_redeliver,
     subscription_create,
@@ -235,21 +235,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _deliveries(self, subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:
-        queryset = (
-            WebhookDelivery.objects.filter(subscription=subscription)
-            .select_related("event")
-            .prefetch_related("tries")
-        )
-        wanted = self.request.query_params.get("status")
-        if wanted:
-            if wanted not in WebhookDelivery.Status.values:
-                raise ValidationFailed(
-                    f"One of {', '.join(WebhookDelivery.Status.values)}.",
-                    code="invalid_choice",
-                    attr="status",
-                )
-            queryset = queryset.filter(status=wanted)
-        return queryset
+        return deliveries_list(subscription=subscription, status=self.request.query_params.get("status"))
 
     @extend_schema(
         summary="List a webhook's deliveries, newest first, with their tries",

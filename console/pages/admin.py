@@ -1,7 +1,0 @@
-"""Console pages: admin (to be built)."""
-
-from __future__ import annotations
-
-from django.urls import URLPattern
-
-urls: list[URLPattern] = []
