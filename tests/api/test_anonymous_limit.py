@@ -99,7 +99,7 @@ def test_zero_turns_it_off(world: World, db: None) -> None:
         assert anonymous.get("/api/v1/schema/").status_code == 200
 
 
-def test_signed_in_console_pages_do_not_count_but_a_cookie_without_a_session_does(world: World, db: None) -> None:
+def test_signed_in_console_pages_do_not_count_but_a_session_less_cookie_does(world: World, db: None) -> None:
     from django.conf import settings
 
     from tests.support.console import member_signed_in
