@@ -57,9 +57,11 @@ def actor_of_member(request: HttpRequest) -> Actor:
 
 
 def console_page(
-    *, role: str = MemberRole.VIEWER, methods: Sequence[str] = ("GET",)
+    *, role: str = MemberRole.VIEWER, methods: Sequence[str] = ("GET",), write_role: str | None = None
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """A console page for members whose role reaches ``role``.
+    """A console page for members whose role reaches ``role``; a POST to it, for those whose
+    role reaches ``write_role`` (default ``role``): a page every member reads may have a form
+    only some may send.
 
     No session (or an expired one): a GET goes to the sign-in page and comes back after it
     (``?next=``); any other method is sent to the sign-in page. A role below ``role``: 403,
@@ -78,8 +80,9 @@ def console_page(
                     target += "?next=" + quote(request.get_full_path(), safe="/")
                 return HttpResponseRedirect(target)
             request.member = member  # type: ignore[attr-defined]
-            if not role_reaches(member, role):
-                return render(request, "console/forbidden.html", {"needed": role}, status=403)
+            needed = write_role if write_role and request.method == "POST" else role
+            if not role_reaches(member, needed):
+                return render(request, "console/forbidden.html", {"needed": needed}, status=403)
             return view(request, *args, **kwargs)
 
         return page

@@ -36,7 +36,7 @@ TARGETS = {
 ACTIONS = {"create": "Created", "update": "Updated", "delete": "Deleted", "revoke": "Revoked"}
 MAX_FIELDS = 25  # changed fields shown per entry (a whole scoring config can be created at once)
 NOTHING = "—"
-TEMPLATE = "console/audit.html"  # refcheck: ignore (a template name)
+TEMPLATE = "console/audit.html"
 
 
 class AuditPagination(FeedPagination):

@@ -41,10 +41,9 @@ from gamification.selectors import award_feed, badges_with_holders
 from gamification.services.badges import badge_create, badge_update, known_types
 
 PAGE_SIZE = 50
-LIST_TEMPLATE = "console/badges.html"  # refcheck: ignore (a template name)
-FORM_TEMPLATE = "console/badges_form.html"  # refcheck: ignore (a template name)
-AWARDS_TEMPLATE = "console/badges_awards.html"  # refcheck: ignore (a template name)
-FORBIDDEN_TEMPLATE = "console/forbidden.html"  # refcheck: ignore (a template name)
+LIST_TEMPLATE = "console/badges.html"
+FORM_TEMPLATE = "console/badges_form.html"
+AWARDS_TEMPLATE = "console/badges_awards.html"
 NOTICES = {
     "created": "Badge created.",
     "saved": "Badge saved.",
@@ -219,12 +218,10 @@ def badge_new(request: HttpRequest) -> HttpResponse:
     return _render_form(request, _form_for(None), None)
 
 
-@console_page(methods=("GET", "POST"))
+@console_page(methods=("GET", "POST"), write_role=MemberRole.MANAGER)
 def badge_edit(request: HttpRequest, key: str) -> HttpResponse:
     badge = badge_of(key)
     if request.method == "POST":
-        if not role_reaches(member_of(request), MemberRole.MANAGER):
-            return render(request, FORBIDDEN_TEMPLATE, {"needed": MemberRole.MANAGER}, status=403)
         return _post(request, badge)
     return _render_form(request, _form_for(badge), badge)
 

@@ -20,7 +20,7 @@ from gamification.leaderboards import DEFAULT_PERIOD, SNAPSHOT_METRICS, Leaderbo
 from scoring.models import Rep, Team
 from scoring.services.config import scoring_config_current
 
-TEMPLATE = "console/leaderboards.html"  # refcheck: ignore (a template name)
+TEMPLATE = "console/leaderboards.html"
 PAGE_SIZE = 50
 PILLAR_LABELS = {"brand": "Brand", "find": "Find", "engage": "Engage", "relationships": "Relationships"}
 PERIODS = (

@@ -77,7 +77,7 @@ def _forget_cookie(response: HttpResponse, *, embedded: bool) -> None:
 
 
 def _notice(request: HttpRequest, heading: str, text: str, status: int) -> HttpResponse:
-    template = "console/me_notice.html"  # refcheck: ignore (a template name)
+    template = "console/me_notice.html"
     return render(request, template, {"heading": heading, "text": text}, status=status)
 
 
@@ -102,7 +102,7 @@ def _page(request: HttpRequest) -> HttpResponse:
     if session is None:
         return _no_longer_works(request)
     context = {**rep_detail_context(session.rep), "signout": signout_code(token)}
-    return render(request, "console/me.html", context)  # refcheck: ignore (a template name)
+    return render(request, "console/me.html", context)
 
 
 def _sign_out(request: HttpRequest, *, embedded: bool) -> HttpResponse:

@@ -24,7 +24,7 @@ from gamification.selectors import award_feed
 from scoring.models import SsiSummary
 from scoring.read import ssi_movers, ssi_summaries_of_teams, ssi_summary_get, ssi_summary_history
 
-TEMPLATE = "console/overview.html"  # refcheck: ignore (a template name)
+TEMPLATE = "console/overview.html"
 # The chart's ranges: days back from the latest scored day, or every day kept (at most the
 # history endpoint's limit).
 RANGES = (("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("365", "365 days"), ("all", "All"))

@@ -144,7 +144,7 @@ def _render_form(
         "notice": notice,
         "messages_ok": notice,
     }
-    page = "console/weights.html"  # refcheck: ignore (a template name)
+    page = "console/weights.html"
     return render(request, page, context, status=status)
 
 
@@ -263,7 +263,7 @@ def versions(request: HttpRequest) -> HttpResponse:
     who = publishers(items)
     return render(
         request,
-        "console/weights_versions.html",  # refcheck: ignore (a template name)
+        "console/weights_versions.html",
         {"page": page, "rows": [(r, who[r.version]) for r in items]},
     )
 
@@ -277,7 +277,7 @@ def version(request: HttpRequest, number: int) -> HttpResponse:
     lines = config_diff(previous.config, row.config) if previous else []
     return render(
         request,
-        "console/weights_version.html",  # refcheck: ignore (a template name)
+        "console/weights_version.html",
         {
             "row": row,
             "previous": previous,
