@@ -31,11 +31,12 @@ from console.weights_form import (
     json_text,
 )
 from core.errors import ValidationFailed
-from scoring.models import Job, ScoringConfig
+from scoring.models import Job, Rep, ScoringConfig
 from scoring.services.config import config_parse_or_400, scoring_config_current, scoring_config_save
 from scoring.services.jobs import preview_job_create
 from scoring.services.preview import PREVIEW
 from scoring.services.preview_summary import (
+    Move,
     PreviewSummary,
     preview_day_latest,
     preview_job_summary,
@@ -87,6 +88,17 @@ def _version_row(version: int) -> ScoringConfig | None:
 # --- the form page ------------------------------------------------------------------------------
 
 
+def _moves_named(summary: PreviewSummary | None) -> list[tuple[Move, int | None, str]]:
+    """A preview's largest moves with each rep's id and name (one query for the ten of them)."""
+    if summary is None:
+        return []
+    rows = Rep.objects.filter(external_id__in=[m.rep for m in summary.moves]).values_list(
+        "external_id", "id", "name"
+    )
+    named = {external_id: (rep_id, name) for external_id, rep_id, name in rows}
+    return [(m, *named.get(m.rep, (None, ""))) for m in summary.moves]
+
+
 def _render_form(
     request: HttpRequest,
     *,
@@ -136,6 +148,7 @@ def _render_form(
         "top_errors": top,
         "error_count": sum(1 for f in by_name.values() if f.error) + len(top) + bool(json_error),
         "summary": summary,
+        "moves": _moves_named(summary),
         "bands": [(label, summary.bands_before[key], summary.bands_after[key]) for key, label in BAND_LABELS]
         if summary
         else [],
