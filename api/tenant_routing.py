@@ -50,6 +50,14 @@ def host_name(request: HttpRequest) -> str | None:
     return domain
 
 
+CONSOLE_PATH = "/console/"
+NUL_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Bad address · SSI Cloud</title>'
+    "<h1>Bad address</h1><p>This address holds a NUL character, which no page takes. "
+    '<a href="/console/">Go to the console</a>.</p></html>'
+)
+
+
 def nul_in_url(request: HttpRequest) -> str | None:
     """Where the URL holds U+0000 (``"path"`` or the query parameter's name), or None. PostgreSQL
     cannot compare text with it: a rep id or a filter holding it was a 500."""
@@ -78,6 +86,9 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if nul == "path":  # no id holds NUL: nothing is there
             connection.set_schema_to_public()
             return error_response(404, "not_found", "No such endpoint.", None)
+        if nul is not None and request.path.startswith(CONSOLE_PATH):
+            connection.set_schema_to_public()  # a browser's address: a page, not the API's JSON
+            return HttpResponse(NUL_PAGE, status=400, content_type="text/html; charset=utf-8")
         if nul is not None:
             connection.set_schema_to_public()
             return error_response(
