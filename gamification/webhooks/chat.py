@@ -59,7 +59,7 @@ class Announcement:
 @dataclass(frozen=True)
 class Names:
     """Display names: reps by external id, teams by id. A rep without a name shows its
-    external id; a team not found shows ``team <id>``."""
+    external id; a team not found (deleted since) shows ``Team #<id>``."""
 
     reps: Mapping[str, str] = field(default_factory=dict)
     teams: Mapping[int, str] = field(default_factory=dict)
@@ -70,7 +70,7 @@ class Names:
 
     def team(self, team_id: Any) -> str:
         name = self.teams.get(team_id) if isinstance(team_id, int) else None
-        return name or f"team {team_id}"
+        return name or f"Team #{team_id}"
 
 
 def names_wanted(event_type: str, data: Any) -> tuple[set[str], set[int]]:
@@ -130,7 +130,11 @@ def _level_up(data: Mapping[str, Any], names: Names) -> Announcement:
 
 
 def _goal_achieved(data: Mapping[str, Any], names: Names) -> Announcement:
-    who = names.rep(data["rep"]) if data.get("rep") is not None else f"Team {names.team(data.get('team'))}"
+    if data.get("rep") is not None:
+        who = names.rep(data["rep"])
+    else:  # "Team North", or "Team #4" when it is gone
+        team = data.get("team")
+        who = f"Team {names.team(team)}" if team in names.teams else names.team(team)
     headline = [Span(f"{_cut(who)} achieved the goal "), Span(_cut(data.get("title")), strong=True)]
     if data.get("current") is not None and data.get("target") is not None:
         headline.append(Span(f" ({_number(data['current'])} of {_number(data['target'])})"))

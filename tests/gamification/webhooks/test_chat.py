@@ -156,8 +156,12 @@ def test_a_finished_contest_lists_its_winners_by_rank_with_medals() -> None:
 
 def test_a_team_contest_names_its_winning_teams() -> None:
     assert slack_section("contest.ended", TEAMS_CONTEST) == (
-        "🏆 The contest *Team cup* has ended.\n🥇 *South*\n🥈 *North*\n4. *team 99*"
+        "🏆 The contest *Team cup* has ended.\n🥇 *South*\n🥈 *North*\n4. *Team #99*"
     )
+
+
+def test_a_goal_of_a_team_deleted_since_names_it_by_id() -> None:
+    assert teams("goal.achieved", {**TEAM_GOAL, "team": 99})[1].startswith("Team #99 achieved the goal")
 
 
 def test_a_contest_without_winners_says_so() -> None:
