@@ -140,8 +140,18 @@ class Goal(models.Model):
 
 
 class WebhookSubscription(models.Model):
+    class Format(models.TextChoices):
+        """What a delivery's body is: the JSON envelope, or a chat message (gamification/webhooks/chat.py)."""
+
+        JSON = "json", "JSON"
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
     url = models.URLField(max_length=1000)
     events = models.JSONField(default=list)  # event names, or ["*"]
+    format = models.CharField(
+        max_length=10, choices=Format.choices, default=Format.JSON, db_default=Format.JSON
+    )
     active = models.BooleanField(default=True)
     # Needed back to sign, so not hashed: sealed with SSI_SECRETS_KEY when set (webhooks/secrets.py).
     secret = models.CharField(max_length=300)
@@ -157,6 +167,11 @@ class WebhookSubscription(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(format__in=["json", "slack", "teams"]), name="webhook_format_known"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.url

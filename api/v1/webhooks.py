@@ -35,10 +35,19 @@ WEBHOOK_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}(:{_PORT})?([/?#][^\x00
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
+FORMAT_HELP = (
+    "What each request's body is: `json` (the default: the event envelope), `slack` (a Slack "
+    "incoming-webhook message) or `teams` (a Microsoft Teams message with an Adaptive Card). A chat "
+    "format is sent for `badge.awarded`, `level.up`, `goal.achieved` and `contest.ended` only: "
+    "subscribing it to another event, or to `*`, is a 400 `chat_event_unsupported`."
+)
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES), help_text='Event names, or `["*"]` for all.'
     )
+    format = serializers.ChoiceField(choices=WebhookSubscription.Format.choices, help_text=FORMAT_HELP)
     consecutive_failures = serializers.IntegerField(
         help_text="Deliveries in a row that failed every try; at 20 the webhook is deactivated."
     )
@@ -52,6 +61,7 @@ class WebhookSerializer(serializers.ModelSerializer):
             "id",
             "url",
             "events",
+            "format",
             "active",
             "description",
             "consecutive_failures",
@@ -111,6 +121,9 @@ class WebhookInSerializer(StrictInputSerializer):
         allow_empty=False,
         max_length=len(EVENT_CHOICES),
         help_text='A non-empty list of event names, or exactly `["*"]` for every event.',
+    )
+    format = serializers.ChoiceField(
+        choices=WebhookSubscription.Format.choices, required=False, help_text=f"{FORMAT_HELP} Default `json`."
     )
     active = serializers.BooleanField(required=False, help_text="Default true.")
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -184,7 +197,10 @@ WEBHOOK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, des
     ),
     update=extend_schema(
         summary="Replace a webhook",
-        description="Replaces the URL, events and active flag; the secret stays. Admin keys only.",
+        description=(
+            "Replaces the URL, events, format, active flag and description (those left out go back to their "
+            "defaults); the secret stays. Admin keys only."
+        ),
         request=WebhookInSerializer,
         responses={200: WebhookSerializer},
     ),
@@ -221,6 +237,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if not partial:  # PUT replaces: what is left out goes back to its default
             changes.setdefault("active", True)
             changes.setdefault("description", "")
+            changes.setdefault("format", WebhookSubscription.Format.JSON)
         return Response(
             WebhookSerializer(
                 subscription_update(subscription=subscription, data=changes, actor=actor_of(request))

@@ -349,6 +349,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "access.models.Role",  # an API key's role
         "MemberRoleEnum": "access.models.MemberRole",
         "MemberStatusEnum": "access.models.Member.Status",
+        "WebhookFormatEnum": "gamification.models.WebhookSubscription.Format",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [

@@ -1,12 +1,16 @@
 """Webhook reads: the subscriptions with their latest delivery, and a subscription's deliveries
-(the API's ``/webhooks`` and the console's Webhooks pages)."""
+(the API's ``/webhooks`` and the console's Webhooks pages); the names a chat message shows."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from core.errors import ValidationFailed
 from gamification.models import WebhookDelivery, WebhookSubscription
+from gamification.webhooks.chat import Names
+from scoring.models import Rep, Team
 
 
 def subscriptions_list() -> QuerySet[WebhookSubscription]:
@@ -36,3 +40,14 @@ def deliveries_list(
             )
         queryset = queryset.filter(status=status)
     return queryset
+
+
+def chat_names(*, reps: Collection[str], teams: Collection[int]) -> Names:
+    """The names a chat message shows: reps by external id (only those with a name), teams by id."""
+    rep_names = dict(
+        Rep.objects.filter(external_id__in=list(reps)).exclude(name="").values_list("external_id", "name")
+        if reps
+        else []
+    )
+    team_names = dict(Team.objects.filter(pk__in=list(teams)).values_list("pk", "name") if teams else [])
+    return Names(reps=rep_names, teams=team_names)

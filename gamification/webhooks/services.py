@@ -45,8 +45,10 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.queue import enqueue
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gamification.services.outbox import DISPATCH_OUTBOX, EVENT_TYPES
+from gamification.webhooks.chat import CHAT_EVENTS, CHAT_FORMATS, chat_payload, names_wanted
 from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
 from gamification.webhooks.secrets import SecretUnavailable, secret_open, secret_seal
+from gamification.webhooks.selectors import chat_names
 from gamification.webhooks.urls_guard import url_resolve
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ DISPATCH_BATCH = 500  # outbox events fanned out per transaction
 Pending = WebhookDelivery.Status.PENDING
 Succeeded = WebhookDelivery.Status.SUCCEEDED
 Failed = WebhookDelivery.Status.FAILED
+FORMATS = tuple(WebhookSubscription.Format.values)
 
 
 # --- Subscriptions ------------------------------------------------------------------------------------
@@ -95,6 +98,40 @@ def events_validate(events: Any) -> list[str]:
     return list(dict.fromkeys(events))
 
 
+def format_validate(format: Any) -> str:
+    """``json``, ``slack`` or ``teams``; 400 ``invalid_choice`` on ``format`` else."""
+    if format not in FORMATS:
+        raise ValidationFailed(f"One of {', '.join(FORMATS)}.", code="invalid_choice", attr="format")
+    return str(format)
+
+
+def chat_events() -> list[str]:
+    """The events a chat format announces that exist (``contest.ended`` once contests do)."""
+    return [name for name in CHAT_EVENTS if name in EVENT_TYPES]
+
+
+def format_events_check(*, format: str, events: list[str]) -> None:
+    """A chat webhook subscribes to events it can announce, named one by one.
+
+    Refused rather than skipped (400 ``chat_event_unsupported``): a Slack or Teams
+    webhook subscribed to ``scores.computed`` would otherwise look subscribed and
+    never post. ``["*"]`` is refused too: it also means the events added later.
+    """
+    if format not in CHAT_FORMATS:
+        return
+    allowed = chat_events()
+    message = f"A {format} webhook announces {', '.join(allowed)} only: name those it should post."
+    if WILDCARD in events:
+        raise ValidationFailed(message, code="chat_event_unsupported", attr="events")
+    for index, name in enumerate(events):
+        if name not in allowed:
+            raise ValidationFailed(
+                f"{name} is not announced in chat. {message}",
+                code="chat_event_unsupported",
+                attr=f"events.{index}",
+            )
+
+
 def url_validate(url: str) -> str:
     """http(s) to a public address (unless SSI_WEBHOOK_ALLOW_PRIVATE); 400 ``url_not_allowed`` else."""
     url_resolve(url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)
@@ -102,14 +139,27 @@ def url_validate(url: str) -> str:
 
 
 def subscription_create(
-    *, url: str, events: list[str], actor: Actor, active: bool = True, description: str = ""
+    *,
+    url: str,
+    events: list[str],
+    actor: Actor,
+    active: bool = True,
+    description: str = "",
+    format: str = WebhookSubscription.Format.JSON,
 ) -> WebhookSubscription:
     """A new subscription with a fresh secret (the caller shows it once)."""
-    events = events_validate(events)  # the cheap check first: the URL check resolves the host
+    events = events_validate(events)  # the cheap checks first: the URL check resolves the host
+    format = format_validate(format)
+    format_events_check(format=format, events=events)
     url = url_validate(url)
     with transaction.atomic():
         subscription = WebhookSubscription.objects.create(
-            url=url, events=events, active=active, description=description, secret=secret_seal(secret_new())
+            url=url,
+            events=events,
+            format=format,
+            active=active,
+            description=description,
+            secret=secret_seal(secret_new()),
         )
         audit_record(
             actor=actor,
@@ -127,6 +177,7 @@ def subscription_snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
         "id": subscription.pk,
         "url": subscription.url,
         "events": list(subscription.events),
+        "format": subscription.format,
         "active": subscription.active,
         "description": subscription.description,
         "secret": REDACTED,
@@ -136,15 +187,20 @@ def subscription_snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
 def subscription_update(
     *, subscription: WebhookSubscription, data: dict[str, Any], actor: Actor
 ) -> WebhookSubscription:
-    """Change ``url``, ``events``, ``active`` or ``description``.
+    """Change ``url``, ``events``, ``format``, ``active`` or ``description``.
 
     Turning a subscription back on gives it a clean slate: its failure count
-    and ``deactivated_at`` are cleared.
+    and ``deactivated_at`` are cleared. The format and the events are checked
+    together, as they will be (a chat format takes its events only).
     """
     before = subscription_snapshot(subscription)
-    fields: set[str] = {name for name in ("events", "url", "description", "active") if name in data}
+    fields: set[str] = {name for name in ("events", "format", "url", "description", "active") if name in data}
     if "events" in data:
         subscription.events = events_validate(data["events"])
+    if "format" in data:
+        subscription.format = format_validate(data["format"])
+    if "events" in data or "format" in data:
+        format_events_check(format=subscription.format, events=list(subscription.events))
     if "url" in data:
         subscription.url = url_validate(data["url"])
     if "description" in data:
@@ -195,6 +251,11 @@ def outbox_dispatch() -> int:
             return created
 
 
+def _announced(format: str, event_type: str) -> bool:
+    """Whether a webhook of this format is sent this event: a chat format, its events only."""
+    return format not in CHAT_FORMATS or event_type in CHAT_EVENTS
+
+
 def _dispatch_batch() -> tuple[int, int]:
     with transaction.atomic():
         # SKIP LOCKED: events another worker is fanning out right now are its business.
@@ -206,12 +267,14 @@ def _dispatch_batch() -> tuple[int, int]:
         )
         if not events:
             return 0, 0
-        subscriptions = list(WebhookSubscription.objects.filter(active=True).values_list("id", "events"))
+        subscriptions = list(
+            WebhookSubscription.objects.filter(active=True).values_list("id", "events", "format")
+        )
         deliveries = [
             WebhookDelivery(subscription_id=subscription_id, event_id=event_id)
             for event_id, event_type in events
-            for subscription_id, names in subscriptions
-            if WILDCARD in names or event_type in names
+            for subscription_id, names, format in subscriptions
+            if (WILDCARD in names or event_type in names) and _announced(format, event_type)
         ]
         # The unique (subscription, event) constraint backs the lock: a second fan-out would fail here.
         WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
@@ -268,6 +331,16 @@ def delivery_run(*, delivery_id: str) -> Outcome | None:
             last_error="Not sent: webhook inactive.",
         )
         return None
+    format = delivery.subscription.format
+    if not _announced(format, delivery.event.type):
+        # Queued before the webhook became a chat one: that format has no message for it.
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=Pending).update(
+            status=Failed,
+            attempts=F("attempts") - 1,
+            finished_at=now,
+            last_error=f"Not sent: a {format} webhook does not announce {delivery.event.type}.",
+        )
+        return None
     if not _may_try(delivery, now):
         return None
     started = timezone.now()
@@ -310,9 +383,25 @@ def _may_try(delivery: WebhookDelivery, now: datetime) -> bool:
     return False
 
 
+def request_body(*, format: str, event: OutboxEvent) -> bytes | None:
+    """What a delivery of ``event`` to a webhook of ``format`` POSTs: the JSON envelope, or a
+    chat message naming reps and teams by their current names (None: no message for it)."""
+    if format not in CHAT_FORMATS:
+        return payload_body(
+            event_id=str(event.id), type=event.type, created_at=event.created_at, data=event.data
+        )
+    reps, teams = names_wanted(event.type, event.data)
+    return chat_payload(
+        format=format, event_type=event.type, data=event.data, names=chat_names(reps=reps, teams=teams)
+    )
+
+
 def _try(delivery: WebhookDelivery) -> Outcome:
     event = delivery.event
-    body = payload_body(event_id=str(event.id), type=event.type, created_at=event.created_at, data=event.data)
+    body = request_body(format=delivery.subscription.format, event=event)
+    if body is None:
+        error = f"A {delivery.subscription.format} webhook has no message for {event.type}."
+        return Outcome(status_code=None, error=error, duration_ms=0, unsent=True)
     try:
         # Checked again at every try: the name may point somewhere else by now.
         target = url_resolve(delivery.subscription.url, allow_private=settings.SSI_WEBHOOK_ALLOW_PRIVATE)

@@ -110,10 +110,11 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
         "invalid_origin@embed_origins",
         "insecure_origin@embed_origins",
     },
-    # The host must resolve (to public addresses, unless SSI_WEBHOOK_ALLOW_PRIVATE).
-    "POST /api/v1/webhooks": {"url_not_allowed@url"},
-    "PUT /api/v1/webhooks/{id}": {"url_not_allowed@url"},
-    "PATCH /api/v1/webhooks/{id}": {"url_not_allowed@url"},
+    # The host must resolve (to public addresses, unless SSI_WEBHOOK_ALLOW_PRIVATE); a chat
+    # format (slack, teams) takes the events it announces only, named (no "*").
+    "POST /api/v1/webhooks": {"url_not_allowed@url", "chat_event_unsupported@events"},
+    "PUT /api/v1/webhooks/{id}": {"url_not_allowed@url", "chat_event_unsupported@events"},
+    "PATCH /api/v1/webhooks/{id}": {"url_not_allowed@url", "chat_event_unsupported@events"},
 }
 
 

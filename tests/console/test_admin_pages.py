@@ -126,6 +126,61 @@ def test_webhook_errors_are_next_to_their_field(world: World) -> None:
         assert not WebhookSubscription.objects.exists()
 
 
+def test_the_webhook_form_has_a_labelled_format_select_and_the_list_shows_the_format(world: World) -> None:
+    client = admin(world)
+    page = text(client.get("/console/webhooks"))
+    assert '<label for="format">Format</label>' in page
+    select = re.search(r'<select id="format" name="format"[^>]*>(.*?)</select>', page, re.S)
+    assert select and re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', select.group(1)) == [
+        ("json", " selected", "JSON"), ("slack", "", "Slack"), ("teams", "", "Microsoft Teams"),
+    ]  # fmt: skip
+    answer = client.submit(
+        "/console/webhooks",
+        {"url": HOOK, "events": ["badge.awarded", "level.up"], "format": "slack", "active": "on"},
+    )
+    assert answer.status_code == 201, text(answer)
+    with in_tenant("acme"):
+        hook = WebhookSubscription.objects.get()
+        assert (hook.format, hook.events) == ("slack", ["badge.awarded", "level.up"])
+        assert fields(last_entry().after)["format"] == "slack"
+    listed = text(client.get("/console/webhooks"))
+    assert re.search(
+        r'<td data-label="Format">Slack</td>\s*<td data-label="Events">badge.awarded, level.up</td>', listed
+    )
+    assert "<dt>Format</dt><dd>Slack</dd>" in text(client.get(f"/console/webhooks/{hook.pk}"))
+    edit = f"/console/webhooks/{hook.pk}/edit"
+    assert '<option value="slack" selected>Slack</option>' in text(client.get(edit))
+    answer = client.submit(edit, {"url": HOOK, "events": ["level.up"], "format": "teams", "active": "on"})
+    assert answer.status_code == 303
+    with in_tenant("acme"):
+        hook.refresh_from_db()
+        assert hook.format == "teams"
+        entry = last_entry()
+    assert (fields(entry.before)["format"], fields(entry.after)["format"]) == ("slack", "teams")
+
+
+def test_a_chat_format_with_events_it_does_not_announce_is_refused_next_to_the_events(world: World) -> None:
+    client = admin(world)
+    answer = client.submit("/console/webhooks", {"url": HOOK, "events": ["*"], "format": "teams"})
+    assert answer.status_code == 400
+    page = text(answer)
+    assert re.search(
+        r'id="events-error">A teams webhook announces badge.awarded, level.up, goal.achieved', page
+    )
+    assert '<option value="teams" selected>Microsoft Teams</option>' in page  # what was chosen stays chosen
+    answer = client.submit("/console/webhooks", {"url": HOOK, "events": ["level.up"], "format": "discord"})
+    assert answer.status_code == 400 and 'id="format-error"' in text(answer)
+    with in_tenant("acme"):
+        assert not WebhookSubscription.objects.exists()
+
+
+def test_a_form_without_a_format_makes_a_json_webhook(world: World) -> None:
+    answer = admin(world).submit("/console/webhooks", {"url": HOOK, "events": ["*"], "active": "on"})
+    assert answer.status_code == 201
+    with in_tenant("acme"):
+        assert WebhookSubscription.objects.get().format == "json"
+
+
 def test_edit_and_delete_a_webhook(world: World) -> None:
     client = admin(world)
     with in_tenant("acme"):

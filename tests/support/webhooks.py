@@ -3,7 +3,10 @@
 It listens on 127.0.0.1 on a random port, in a thread, records every request
 (path, headers, exact body bytes) and answers as told: ``fail_next`` 500s
 first, then ``status``; ``hang`` seconds of silence before answering; or
-``drip``: a status line, then one header byte every 0.2 s, for ever.
+``drip``: a status line, then one header byte every 0.2 s, for ever. With
+``validate`` (a function of the body returning its problems, as in
+tests/support/chat_formats.py) it answers 400 with the problems to a body it
+refuses, as a chat tool's incoming webhook does.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import hmac
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,6 +45,7 @@ class Receiver:
         self.fail_next = 0
         self.hang = 0.0
         self.drip = False
+        self.validate: Callable[[bytes], list[str]] | None = None
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -89,11 +93,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     return
                 if receiver.hang:
                     time.sleep(receiver.hang)
-                status = receiver.answer()
+                problems = receiver.validate(body) if receiver.validate else []
+                status = 400 if problems else receiver.answer()
+                answer = "; ".join(problems).encode() if problems else b"ok"
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

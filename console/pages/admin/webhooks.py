@@ -33,7 +33,8 @@ from gamification.webhooks.services import (
 ADMIN = MemberRole.ADMIN
 HOME = "/console/webhooks"
 EVENT_CHOICES = [(WILDCARD, "Every event (*)"), *((name, name) for name in EVENT_TYPES)]
-FIELDS = ("url", "events", "active", "description")
+FORMAT_CHOICES = WebhookSubscription.Format.choices
+FIELDS = ("url", "events", "format", "active", "description")
 NOTICES = {
     "updated": "Webhook saved.",
     "deleted": "Webhook deleted with its deliveries.",
@@ -53,8 +54,13 @@ class WebhookForm(forms.Form):
         ],
     )
     events = forms.MultipleChoiceField(choices=EVENT_CHOICES)
+    # Left out (an old form, a script): JSON, the API's default.
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
     active = forms.BooleanField(required=False)
     description = forms.CharField(max_length=200, required=False)
+
+    def clean_format(self) -> str:
+        return str(self.cleaned_data.get("format") or WebhookSubscription.Format.JSON)
 
 
 def _subscription(webhook_id: int) -> WebhookSubscription:
@@ -65,13 +71,19 @@ def _subscription(webhook_id: int) -> WebhookSubscription:
 
 
 def _form_context(form: WebhookForm, values: dict[str, Any]) -> dict[str, Any]:
-    return {"errors": errors_of(form), "values": values, "event_choices": EVENT_CHOICES}
+    return {
+        "errors": errors_of(form),
+        "values": values,
+        "event_choices": EVENT_CHOICES,
+        "format_choices": FORMAT_CHOICES,
+    }
 
 
 def _posted(request: HttpRequest) -> dict[str, Any]:
     return {
         "url": request.POST.get("url", ""),
         "events": request.POST.getlist("events"),
+        "format": request.POST.get("format", ""),
         "active": request.POST.get("active") == "on",
         "description": request.POST.get("description", ""),
     }
@@ -80,7 +92,7 @@ def _posted(request: HttpRequest) -> dict[str, Any]:
 @console_page(role=ADMIN, methods=("GET", "POST"))
 def webhooks(request: HttpRequest) -> HttpResponse:
     form = WebhookForm(request.POST if request.method == "POST" else None)
-    values: dict[str, Any] = {"url": "", "events": [], "active": True, "description": ""}
+    values: dict[str, Any] = {"url": "", "events": [], "format": "json", "active": True, "description": ""}
     status = 200
     if request.method == "POST":
         values = _posted(request)
