@@ -95,7 +95,7 @@ class FairPlayFlags:
     def count(self) -> int:
         if self._count is None:
             with connection.cursor() as cursor:
-                cursor.execute(_FLAGS_SQL + "SELECT count(*) FROM flagged", self._params())
+                cursor.execute(_FLAGS_SQL + "SELECT count(*) FROM flagged", self._params())  # noqa: S608 (fixed)
                 self._count = int(cursor.fetchone()[0])
         return self._count
 
@@ -114,7 +114,7 @@ class FairPlayFlags:
         if stop <= start:
             return []
         sql = (
-            _FLAGS_SQL
+            _FLAGS_SQL  # noqa: S608 (fixed fragments)
             + """
             SELECT f.rep_id, r.external_id, r.name, f.type, f.threshold, f.days, f.ns
               FROM flagged f JOIN scoring_rep r ON r.id = f.rep_id

@@ -165,7 +165,9 @@ def _number(value: Any, attr: str, above: float, high: float) -> int | float:
     return value
 
 
-def _per_type(value: Any, attr: str, known_types: frozenset[str], low: int, high: int, what: str) -> dict[str, int]:
+def _per_type(
+    value: Any, attr: str, known_types: frozenset[str], low: int, high: int, what: str
+) -> dict[str, int]:
     """An object of event type (one the tenant knows) -> a whole number from ``low`` to ``high``."""
     if not isinstance(value, Mapping):
         raise ValidationFailed(f"Must be an object of event type -> {what}.", code="invalid_type", attr=attr)

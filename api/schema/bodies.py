@@ -155,9 +155,9 @@ def settings_schema(component: dict[str, Any]) -> None:
     props["daily_caps"] = {
         "type": "object",
         "additionalProperties": {"type": "integer", "minimum": 1, "maximum": MAX_DAILY_CAP},
-        "description": "Event type (a catalog type, or a custom one of the scoring config) -> the most events "
-        "of that type a rep's local day counts for XP and for the `events.<type>` metric. A type absent: "
-        "no cap. SSI and `sum.<type>` are not capped.",
+        "description": "Event type (a catalog type, or a custom one of the scoring config) -> the most "
+        "events of that type a rep's local day counts for XP and for the `events.<type>` metric. A type "
+        "absent: no cap. SSI and `sum.<type>` are not capped.",
     }
     props["fair_play_factor"] = {
         "type": "number",

@@ -24,7 +24,9 @@ FLAGS_READ = key_roles(read={Role.ADMIN.value, Role.READ.value}, write=ADMIN)
 
 class FlagDaySerializer(serializers.Serializer):
     date = serializers.DateField(help_text="A local day of the rep's above the threshold.")
-    count = serializers.IntegerField(help_text="The events of the type the rep had that day (stored, uncapped).")
+    count = serializers.IntegerField(
+        help_text="The events of the type the rep had that day (stored, uncapped)."
+    )
 
 
 class FlagSerializer(serializers.Serializer):

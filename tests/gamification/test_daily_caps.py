@@ -41,7 +41,9 @@ def at(day: date, hour: int = 12) -> str:
 D = date(2026, 11, 18)
 
 
-def ev(id: str, type: str = "post_published", day: date = D, rep: str = "ann", **extra: Any) -> dict[str, Any]:
+def ev(
+    id: str, type: str = "post_published", day: date = D, rep: str = "ann", **extra: Any
+) -> dict[str, Any]:
     return {"id": id, "rep": rep, "type": type, "occurred_at": at(day), **extra}
 
 
@@ -130,7 +132,14 @@ def test_the_factor_is_a_number_above_1(acme: ApiClient, value: float) -> None:
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [(1, "out_of_range"), (0.5, "out_of_range"), (1001, "out_of_range"), ("3", "invalid_type"), (None, "invalid_type"), (True, "invalid_type")],
+    [
+        (1, "out_of_range"),
+        (0.5, "out_of_range"),
+        (1001, "out_of_range"),
+        ("3", "invalid_type"),
+        (None, "invalid_type"),
+        (True, "invalid_type"),
+    ],
 )
 def test_a_bad_factor_is_a_400_naming_it(acme: ApiClient, value: Any, code: str) -> None:
     assert_error(acme.patch(SETTINGS, {"fair_play_factor": value}), 400, code=code, attr="fair_play_factor")
@@ -175,7 +184,12 @@ def test_the_local_day_decides_the_cap_not_the_utc_day(acme: ApiClient) -> None:
     caps(acme, {"post_published": 1})
     # 23:30 and 00:30 in Berlin on the 18th-19th: both on the 18th in UTC, two local days.
     late = {"id": "late", "rep": "ann", "type": "post_published", "occurred_at": "2026-11-18T23:30:00+01:00"}
-    early = {"id": "early", "rep": "ann", "type": "post_published", "occurred_at": "2026-11-19T00:30:00+01:00"}
+    early = {
+        "id": "early",
+        "rep": "ann",
+        "type": "post_published",
+        "occurred_at": "2026-11-19T00:30:00+01:00",
+    }
     ingest(acme, late, early)
     assert ledger() == {D: 10, D + timedelta(days=1): 10}
 
@@ -235,7 +249,9 @@ def test_a_lowered_or_lifted_cap_keeps_the_xp_already_credited(acme: ApiClient) 
 # --- events.<type> for badges, goals and leaderboards ------------------------------------------------------
 
 
-def metric_values(rep: str, *names: str, day: date, window_days: int | None = None) -> dict[str, float | None]:
+def metric_values(
+    rep: str, *names: str, day: date, window_days: int | None = None
+) -> dict[str, float | None]:
     with in_tenant("acme") as tenant:
         rep_id = Rep.objects.get(external_id=rep).pk
         refs = [MetricRef(name, window_days) for name in names]
@@ -264,14 +280,20 @@ def test_the_events_metric_counts_capped_days_and_sum_does_not(acme: ApiClient) 
         "sum.post_published": 7.0,
     }
     caps(acme, {})
-    assert metric_values("ann", "events.post_published", day=D + timedelta(days=1)) == {"events.post_published": 7.0}
+    assert metric_values("ann", "events.post_published", day=D + timedelta(days=1)) == {
+        "events.post_published": 7.0
+    }
 
 
 def test_the_events_metric_over_a_window_counts_capped_days(acme: ApiClient) -> None:
     caps(acme, {"post_published": 2})
     ingest(acme, *posts("a", 4, D - timedelta(days=5)), *posts("b", 1, D))
-    assert metric_values("ann", "events.post_published", day=D, window_days=3) == {"events.post_published": 1.0}
-    assert metric_values("ann", "events.post_published", day=D, window_days=10) == {"events.post_published": 3.0}
+    assert metric_values("ann", "events.post_published", day=D, window_days=3) == {
+        "events.post_published": 1.0
+    }
+    assert metric_values("ann", "events.post_published", day=D, window_days=10) == {
+        "events.post_published": 3.0
+    }
 
 
 def awards_of(rep: str = "ann") -> list[str]:
@@ -285,7 +307,11 @@ def evaluate_pending() -> None:
 
 
 def test_a_badge_on_events_is_not_awarded_past_the_cap(acme: ApiClient) -> None:
-    body = {"slug": "prolific", "name": "Prolific", "criteria": {"metric": "events.post_published", "op": ">=", "value": 3}}
+    body = {
+        "slug": "prolific",
+        "name": "Prolific",
+        "criteria": {"metric": "events.post_published", "op": ">=", "value": 3},
+    }
     assert acme.post("/api/v1/badges", body).status_code == 201
     caps(acme, {"post_published": 2})
     yesterday = today() - timedelta(days=1)
@@ -298,7 +324,11 @@ def test_a_badge_on_events_is_not_awarded_past_the_cap(acme: ApiClient) -> None:
 
 
 def test_a_badge_on_sum_is_not_capped(acme: ApiClient) -> None:
-    body = {"slug": "crowd", "name": "Crowd", "criteria": {"metric": "sum.follower_gained", "op": ">=", "value": 30}}
+    body = {
+        "slug": "crowd",
+        "name": "Crowd",
+        "criteria": {"metric": "sum.follower_gained", "op": ">=", "value": 30},
+    }
     assert acme.post("/api/v1/badges", body).status_code == 201
     caps(acme, {"follower_gained": 1})
     ingest(acme, *(ev(f"f{i}", "follower_gained", today(), value=10) for i in range(3)))
@@ -321,7 +351,9 @@ def test_a_goals_events_progress_counts_capped_days(acme: ApiClient) -> None:
 
 
 def board(client: ApiClient, metric: str, **params: Any) -> list[tuple[str, Any]]:
-    response = client.get(f"/api/v1/leaderboards/{metric}", {"period": "day", "date": D.isoformat(), **params})
+    response = client.get(
+        f"/api/v1/leaderboards/{metric}", {"period": "day", "date": D.isoformat(), **params}
+    )
     assert response.status_code == 200, response.content
     return [(row["rep"], row["value"]) for row in response.json()["results"]]
 
@@ -332,7 +364,9 @@ def test_the_events_leaderboard_counts_capped_days(acme: ApiClient) -> None:
     caps(acme, {"post_published": 5})
     # ann and bob tie at 5 (rank 1, then by external_id); cy 3.
     assert board(acme, "events.post_published") == [("ann", 5), ("bob", 5), ("cy", 3)]
-    response = acme.get("/api/v1/leaderboards/events.post_published", {"period": "day", "date": D.isoformat()})
+    response = acme.get(
+        "/api/v1/leaderboards/events.post_published", {"period": "day", "date": D.isoformat()}
+    )
     assert [row["rank"] for row in response.json()["results"]] == [1, 1, 3]
     # XP was credited before the cap: it stays.
     assert board(acme, "xp") == [("ann", 70), ("bob", 50), ("cy", 30)]
