@@ -62,20 +62,26 @@ _CREDITED_ROWS = "SELECT id AS rep_id, old_xp, new_xp FROM credited"
 # reps are queued for badge evaluation, one appended row that waits for no one. Under a
 # daily cap (docs/gamification.md#daily-caps-fair-play) they earn only for the part of
 # the day's count that passes from under the cap (``newly_counted`` of
-# gamification.rules.caps): the rollup row's count after the write (``r.n``) less the
-# events stored now (``s.n``) is the count before, read under the row lock the upsert
+# gamification.rules.caps): the rollup row's count after the write (``n``) less the
+# events stored now (``added``) is the count before, read under the row lock the upsert
 # holds, so two ingests of the same day credit each event once, and a retried one (its
-# events duplicates, not stored) credits nothing. A cap of 0 in the array is no cap.
+# events duplicates, not stored) credits nothing. A cap of 0 in the array is no cap. The
+# rollup's rows and the stored ones meet by a GROUP BY of both, not a join: a join of two
+# CTEs on three columns is estimated at one row, and the steps after it are then planned
+# as nested loops over hundreds of rows.
 _XP_DAY_OF_STORED = """,
 xp_day AS (
-    SELECT s.rep_id, s.local_day AS day,
-           sum((LEAST(r.n, NULLIF(x.cap, 0)) - LEAST(r.n - s.n, NULLIF(x.cap, 0))) * x.xp)::bigint AS xp
-      FROM stored s
-      JOIN rollup r ON r.rep_id = s.rep_id AND r.type = s.type AND r.day = s.local_day
+    SELECT u.rep_id, u.day,
+           sum((LEAST(u.n, NULLIF(x.cap, 0)) - LEAST(u.n - u.added, NULLIF(x.cap, 0))) * x.xp)::bigint AS xp
+      FROM (SELECT rep_id, type, day, sum(n) AS n, sum(added) AS added
+              FROM (SELECT rep_id, type, day, n, 0 AS added FROM rollup
+                    UNION ALL
+                    SELECT rep_id, type, local_day, 0, n FROM stored) AS written
+             GROUP BY rep_id, type, day) AS u
       JOIN unnest(%(xp_types)b::varchar[], %(xp_points)b::bigint[], %(xp_caps)b::bigint[])
-           AS x(type, xp, cap) ON x.type = s.type
-     GROUP BY s.rep_id, s.local_day
-    HAVING sum((LEAST(r.n, NULLIF(x.cap, 0)) - LEAST(r.n - s.n, NULLIF(x.cap, 0))) * x.xp) <> 0
+           AS x(type, xp, cap) USING (type)
+     GROUP BY u.rep_id, u.day
+    HAVING sum((LEAST(u.n, NULLIF(x.cap, 0)) - LEAST(u.n - u.added, NULLIF(x.cap, 0))) * x.xp) <> 0
 )"""
 _QUEUE_STORED = """,
 queued AS (
