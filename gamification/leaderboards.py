@@ -3,7 +3,8 @@
 Metrics: ``ssi`` and ``pillar.<name>`` (the snapshot of ``date``, rounded to 2
 decimals as the API shows it; ``period`` does not apply), ``xp`` (XP earned
 within the period, from the ``XpDaily`` ledger) and ``events.<type>`` (events
-of that type within the period, from the daily rollup).
+of that type within the period, from the daily rollup, each day's count under
+the tenant's daily cap of the type: ``gamification.fair_play``).
 
 Ranking is one statement: ``RANK() OVER (ORDER BY value DESC)`` (competition
 ranking: equal values share a rank, the next rank skips) and
@@ -29,13 +30,14 @@ the same rows; one query checks it (``_stored_ranks_state``).
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, overload
 
 from core.clock import local_today
 from core.db import connection, prepared_cursor
 from core.errors import NotFound, ValidationFailed
+from gamification.fair_play import capped_count_sql, daily_caps
 from scoring.engine import PILLARS
 from scoring.models import ScoredDay, Team
 from scoring.services.config import scoring_config_current
@@ -52,6 +54,7 @@ class Metric:
     kind: str  # "snapshot" | "xp" | "events"
     column: str = ""  # snapshot metrics: the ScoreSnapshot column
     event_type: str = ""  # events.<type>
+    daily_cap: int | None = None  # events.<type>: the tenant's cap of the type, if any
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class Leaderboard:
         days = "d.day BETWEEN %s AND %s" if self.start is not None else "d.day <= %s"
         days_params: list[Any] = [self.start, self.end] if self.start is not None else [self.end]
         value = "COALESCE(sum({amount}), 0)::bigint"
+        amount_params: list[Any] = []
         if self.metric.kind == "xp":
             table, amount, extra, extra_params = "gamification_xpdaily", "d.xp", "", []
             if self.start is None:
@@ -164,6 +168,8 @@ class Leaderboard:
         else:
             table, amount, extra = "scoring_activitydaily", "d.n", "AND d.type = %s"
             extra_params = [self.metric.event_type]
+            if self.metric.daily_cap is not None:
+                amount, amount_params = capped_count_sql("d.n", "%s"), [self.metric.daily_cap]
         # Every rep of the board, 0 without rows.
         sql = f"""
             SELECT r.id, r.external_id, r.name, {value.format(amount=amount)} AS value
@@ -172,7 +178,7 @@ class Leaderboard:
              WHERE {reps}
              GROUP BY r.id
         """  # noqa: S608 (only fixed fragments are interpolated)
-        return sql, [*extra_params, *days_params, *reps_params]
+        return sql, [*amount_params, *extra_params, *days_params, *reps_params]
 
     def _ranked(self, tail: str, tail_params: list[Any]) -> list[LeaderboardRow]:
         board, params = self._board()
@@ -336,6 +342,8 @@ def leaderboard_get(
     # Only events.* needs the tenant's event types (its config).
     types = scoring_config_current().config.event_types if metric.startswith("events.") else frozenset()
     parsed = metric_parse(metric, event_types=types)
+    if parsed.kind == "events":
+        parsed = replace(parsed, daily_cap=daily_caps(tenant).get(parsed.event_type))
     period = period or DEFAULT_PERIOD
     if period not in PERIODS:
         raise ValidationFailed(f"Must be one of {', '.join(PERIODS)}.", code="invalid_choice", attr="period")

@@ -27,8 +27,9 @@ class StoredSQL:
 
     ``ctes``: further common table expressions, each written ``, name AS (...)``. They may
     read ``stored`` (rep_id, type, local_day, n: the events stored now, one row per rep,
-    type and local day) and ``rollup`` (one row per rollup row written: referencing it
-    makes the rollup's writes, and row locks, come first). ``rows``: a SELECT from them of
+    type and local day) and ``rollup`` (rep_id, type, day, n: one row per rollup row
+    written, ``n`` its count after this statement; referencing it makes the rollup's
+    writes, and row locks, come first). ``rows``: a SELECT from them of
     bigint columns named ``columns`` (``SELECT id AS rep_id, ...``); its rows go to the hook
     as ``rows``, each a ``row_type``: a named tuple of ``columns``, the class made once
     here. ``params(tenant=..., config=...)``: their named parameters (``%(name)b`` for

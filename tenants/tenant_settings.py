@@ -2,12 +2,14 @@
 
 Stored in ``Tenant.settings`` (public schema) as overrides of the defaults
 below; ``timezone`` is a column of its own. ``xp_per_type`` and
-``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds);
+``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds),
+``daily_caps`` and ``fair_play_factor`` too (docs/gamification.md#daily-caps-fair-play);
 ``embed_origins`` the console's (docs/console.md#a-reps-own-page-and-embedding).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -29,8 +31,14 @@ DEFAULTS: dict[str, Any] = {
     "xp_per_type": {},
     "level_thresholds": DEFAULT_LEVEL_THRESHOLDS,
     "embed_origins": [],
+    "daily_caps": {},
+    "fair_play_factor": 3,
 }
 MAX_XP = 100_000
+# A daily cap per event type: 1 to MAX_DAILY_CAP events a rep's local day earns XP for.
+MAX_DAILY_CAP = 1_000_000
+# fair_play_factor: greater than 1, at most MAX_FAIR_PLAY_FACTOR.
+MAX_FAIR_PLAY_FACTOR = 1000
 MAX_LEVELS = 100
 # The origins (scheme, host, port) whose pages may frame a rep's own console page.
 MAX_EMBED_ORIGINS = 20
@@ -146,6 +154,32 @@ def _int(value: Any, attr: str, low: int, high: int) -> int:
     return value
 
 
+def _number(value: Any, attr: str, above: float, high: float) -> int | float:
+    """A number (whole or not) greater than ``above`` and at most ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationFailed("Must be a number.", code="invalid_type", attr=attr)
+    if not above < value <= high:
+        raise ValidationFailed(
+            f"Must be greater than {above:g} and at most {high:g}.", code="out_of_range", attr=attr
+        )
+    return value
+
+
+def _per_type(
+    value: Any, attr: str, known_types: frozenset[str], low: int, high: int, what: str
+) -> dict[str, int]:
+    """An object of event type (one the tenant knows) -> a whole number from ``low`` to ``high``."""
+    if not isinstance(value, Mapping):
+        raise ValidationFailed(f"Must be an object of event type -> {what}.", code="invalid_type", attr=attr)
+    out: dict[str, int] = {}
+    for type_name, amount in value.items():
+        item = f"{attr}.{type_name}"
+        if type_name not in known_types:
+            raise ValidationFailed(f"Unknown event type {type_name!r}.", code="unknown_event_type", attr=item)
+        out[type_name] = _int(amount, item, low, high)
+    return out
+
+
 def _choice(value: Any, attr: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValidationFailed(f"Must be one of {', '.join(choices)}.", code="invalid_choice", attr=attr)
@@ -167,19 +201,11 @@ def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]
         elif name == "leaderboard_names":
             clean[name] = _choice(value, name, ("full", "anonymous"))
         elif name == "xp_per_type":
-            if not isinstance(value, Mapping):
-                raise ValidationFailed(
-                    "Must be an object of event type -> XP.", code="invalid_type", attr=name
-                )
-            xp: dict[str, int] = {}
-            for type_name, amount in value.items():
-                attr = f"{name}.{type_name}"
-                if type_name not in known_types:
-                    raise ValidationFailed(
-                        f"Unknown event type {type_name!r}.", code="unknown_event_type", attr=attr
-                    )
-                xp[type_name] = _int(amount, attr, 0, MAX_XP)
-            clean[name] = xp
+            clean[name] = _per_type(value, name, known_types, 0, MAX_XP, "XP")
+        elif name == "daily_caps":
+            clean[name] = _per_type(value, name, known_types, 1, MAX_DAILY_CAP, "daily cap")
+        elif name == "fair_play_factor":
+            clean[name] = _number(value, name, 1, MAX_FAIR_PLAY_FACTOR)
         elif name == "level_thresholds":
             if not isinstance(value, list) or not value:
                 raise ValidationFailed(

@@ -123,7 +123,13 @@ def _custom_event_types_schema(*, answer: bool) -> dict[str, Any]:
 
 def settings_schema(component: dict[str, Any]) -> None:
     """Settings: event types of ``xp_per_type`` are the catalog's (custom ones once declared)."""
-    from tenants.tenant_settings import MAX_EMBED_ORIGINS, MAX_LEVELS, MAX_XP
+    from tenants.tenant_settings import (
+        MAX_DAILY_CAP,
+        MAX_EMBED_ORIGINS,
+        MAX_FAIR_PLAY_FACTOR,
+        MAX_LEVELS,
+        MAX_XP,
+    )
 
     props = component["properties"]
     props["xp_per_type"] = {
@@ -145,6 +151,21 @@ def settings_schema(component: dict[str, Any]) -> None:
         "description": "Origins whose pages may frame a rep's own console page (`/console/me`), such as "
         "`https://app.example.com`: scheme, host and an optional port, no path; http only for localhost "
         "and `*.localhost`. Empty: no page may frame it.",
+    }
+    props["daily_caps"] = {
+        "type": "object",
+        "additionalProperties": {"type": "integer", "minimum": 1, "maximum": MAX_DAILY_CAP},
+        "description": "Event type (a catalog type, or a custom one of the scoring config) -> the most "
+        "events of that type a rep's local day counts for XP and for the `events.<type>` metric. A type "
+        "absent: no cap. SSI and `sum.<type>` are not capped.",
+    }
+    props["fair_play_factor"] = {
+        "type": "number",
+        "exclusiveMinimum": True,
+        "minimum": 1,
+        "maximum": MAX_FAIR_PLAY_FACTOR,
+        "description": "`GET /api/v1/fair-play/flags` flags a rep's daily count of a type above the tenant's "
+        "99th percentile of daily counts of that type times this factor.",
     }
 
 

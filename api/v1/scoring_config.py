@@ -205,6 +205,8 @@ SettingsOut = inline_serializer(
         "xp_per_type": serializers.DictField(child=serializers.IntegerField(min_value=0)),
         "level_thresholds": serializers.ListField(child=serializers.IntegerField(min_value=0)),
         "embed_origins": serializers.ListField(child=serializers.CharField()),
+        "daily_caps": serializers.DictField(child=serializers.IntegerField(min_value=1)),
+        "fair_play_factor": serializers.FloatField(),
     },
 )
 SettingsIn = inline_serializer(
@@ -220,6 +222,8 @@ SettingsIn = inline_serializer(
             child=serializers.IntegerField(min_value=0), required=False
         ),
         "embed_origins": serializers.ListField(child=serializers.CharField(), required=False),
+        "daily_caps": serializers.DictField(child=serializers.IntegerField(min_value=1), required=False),
+        "fair_play_factor": serializers.FloatField(required=False),
     },
 )
 assert set(SettingsOut.fields) == {"timezone", *DEFAULTS}
@@ -233,8 +237,9 @@ class SettingsViewSet(ViewSet):
         summary="The tenant's settings",
         description=(
             "Time zone, auto-creation of reps, streak mode, leaderboard names, the nightly recompute hour, XP"
-            " per event type, the level thresholds and the origins allowed to embed a rep's own console"
-            " page (`embed_origins`). Admin keys only."
+            " per event type, the level thresholds, the origins allowed to embed a rep's own console"
+            " page (`embed_origins`), the daily caps per event type (`daily_caps`) and the fair-play"
+            " report's factor (`fair_play_factor`). Admin keys only."
         ),
         responses={200: SettingsOut},
     )

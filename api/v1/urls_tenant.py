@@ -9,6 +9,7 @@ from api.v1.activities import ActivityViewSet
 from api.v1.audit import AuditLogViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
 from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
+from api.v1.fair_play import FairPlayFlagsView
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
 from api.v1.leaderboards import LeaderboardView
@@ -57,6 +58,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/results", JobResultsView.as_view(), name="job-results"),
     path("rep-tokens", RepTokenView.as_view(), name="rep-tokens"),
     path("rep-tokens/revoke", RepTokensRevokeView.as_view(), name="rep-tokens-revoke"),
+    path("fair-play/flags", FairPlayFlagsView.as_view(), name="fair-play-flags"),
     path("leaderboards/<str:metric>", LeaderboardView.as_view(), name="leaderboard"),
     path("company/ssi", CompanySsiView.as_view(), name="company-ssi"),
     path("company/ssi/history", CompanySsiHistoryView.as_view(), name="company-ssi-history"),

@@ -370,6 +370,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "badges", "description": "Badge definitions and awards."},
         {"name": "goals", "description": "Rep and team goals, with progress and status."},
         {"name": "leaderboards", "description": "Ranked reps by metric and period."},
+        {
+            "name": "fair-play",
+            "description": "Reps whose daily counts stand far above everyone's. Admin and read keys.",
+        },
         {"name": "rep-tokens", "description": "Short-lived tokens that show one rep its own data."},
         {"name": "webhooks", "description": "Signed event deliveries to your endpoints. Admin keys only."},
         {

@@ -8,7 +8,9 @@ None, which makes its criteria leaf false.
 The daily rollup is read once for every ``events.*``/``sum.*`` metric and the
 streaks together: one scan grouped by rep and 64-day word, each word a bitmask
 of the rep's active days (``gamification.rules.streaks.streak_from_mask``),
-each metric a filtered sum. The latest snapshot and the latest row of a state
+each metric a filtered sum; ``events.*`` sums each day's count under the
+tenant's daily cap of the type (``gamification.fair_play.capped_count_sql``),
+``sum.*`` the day's totals as they are. The latest snapshot and the latest row of a state
 type are index probes per rep. Reps are selected by id range when their ids
 are dense (``scoring.selectors.rep_filter``).
 
@@ -21,9 +23,10 @@ parameters) whatever the tenant's badges. Their usual handful is one scan.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
+from gamification.fair_play import capped_count_sql
 from gamification.rules.criteria import MetricRef
 from gamification.rules.levels import level_for
 from gamification.rules.streaks import streak_from_mask
@@ -36,7 +39,7 @@ Values = dict[int, dict[MetricRef, float | None]]
 Sum = tuple[str, date | None]  # (event type, first day or None for all time)
 Totals = dict[int, dict[int, tuple[int, float]]]  # rep -> index of its sum -> (events, total)
 
-# Sums per scan of the rollup: two columns and two parameters each.
+# Sums per scan of the rollup: two columns and up to three parameters each.
 SUMS_PER_SCAN = 250
 
 SNAPSHOT_COLUMNS = {
@@ -80,7 +83,15 @@ def metrics_load(
                 elif ref.name == "level":
                     out[rep_id][ref] = float(level_for(xp, thresholds))
     streaks = bool(names & {"streak.current", "streak.longest"})
-    _rollup_metrics(out, reps, refs, day, period_start, settings["streak_mode"] if streaks else None)
+    _rollup_metrics(
+        out,
+        reps,
+        refs,
+        day,
+        period_start,
+        settings["streak_mode"] if streaks else None,
+        settings["daily_caps"],
+    )
     _state_metrics(out, reps, refs, day)
     if "badges" in names:
         counts = dict(
@@ -104,7 +115,7 @@ def metrics_load(
 def active_day_masks(rep_ids: Sequence[int], day: date) -> dict[int, int]:
     """Each rep's active local days up to ``day`` (a day with any event) as a bitmask: bit
     ``k`` set when the rep was active ``k`` days before ``day``. Reps never active are absent."""
-    masks, _ = _rollup_scan(rep_ids, day, sums=[], masks=True)
+    masks, _ = _rollup_scan(rep_ids, day, sums=[], masks=True, caps={})
     return masks
 
 
@@ -145,8 +156,10 @@ def _rollup_metrics(
     day: date,
     period_start: date | None,
     streak_mode: str | None,
+    caps: Mapping[str, int],
 ) -> None:
-    """``events.*``/``sum.*`` over their windows and, given a ``streak_mode``, the streaks: one scan."""
+    """``events.*`` (under ``caps``)/``sum.*`` over their windows and, given a ``streak_mode``,
+    the streaks: one scan."""
     starts: dict[MetricRef, date | None] = {}
     for ref in refs:
         if ref.name.startswith(("events.", "sum.")):
@@ -159,7 +172,7 @@ def _rollup_metrics(
     sums = sorted(
         {(ref.type or "", start) for ref, start in starts.items()}, key=lambda s: (s[0], s[1] or date.min)
     )
-    masks, totals = _rollup_scans(reps, day, sums=sums, masks=streak_mode is not None)
+    masks, totals = _rollup_scans(reps, day, sums=sums, masks=streak_mode is not None, caps=caps)
     position = {key: index for index, key in enumerate(sums)}
     for ref, start in starts.items():
         index = position[(ref.type or "", start)]
@@ -177,17 +190,17 @@ def _rollup_metrics(
 
 
 def _rollup_scans(
-    rep_ids: Sequence[int], day: date, *, sums: list[Sum], masks: bool
+    rep_ids: Sequence[int], day: date, *, sums: list[Sum], masks: bool, caps: Mapping[str, int]
 ) -> tuple[dict[int, int], Totals]:
     """``_rollup_scan`` of ``sums`` ``SUMS_PER_SCAN`` at a time (the masks with the first), its
     totals indexed into the whole ``sums``."""
     if len(sums) <= SUMS_PER_SCAN:
-        return _rollup_scan(rep_ids, day, sums=sums, masks=masks)
+        return _rollup_scan(rep_ids, day, sums=sums, masks=masks, caps=caps)
     rep_masks: dict[int, int] = {}
     totals: Totals = defaultdict(dict)
     for first in range(0, len(sums), SUMS_PER_SCAN):
         scanned_masks, scanned = _rollup_scan(
-            rep_ids, day, sums=sums[first : first + SUMS_PER_SCAN], masks=masks and first == 0
+            rep_ids, day, sums=sums[first : first + SUMS_PER_SCAN], masks=masks and first == 0, caps=caps
         )
         if first == 0:
             rep_masks = scanned_masks
@@ -197,11 +210,12 @@ def _rollup_scans(
 
 
 def _rollup_scan(
-    rep_ids: Sequence[int], day: date, *, sums: list[Sum], masks: bool
+    rep_ids: Sequence[int], day: date, *, sums: list[Sum], masks: bool, caps: Mapping[str, int]
 ) -> tuple[dict[int, int], Totals]:
     """One scan of the reps' rollup rows up to ``day``: with ``masks``, each rep's active days
     (see ``active_day_masks``); for each (type, start) of ``sums``, by its index there, each
-    rep's ``(sum(n), sum(total))`` of that type from ``start`` (None: all time) to ``day``."""
+    rep's ``(sum(n), sum(total))`` of that type from ``start`` (None: all time) to ``day``,
+    each day's ``n`` under the type's cap in ``caps`` (if any)."""
     if not rep_ids or (not sums and not masks):
         return {}, {}
     condition, params = rep_filter(rep_ids)
@@ -211,7 +225,11 @@ def _rollup_scan(
     for i, (type_name, start) in enumerate(sums):
         params[f"type_{i}"], params[f"start_{i}"] = type_name, start
         selected = f"type = %(type_{i})s" + (f" AND day >= %(start_{i})s" if start else "")
-        columns += [f"sum(n) FILTER (WHERE {selected})", f"sum(total) FILTER (WHERE {selected})"]
+        count = "n"
+        if type_name in caps:
+            params[f"cap_{i}"] = caps[type_name]
+            count = capped_count_sql("n", f"%(cap_{i})s")
+        columns += [f"sum({count}) FILTER (WHERE {selected})", f"sum(total) FILTER (WHERE {selected})"]
     where = f"{condition} AND day <= %(day)s"
     if masks:
         # Rows grouped by rep and word of 64 days: bit (age - 64 * word) of the word.

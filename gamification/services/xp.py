@@ -1,4 +1,5 @@
-"""XP and levels: credited at ingestion, once per stored event (docs/gamification.md#xp-and-levels)."""
+"""XP and levels: credited at ingestion, once per stored event under the daily caps
+(docs/gamification.md#xp-and-levels)."""
 
 from __future__ import annotations
 
@@ -56,17 +57,31 @@ credited AS (
 # What a credit returns, one row per rep: named as ``INGEST_SQL.columns`` say.
 _CREDITED_ROWS = "SELECT id AS rep_id, old_xp, new_xp FROM credited"
 
-# The ingest's part of the events statement (scoring.hooks.StoredSQL): each event stored
-# now earns its type's XP, per rep and local day, once the rollup is written; and its
-# reps are queued for badge evaluation, one appended row that waits for no one.
+# The ingest's part of the events statement (scoring.hooks.StoredSQL): the events stored
+# now earn their type's XP, per rep and local day, once the rollup is written; and its
+# reps are queued for badge evaluation, one appended row that waits for no one. Under a
+# daily cap (docs/gamification.md#daily-caps-fair-play) they earn only for the part of
+# the day's count that passes from under the cap (``newly_counted`` of
+# gamification.rules.caps): the rollup row's count after the write (``n``) less the
+# events stored now (``added``) is the count before, read under the row lock the upsert
+# holds, so two ingests of the same day credit each event once, and a retried one (its
+# events duplicates, not stored) credits nothing. A cap of 0 in the array is no cap. The
+# rollup's rows and the stored ones meet by a GROUP BY of both, not a join: a join of two
+# CTEs on three columns is estimated at one row, and the steps after it are then planned
+# as nested loops over hundreds of rows.
 _XP_DAY_OF_STORED = """,
 xp_day AS (
-    SELECT s.rep_id, s.local_day AS day, sum(s.n * x.xp)::bigint AS xp
-      FROM stored s
-      JOIN unnest(%(xp_types)b::varchar[], %(xp_points)b::bigint[]) AS x(type, xp) USING (type)
-     WHERE (SELECT count(*) FROM rollup) >= 0
-     GROUP BY s.rep_id, s.local_day
-    HAVING sum(s.n * x.xp) <> 0
+    SELECT u.rep_id, u.day,
+           sum((LEAST(u.n, NULLIF(x.cap, 0)) - LEAST(u.n - u.added, NULLIF(x.cap, 0))) * x.xp)::bigint AS xp
+      FROM (SELECT rep_id, type, day, sum(n) AS n, sum(added) AS added
+              FROM (SELECT rep_id, type, day, n, 0 AS added FROM rollup
+                    UNION ALL
+                    SELECT rep_id, type, local_day, 0, n FROM stored) AS written
+             GROUP BY rep_id, type, day) AS u
+      JOIN unnest(%(xp_types)b::varchar[], %(xp_points)b::bigint[], %(xp_caps)b::bigint[])
+           AS x(type, xp, cap) USING (type)
+     GROUP BY u.rep_id, u.day
+    HAVING sum((LEAST(u.n, NULLIF(x.cap, 0)) - LEAST(u.n - u.added, NULLIF(x.cap, 0))) * x.xp) <> 0
 )"""
 _QUEUE_STORED = """,
 queued AS (
@@ -82,9 +97,15 @@ INGEST_SQL = StoredSQL(
 
 
 def _xp_params(tenant: Tenant, config: Config) -> dict[str, list[Any]]:
-    table = xp_table(config, settings_get(tenant)["xp_per_type"])
+    settings = settings_get(tenant)
+    table = xp_table(config, settings["xp_per_type"])
+    caps = settings["daily_caps"]
     types = sorted(table)
-    return {"xp_types": types, "xp_points": [table[t] for t in types]}
+    return {
+        "xp_types": types,
+        "xp_points": [table[t] for t in types],
+        "xp_caps": [caps.get(t, 0) for t in types],
+    }
 
 
 def xp_credit_events(

@@ -261,7 +261,7 @@ rollup AS (
         last_id = CASE WHEN (excluded.last_at, excluded.last_id) > (d.last_at, d.last_id)
                        THEN excluded.last_id ELSE d.last_id END,
         last_at = GREATEST(d.last_at, excluded.last_at)
-    RETURNING d.rep_id
+    RETURNING d.rep_id, d.type, d.day, d.n
 )"""
 # The statement's rows are (part, type, local_day, values…): part 0 the stored rows, whose
 # values are (rep_id, n); part k + 1 hook k's rows, whose values are its ``columns``. Values

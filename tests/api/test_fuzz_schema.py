@@ -105,6 +105,7 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     "PATCH /api/v1/settings": {
         "invalid@level_thresholds",
         "unknown_event_type@xp_per_type",
+        "unknown_event_type@daily_caps",
         "invalid_timezone@timezone",
         # An origin's host and port (the schema states its outline), https but for localhost.
         "invalid_origin@embed_origins",
