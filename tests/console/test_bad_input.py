@@ -15,37 +15,12 @@ from tests.support.tenants import World, in_tenant
 
 pytestmark = pytest.mark.django_db
 
-GARBAGE: dict[str, str] = {
-    name: value
-    for name in (
-        "page",
-        "sort",
-        "order",
-        "team",
-        "range",
-        "metric",
-        "period",
-        "date",
-        "day",
-        "q",
-        "search",
-        "before",
-        "after",
-        "cursor",
-        "page_size",
-        "badge",
-        "status",
-        "since",
-        "until",
-        "from",
-        "to",
-        "target_type",
-        "action",
-        "done",
-        "next",
-    )  # fmt: skip
-    for value in ("-1\x00'\"<x>" + "9" * 30,)
-}
+PARAMETERS = (
+    "page", "sort", "order", "team", "range", "metric", "period", "date", "day", "q", "search", "before",
+    "after", "cursor", "page_size", "badge", "status", "since", "until", "from", "to", "target_type",
+    "action", "done", "next",
+)  # fmt: skip
+GARBAGE = dict.fromkeys(PARAMETERS, "-1\x00'\"<x>" + "9" * 30)
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.audience == "member"], ids=lambda p: p.name)
