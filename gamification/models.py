@@ -67,8 +67,8 @@ class BadgeAward(models.Model):
 
     rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="awards")
     badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="awards")
-    # "" for once, YYYY-MM-DD daily, YYYY-Www weekly (ISO), YYYY-MM monthly.
-    period = models.CharField(max_length=10, default="")
+    # "" for once, YYYY-MM-DD daily, YYYY-Www weekly (ISO), YYYY-MM monthly, contest-<id> a prize.
+    period = models.CharField(max_length=20, default="")
     awarded_at = models.DateTimeField(default=timezone.now)
     xp_reward = models.PositiveIntegerField(default=0)
 

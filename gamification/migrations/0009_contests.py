@@ -13,6 +13,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="badgeaward",
+            name="period",
+            field=models.CharField(default="", max_length=20),
+        ),
         migrations.CreateModel(
             name="Contest",
             fields=[
