@@ -23,7 +23,7 @@ from api.actors import actor_of
 from api.pagination import PagePagination
 from api.permissions import ADMIN, any_rep_or_key_roles
 from api.v1.serializers import body_object
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from gamification.models import Contest
 from gamification.services.contest_standings import RepRow, TeamRow, contest_standings
 from gamification.services.contest_values import period_of
@@ -90,11 +90,19 @@ class ParticipantsField(serializers.JSONField):
     """Validated by the service."""
 
 
+# A pattern, not an enum: a nullable enum becomes a oneOf with null that example validators refuse.
+@extend_schema_field({"type": "string", "pattern": "^(avg|sum)$", "nullable": True})
+class AggregateField(serializers.CharField):
+    """``avg``, ``sum`` or null (validated by the service)."""
+
+
 class PrizeSerializer(serializers.Serializer):
     rank = serializers.IntegerField(min_value=1, max_value=10000)
     xp = serializers.IntegerField(min_value=0, max_value=100000, help_text="XP granted; 0 for none.")
     badge = serializers.CharField(
-        required=False, help_text="The slug of a badge awarded too (its period: the contest)."
+        required=False,
+        allow_null=True,
+        help_text="The slug of a badge awarded too (its period: `contest-<id>`); null or absent for none.",
     )
 
 
@@ -104,11 +112,7 @@ class ContestSerializer(serializers.Serializer):
     metric = serializers.CharField(help_text=METRIC_HELP)
     kind = serializers.ChoiceField(choices=Contest.Kind.values)
     target = serializers.FloatField(allow_null=True, help_text="Races: the value to reach; null otherwise.")
-    aggregate = serializers.ChoiceField(
-        choices=Contest.Aggregate.values,
-        allow_null=True,
-        help_text="Teams contests: avg or sum; null otherwise.",
-    )
+    aggregate = AggregateField(allow_null=True, help_text="Teams contests: avg or sum; null otherwise.")
     start_date = serializers.DateField(help_text="The first local day counted (the tenant's time zone).")
     end_date = serializers.DateField(help_text="The last local day counted.")
     participants = ParticipantsField()
@@ -133,11 +137,10 @@ def _fields(*, partial: bool) -> dict[str, serializers.Field]:
         "target": serializers.FloatField(
             required=False, allow_null=True, help_text="Required for a race (> 0); refused otherwise."
         ),
-        "aggregate": serializers.ChoiceField(
-            choices=Contest.Aggregate.values,
+        "aggregate": AggregateField(
             required=False,
             allow_null=True,
-            help_text="Required for a teams contest; refused otherwise.",
+            help_text="`avg` or `sum`: required for a teams contest; refused otherwise.",
         ),
         "start_date": serializers.DateField(required=required),
         "end_date": serializers.DateField(
@@ -340,8 +343,9 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "leaderboards. In a race, those who reached the target come first by `reached_at`, the others "
             "after them by value. Teams contests: `by=team` ranks the teams by the `avg` or `sum` of their "
             "participant members' values (0 without any); `by=rep` (the default) ranks the reps. Once the "
-            "contest ended, the standings frozen at its end. A rep token reads only a contest it takes part "
-            "in, with its own row as `me`."
+            "contest ended, the standings frozen at its end. `by=team` on another kind is a 404 "
+            "`no_team_standings`. A rep token reads only a contest it takes part in, with its own row as "
+            "`me`."
         ),
         parameters=[
             CONTEST_ID,
@@ -364,8 +368,10 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def standings(self, request: Request, pk: str) -> Response:
         contest = self.get_object()
         by = request.query_params.get("by") or "rep"
-        if by not in ("rep", "team") or (by == "team" and contest.kind != Contest.Kind.TEAMS):
-            raise ValidationFailed("`rep`, or `team` for a teams contest.", code="invalid", attr="by")
+        if by not in ("rep", "team"):
+            raise ValidationFailed("`rep` or `team`.", code="invalid_choice", attr="by")
+        if by == "team" and contest.kind != Contest.Kind.TEAMS:
+            raise NotFound("Only a teams contest has team standings.", code="no_team_standings", attr="by")
         today = self._today()
         standings = contest_standings(tenant=request.tenant, contest=contest, today=today)  # type: ignore[attr-defined]
         race = contest.kind == Contest.Kind.RACE

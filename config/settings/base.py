@@ -352,8 +352,6 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "access.models.MemberRole",
         "MemberStatusEnum": "access.models.Member.Status",
         "ContestKindEnum": ["leaderboard", "race", "teams"],
-        "ContestAggregateEnum": ["avg", "sum"],
-        "GoalAggregateEnum": ["avg", "sum", "min"],
         "ContestStatusEnum": ["scheduled", "running", "ended", "cancelled"],
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",

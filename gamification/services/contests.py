@@ -189,7 +189,7 @@ def _clean(data: Mapping[str, Any], current: Contest | None) -> dict[str, Any]:
     elif "target" in data:
         clean["target"] = None
     if "aggregate" in data:
-        if data["aggregate"] not in (*AGGREGATES, "", None):
+        if data["aggregate"] not in (*AGGREGATES, None):
             raise ValidationFailed(
                 f"One of {', '.join(AGGREGATES)}.", code="invalid_choice", attr="aggregate"
             )
@@ -273,7 +273,7 @@ def _clean_prizes(value: Any) -> list[dict[str, Any]]:
         attr = f"prizes.{index}"
         if not isinstance(prize, Mapping) or not set(prize) <= {"rank", "xp", "badge"}:
             raise ValidationFailed('{"rank": r, "xp": n, "badge": slug?}.', code="invalid", attr=attr)
-        rank, xp, badge = prize.get("rank"), prize.get("xp", 0), prize.get("badge")
+        rank, xp, badge = prize.get("rank"), prize.get("xp"), prize.get("badge")
         if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MAX_LISTED:
             raise ValidationFailed("A rank from 1.", code="invalid", attr=f"{attr}.rank")
         if rank in ranks:

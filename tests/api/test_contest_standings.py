@@ -222,8 +222,8 @@ def test_a_teams_contest_ranks_teams_by_the_aggregate_of_their_members(
     # by=rep (the default): the reps, as a leaderboard.
     assert table(standings(acme, summed), "rank", "rep", "value") == [(1, "dan", 2.0), (2, "eve", 0.0)]
     plain = create(acme)
-    assert_error(acme.get(f"{CONTESTS}/{plain}/standings?by=team"), 400, "invalid", "by")
-    assert_error(acme.get(f"{CONTESTS}/{plain}/standings?by=nobody"), 400, "invalid", "by")
+    assert_error(acme.get(f"{CONTESTS}/{plain}/standings?by=team"), 404, "no_team_standings", "by")
+    assert_error(acme.get(f"{CONTESTS}/{plain}/standings?by=nobody"), 400, "invalid_choice", "by")
 
 
 def snapshots(people: dict[str, Any], rep: str, scores: dict[date, tuple[float, float]]) -> None:

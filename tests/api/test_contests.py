@@ -131,6 +131,7 @@ def test_a_contest_that_started_today_or_earlier_is_running(acme: ApiClient, peo
         ({"prizes": {"rank": 1}}, "prizes", "invalid"),
         ({"prizes": [{"rank": 0, "xp": 5}]}, "prizes.0.rank", "invalid"),
         ({"prizes": [{"rank": 1, "xp": -1}]}, "prizes.0.xp", "invalid"),
+        ({"prizes": [{"rank": 1}]}, "prizes.0.xp", "invalid"),
         ({"prizes": [{"rank": 1, "xp": 5}, {"rank": 1, "xp": 1}]}, "prizes.1.rank", "duplicate"),
         ({"prizes": [{"rank": 1, "xp": 5, "badge": "nope"}]}, "prizes.0.badge", "unknown_badge"),
         ({"prizes": [{"rank": 1, "gold": 5}]}, "prizes.0", "invalid"),
