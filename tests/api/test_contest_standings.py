@@ -193,6 +193,23 @@ def test_a_race_on_sums_is_reached_within_the_day_by_the_running_value(
     assert table(body, "rank", "rep", "value", "reached_at")[0] == (1, "ann", 59.5, "2026-03-03T09:00:00Z")
 
 
+def test_a_race_on_xp_counts_each_events_xp_in_order(acme: ApiClient, people: dict[str, Any]) -> None:
+    ingest(
+        acme,
+        ev("ann", 3, 9),  # 10 XP
+        ev("ann", 3, 10, type="post_commented"),  # 3 XP: 13 >= 12 at 10:00
+        ev("bob", 3, 8, type="post_commented"),  # 3
+        ev("bob", 4, 8),  # 13 on the 4th
+    )
+    body = standings(acme, create(acme, kind="race", target=12, metric="xp"))
+    assert table(body, "rank", "rep", "value", "reached_at") == [
+        (1, "ann", 13.0, "2026-03-03T09:00:00Z"),
+        (2, "bob", 13.0, "2026-03-04T07:00:00Z"),
+        (3, "dan", 0.0, None),
+        (3, "eve", 0.0, None),
+    ]
+
+
 def test_a_teams_contest_ranks_teams_by_the_aggregate_of_their_members(
     acme: ApiClient, people: dict[str, Any]
 ) -> None:

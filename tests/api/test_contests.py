@@ -187,6 +187,9 @@ def test_cancelling_is_final_and_an_ended_contest_cannot_be_cancelled(
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "cancelled" and response.json()["cancelled_at"]
     assert acme.post(f"{CONTESTS}/{body['id']}/cancel").json()["status"] == "cancelled"  # again: no-op
+    with in_tenant("acme"):
+        actions = AuditEntry.objects.filter(target_type="contest", target_id=str(body["id"]))
+        assert sorted(actions.values_list("action", flat=True)) == ["cancel", "create"]  # once
     assert_error(acme.patch(f"{CONTESTS}/{body['id']}", {"name": "x"}), 409, "contest_cancelled")
     ended = create(acme)
     with in_tenant("acme"):

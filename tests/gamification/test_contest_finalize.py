@@ -19,6 +19,7 @@ from django_tenants.utils import tenant_context
 
 from gamification.models import BadgeAward, Contest, ContestStanding, OutboxEvent
 from gamification.services.contest_finalize import contest_finalize, contests_tick
+from gamification.tasks import dispatch_contests_tick
 from scoring.models import Rep
 from tenants.models import Tenant
 from tests.factories.gamification import BadgeFactory
@@ -267,3 +268,14 @@ def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys)
         assert Rep.objects.get(external_id="ann").xp == xp_before + 1000
         assert OutboxEvent.objects.filter(type="contest.ended").count() == 1
         assert ContestStanding.objects.filter(contest_id=contest).count() == 2
+
+
+def test_the_beat_task_ticks_every_tenant_with_an_open_contest(
+    acme: ApiClient, people: dict[str, int]
+) -> None:
+    posts(acme, "ann", "2026-03-03", 1)
+    contest = create(acme)  # 2 to 8 March 2026: over by the clock's today
+    dispatch_contests_tick()  # eager in tests: each tenant's tick runs inline, in its schema
+    with in_tenant("acme"):
+        assert Contest.objects.get(pk=contest).status == "ended"
+    assert [e["winners"] for e in outbox("contest.ended")] == [[{"rank": 1, "rep": "ann"}]]
