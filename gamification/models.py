@@ -305,13 +305,6 @@ class Contest(models.Model):
                 name="contest_finalized_is_ended",
             ),
         ]
-        indexes = [
-            models.Index(
-                fields=["start_date"],
-                name="contest_open",
-                condition=models.Q(status__in=["scheduled", "running"]),
-            )
-        ]
 
     def __str__(self) -> str:
         return self.name

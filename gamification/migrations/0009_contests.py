@@ -67,13 +67,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["id"],
-                "indexes": [
-                    models.Index(
-                        condition=models.Q(("status__in", ["scheduled", "running"])),
-                        fields=["start_date"],
-                        name="contest_open",
-                    )
-                ],
                 "constraints": [
                     models.CheckConstraint(
                         condition=models.Q(("kind__in", ["leaderboard", "race", "teams"])),
