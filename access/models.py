@@ -66,6 +66,7 @@ class AuditEntry(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
         REVOKE = "revoke", "Revoked (API keys)"
+        CANCEL = "cancel", "Cancelled (contests)"
 
     class TargetType(models.TextChoices):
         SCORING_CONFIG = "scoring_config", "The scoring config (target_id: the new version)"
@@ -77,6 +78,7 @@ class AuditEntry(models.Model):
         API_KEY = "api_key", "An API key (target_id: its id)"
         REP_TOKENS = "rep_tokens", "A rep's rep tokens (target_id: the rep's external_id)"
         MEMBER = "member", "A console member (target_id: its id)"
+        CONTEST = "contest", "A contest (target_id: its id)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)

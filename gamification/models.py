@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -66,8 +67,8 @@ class BadgeAward(models.Model):
 
     rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="awards")
     badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="awards")
-    # "" for once, YYYY-MM-DD daily, YYYY-Www weekly (ISO), YYYY-MM monthly.
-    period = models.CharField(max_length=10, default="")
+    # "" for once, YYYY-MM-DD daily, YYYY-Www weekly (ISO), YYYY-MM monthly, contest-<id> a prize.
+    period = models.CharField(max_length=20, default="")
     awarded_at = models.DateTimeField(default=timezone.now)
     xp_reward = models.PositiveIntegerField(default=0)
 
@@ -249,3 +250,115 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+class Contest(models.Model):
+    """A time-boxed competition on a metric between reps or teams (docs/contests.md).
+
+    ``status`` is what the tick last wrote (scheduled, running, ended, cancelled); the API
+    shows it as of now (``gamification.services.contests.contest_status``)."""
+
+    class Kind(models.TextChoices):
+        LEADERBOARD = "leaderboard"
+        RACE = "race"
+        TEAMS = "teams"
+
+    class Aggregate(models.TextChoices):
+        AVG = "avg"
+        SUM = "sum"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        RUNNING = "running"
+        ENDED = "ended"
+        CANCELLED = "cancelled"
+
+    name = models.CharField(max_length=120)
+    metric = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    target = models.FloatField(null=True, blank=True)
+    aggregate = models.CharField(max_length=3, choices=Aggregate.choices, blank=True, default="")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    # {"all": true} | {"teams": [ids]} | {"reps": [external ids]}
+    participants = models.JSONField()
+    # [{"rank": r, "xp": n, "badge": slug?}, ...]
+    prizes = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["leaderboard", "race", "teams"]), name="contest_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["scheduled", "running", "ended", "cancelled"]),
+                name="contest_status",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="race", target__isnull=False, target__gt=0)
+                | (~models.Q(kind="race") & models.Q(target__isnull=True)),
+                name="contest_target_for_race_only",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="teams", aggregate__in=["avg", "sum"])
+                | (~models.Q(kind="teams") & models.Q(aggregate="")),
+                name="contest_aggregate_for_teams_only",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date"))
+                & models.Q(end_date__lte=models.F("start_date") + timedelta(days=366)),
+                name="contest_dates",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(finalized_at__isnull=True) | models.Q(status="ended"),
+                name="contest_finalized_is_ended",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContestStanding(models.Model):
+    """A finalized contest's frozen standings: one row per participant rep and, for a
+    teams contest, one per team (``rep`` xor ``team``), in ``position`` order."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings")
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    rank = models.PositiveIntegerField()
+    value = models.FloatField()
+    reached_at = models.DateTimeField(null=True, blank=True)
+    members = models.PositiveIntegerField(null=True, blank=True)  # team rows: participant members
+    prize_xp = models.PositiveIntegerField(default=0)
+    prize_badge = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["contest", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rep__isnull=False, team__isnull=True)
+                | models.Q(rep__isnull=True, team__isnull=False),
+                name="standing_rep_xor_team",
+            ),
+            # The idempotency key of a prize: one frozen row (and grant) per contest and rep.
+            models.UniqueConstraint(
+                fields=["contest", "rep"], condition=models.Q(rep__isnull=False), name="standing_once_per_rep"
+            ),
+            models.UniqueConstraint(
+                fields=["contest", "team"],
+                condition=models.Q(team__isnull=False),
+                name="standing_once_per_team",
+            ),
+        ]
+        indexes = [models.Index(fields=["contest", "team", "position"], name="standing_page")]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id}"

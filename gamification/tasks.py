@@ -12,11 +12,14 @@ from django_tenants.utils import tenant_context
 from access.rep_tokens import rep_tokens_purge_expired
 from core.db import connection
 from core.queue import enqueue
-from gamification.models import PendingEvaluation
+from gamification.models import Contest, PendingEvaluation
+from gamification.services.contest_finalize import contests_tick
 from gamification.services.evaluation import pending_evaluate
 from gamification.services.pending import EVALUATE_PENDING
 from gamification.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks)
 from tenants.models import Tenant
+
+CONTESTS_TICK = "gamification.tasks.tick_contests"
 
 
 @shared_task(name=EVALUATE_PENDING, acks_late=True)
@@ -40,3 +43,21 @@ def purge_rep_tokens() -> None:
     for tenant in Tenant.objects.all():
         with tenant_context(tenant):
             rep_tokens_purge_expired()
+
+
+@shared_task(name=CONTESTS_TICK, acks_late=True)
+def tick_contests() -> dict[str, list[int]]:
+    """Contests of this tenant: start those due, finalize those over (once: see
+    gamification.services.contest_finalize)."""
+    result = contests_tick(tenant=connection.tenant)
+    return {"started": result.started, "finalized": result.finalized}
+
+
+@shared_task
+def dispatch_contests_tick() -> None:
+    """Beat, every few minutes: one tick per tenant that has a contest still open. A tick lost
+    (broker down, worker died) is made up by the next one: it finds the same due contests."""
+    for tenant in Tenant.objects.exclude(schema_name="public").order_by("id"):
+        with tenant_context(tenant):
+            if Contest.objects.filter(status__in=[Contest.Status.SCHEDULED, Contest.Status.RUNNING]).exists():
+                enqueue(CONTESTS_TICK)

@@ -35,12 +35,14 @@ def strict_request_bodies(
     slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
     if slug is not None:
         slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
-    goals = result.get("paths", {}).get("/api/v1/goals", {})
-    if "post" in goals:  # a rep goal or a team goal: the body is not optional
-        goals["post"]["requestBody"]["required"] = True
+    for required_body in ("/api/v1/goals", "/api/v1/contests"):
+        item = result.get("paths", {}).get(required_body, {})
+        if "post" in item:  # a body is not optional
+            item["post"]["requestBody"]["required"] = True
     for no_fields in (
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
         "/api/v1/members/{id}/invite",
+        "/api/v1/contests/{id}/cancel",
     ):
         item = result.get("paths", {}).get(no_fields, {})
         if "post" in item:  # no fields: nothing, or {}

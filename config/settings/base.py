@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
     "purge-rep-tokens": {"task": "gamification.tasks.purge_rep_tokens", "schedule": 60 * 60},
+    # Contests: start those due, finalize those whose last local day is over (docs/contests.md).
+    "dispatch-contests-tick": {"task": "gamification.tasks.dispatch_contests_tick", "schedule": 5 * 60},
     # Webhooks: outbox events and deliveries an enqueue lost (broker down, a worker died mid-try).
     "sweep-webhooks": {"task": "gamification.webhooks.tasks.sweep_outbox", "schedule": 60},
 }
@@ -350,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "access.models.MemberRole",
         "MemberStatusEnum": "access.models.Member.Status",
         "WebhookFormatEnum": "gamification.models.WebhookSubscription.Format",
+        "ContestKindEnum": ["leaderboard", "race", "teams"],
+        "ContestStatusEnum": ["scheduled", "running", "ended", "cancelled"],
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
@@ -369,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "scores", "description": "SSI snapshots, history, explanations; recompute jobs."},
         {"name": "badges", "description": "Badge definitions and awards."},
         {"name": "goals", "description": "Rep and team goals, with progress and status."},
+        {"name": "contests", "description": "Time-boxed competitions between reps or teams, with prizes."},
         {"name": "leaderboards", "description": "Ranked reps by metric and period."},
         {
             "name": "fair-play",

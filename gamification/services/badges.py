@@ -322,3 +322,16 @@ def award_payload(award: BadgeAward) -> dict[str, Any]:
         "xp_reward": award.xp_reward,
         "awarded_at": award.awarded_at.isoformat(),
     }
+
+
+def badges_grant(*, grants: Sequence[tuple[int, str, str]], day: date) -> list[BadgeAward]:
+    """Award badges outside their criteria (a contest's prizes): (rep id, badge slug, period)
+    each once, with the badge's ``xp_reward`` credited on local ``day`` and ``badge.awarded``
+    emitted, as an earned award. A slug no longer defined is skipped."""
+    badges = {b.slug: b for b in Badge.objects.filter(slug__in={slug for _, slug, _ in grants})}
+    candidates = sorted(
+        (rep, badges[slug].pk, period, badges[slug].xp_reward)
+        for rep, slug, period in grants
+        if slug in badges
+    )
+    return _award(candidates, day) if candidates else []

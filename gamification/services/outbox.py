@@ -15,7 +15,15 @@ from core.queue import enqueue
 from gamification.models import OutboxEvent
 
 DISPATCH_OUTBOX = "gamification.webhooks.tasks.dispatch_outbox"
-EVENT_TYPES = ("badge.awarded", "goal.achieved", "goal.missed", "level.up", "scores.computed")
+EVENT_TYPES = (
+    "badge.awarded",
+    "contest.ended",
+    "contest.started",
+    "goal.achieved",
+    "goal.missed",
+    "level.up",
+    "scores.computed",
+)
 
 
 def event_emit(*, type: str, data: dict[str, Any]) -> OutboxEvent:

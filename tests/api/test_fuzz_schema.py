@@ -55,6 +55,20 @@ schema.app = WSGIHandler()
 schema.config.generation.update(max_examples=EXAMPLES, deterministic=True)
 
 CRITERIA_ERRORS = {"unknown_metric@criteria", "too_many_conditions@criteria", "too_many_windows@criteria"}
+CONTEST_ERRORS = {
+    "invalid@name",
+    "unknown_metric@metric",
+    "invalid@end_date",
+    "invalid@target",
+    "required@target",
+    "invalid@aggregate",
+    "required@aggregate",
+    "invalid@participants",
+    "unknown_team@participants",
+    "unknown_rep@participants",
+    "unknown_badge@prizes",
+    "duplicate@prizes",
+}
 # A name of whitespace only, by Python's definition (wider than JSON Schema's `\s`: U+001C-U+001F).
 BADGE_ERRORS = CRITERIA_ERRORS | {"invalid_type@name"}
 
@@ -82,6 +96,11 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
         "invalid@end_date",
         "invalid@aggregate",
     },
+    # Contests: the metric the tenant's, teams, reps and badges that exist, 2 distinct reps, a
+    # name not only whitespace, the end within 366 days of the start, a target for races only,
+    # an aggregate for teams contests only, one prize per rank (docs/contests.md).
+    "POST /api/v1/contests": CONTEST_ERRORS,
+    "PATCH /api/v1/contests/{id}": CONTEST_ERRORS,
     "GET /api/v1/leaderboards/{metric}": {"does_not_exist@team"},
     # A time zone name the tz database does not know (the schema states its format only).
     "PATCH /api/v1/platform/tenants/{slug}": {"immutable@slug", "invalid_timezone@timezone"},

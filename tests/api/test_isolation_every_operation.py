@@ -35,10 +35,13 @@ TENANT_OPERATIONS = [
 ]
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # What a rep token may do: read its own rep, its own and its team's goals, its team's and the
-# company's SSI, the leaderboards.
+# company's SSI, the leaderboards, the contests it takes part in.
 REP_TOKEN_OPERATIONS = {
     ("GET", "/api/v1/goals"),
     ("GET", "/api/v1/goals/{id}"),
+    ("GET", "/api/v1/contests"),  # those the rep takes part in (tests/api/test_contests.py)
+    ("GET", "/api/v1/contests/{id}"),
+    ("GET", "/api/v1/contests/{id}/standings"),
     ("GET", "/api/v1/reps/{external_id}"),
     ("GET", "/api/v1/reps/{external_id}/ssi"),
     ("GET", "/api/v1/reps/{external_id}/ssi/history"),

@@ -221,6 +221,7 @@ NON_CREATE_POSTS = {
     "/api/v1/scores/recompute": "202",
     "/api/v1/scoring-config/preview": "200",
     "/api/v1/rep-tokens/revoke": "200",
+    "/api/v1/contests/{id}/cancel": "200",
     "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": "202",
 }
 

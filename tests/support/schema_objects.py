@@ -65,6 +65,7 @@ class Objects:
     preview_job: str  # succeeded: its answer is there
     api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
     member: int  # a console member, invited
+    contest: int  # a contest everyone takes part in
 
     def path_parameters(self, path: str) -> dict[str, Any]:
         """The path parameters of ``path`` (a schema template) that point at these objects.
@@ -77,6 +78,9 @@ class Objects:
             "/api/v1/teams/{id}/ssi": {"id": self.team},
             "/api/v1/teams/{id}/ssi/history": {"id": self.team},
             "/api/v1/goals/{id}": {"id": self.goal},
+            "/api/v1/contests/{id}": {"id": self.contest},
+            "/api/v1/contests/{id}/cancel": {"id": self.contest},
+            "/api/v1/contests/{id}/standings": {"id": self.contest},
             "/api/v1/webhooks/{id}": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
@@ -130,6 +134,7 @@ def make_objects(keys: TenantKeys) -> Objects:
     )
     webhook = created("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})["id"]
     member = created("/api/v1/members", {"email": "objects@example.com", "role": "viewer"})["id"]
+    contest = created("/api/v1/contests", CONTEST)["id"]
     with in_tenant(keys.slug) as tenant:
         event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
         outbox_dispatch()
@@ -160,11 +165,20 @@ def make_objects(keys: TenantKeys) -> Objects:
         preview_job=preview_job,
         api_key=read_key,
         member=member,
+        contest=contest,
     )
 
 
 CRITERIA = {"metric": "xp", "op": ">=", "value": 1}
 WEBHOOK = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+CONTEST = {
+    "name": "Objects contest",
+    "metric": "xp",
+    "kind": "leaderboard",
+    "start_date": "2026-01-01",
+    "end_date": "2026-12-31",
+    "participants": {"all": True},
+}
 
 
 def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
@@ -196,6 +210,9 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("PATCH", "/api/v1/members/{id}"): {"role": "manager"},
         ("DELETE", "/api/v1/members/{id}"): None,
         ("POST", "/api/v1/members/{id}/invite"): {},
+        ("POST", "/api/v1/contests"): CONTEST,
+        ("PATCH", "/api/v1/contests/{id}"): {"name": "Renamed"},
+        ("POST", "/api/v1/contests/{id}/cancel"): {},
         ("POST", "/api/v1/goals"): goal,
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,
