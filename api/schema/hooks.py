@@ -133,7 +133,14 @@ def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
     # A rep goal names no team and no aggregate; a team goal no rep: a typed client cannot send both.
     _only_null(schemas.get("RepGoalInputRequest"), team="integer", aggregate="string")
     _only_null(schemas.get("TeamGoalInputRequest"), rep="string")
-    for name in ("BadgeInputRequest", "PatchedBadgeInputRequest", "Badge"):
+    for name in (
+        "BadgeInputRequest",
+        "PatchedBadgeInputRequest",
+        "Badge",
+        "BadgeCreateInputRequest",
+        "BadgeChangesRequest",
+        "BadgeCreated",
+    ):
         if name in schemas:
             schemas[name]["properties"]["criteria"] = {"$ref": "#/components/schemas/Criteria"}
 

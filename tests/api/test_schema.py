@@ -43,6 +43,7 @@ CONTRACT_PATHS = [
     "/api/v1/teams/{id}/ssi/history",
     "/api/v1/badges",
     "/api/v1/badges/{slug}",
+    "/api/v1/badges/preview",
     "/api/v1/reps/{external_id}/badges",
     "/api/v1/awards",
     "/api/v1/goals",
@@ -220,6 +221,7 @@ NON_CREATE_POSTS = {
     "/api/v1/activities": "200",
     "/api/v1/scores/recompute": "202",
     "/api/v1/scoring-config/preview": "200",
+    "/api/v1/badges/preview": "200",
     "/api/v1/rep-tokens/revoke": "200",
     "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": "202",
 }
