@@ -167,8 +167,8 @@ def badge_past_run(*, tenant: Tenant, job: Job, progress: Callable[[int, int], N
         met = criteria_met(tenant=tenant, criteria=criteria, rep_ids=open_reps, day=end)
         if met:
             candidates = [(rep, badge.pk, period, badge.xp_reward) for rep in met]
-            # XP on the day the award is made (the ledger's rule for badge rewards).
-            _award(candidates, local_today(tenant.timezone), paced=True)
+            # XP on the day evaluated (the period's last day), as a recompute of that day would.
+            _award(candidates, end, paced=True)
         progress(index + 1, len(ends))
     # Counted, not summed over runs: right after a rerun too.
     keys = {period_key(badge.repeat, end) for end in ends}

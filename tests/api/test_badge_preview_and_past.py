@@ -9,6 +9,7 @@ tenant may hold others).
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,6 +113,13 @@ def award_events(slug: str) -> list[dict[str, Any]]:
         ]
 
 
+def ledger(rep: str, days: list[date]) -> list[int]:
+    """The rep's XP of each day in the daily ledger."""
+    with in_tenant("acme"):
+        xp = dict(XpDaily.objects.filter(rep__external_id=rep, day__in=days).values_list("day", "xp"))
+        return [xp.get(day, 0) for day in days]
+
+
 def xp_of(rep: str) -> int:
     with in_tenant("acme"):
         return Rep.objects.get(external_id=rep).xp
@@ -132,12 +140,17 @@ def test_a_weekly_badge_is_awarded_for_the_past_iso_weeks_that_qualify_in_local_
     posts(acme, "past-ann", at(w1 + timedelta(days=3)))
     posts(acme, "past-bob", at(w1 + timedelta(days=3)))
     xp_before = xp_of("past-ann")
+    sundays = [w3 + timedelta(days=6), w2 + timedelta(days=6), w1 + timedelta(days=6)]
+    ledger_before = ledger("past-ann", sundays)
 
     job_id = create_awarding_past(acme, badge("weekly-two", posts_at_least(2, window_days=7), "weekly"))
 
     expected = [("past-ann", period_key("weekly", w3)), ("past-ann", period_key("weekly", w2))]
     assert awards("weekly-two") == expected
     assert xp_of("past-ann") == xp_before + 2 * 50
+    # Credited on the day evaluated, each qualifying week's Sunday, as a recompute of it would.
+    after = ledger("past-ann", sundays)
+    assert [after[k] - ledger_before[k] for k in range(3)] == [50, 50, 0]
     assert [(e["rep"], e["period"]) for e in award_events("weekly-two")] == expected
     job = acme.get(f"/api/v1/jobs/{job_id}").json()
     assert job["kind"] == "badge_past"
@@ -276,9 +289,7 @@ def test_awards_of_the_past_reach_webhooks_paced_one_slot_apart(
             OutboxEvent.objects.filter(type="badge.awarded", data__badge="paced").order_by("created_at")
         )
         assert len(events) == 7
-        gaps = {
-            (b.created_at - a.created_at).total_seconds() for a, b in zip(events, events[1:], strict=False)
-        }
+        gaps = {(b.created_at - a.created_at).total_seconds() for a, b in itertools.pairwise(events)}
         assert gaps == {60.0}
         moment = timezone.now()
         outbox_dispatch()
