@@ -75,7 +75,10 @@ def badge_preview(*, tenant: Tenant, data: Mapping[str, Any]) -> dict[str, Any]:
         if "criteria" in clean:
             criteria = _prefixed(lambda: criteria_parse_or_400(definition["criteria"]), "changes")
         else:
-            criteria = parse_criteria(badge.criteria, known_types=known_types(), stored=True)
+            try:
+                criteria = parse_criteria(badge.criteria, known_types=known_types(), stored=True)
+            except CriteriaError as exc:  # e.g. a custom type removed from the config since
+                raise ValidationFailed(exc.message, code=exc.code, attr="changes.criteria") from exc
     else:
         clean = _clean({k: v for k, v in data.items() if k != "award_past"}, partial=False)
         definition = {**REPLACE_DEFAULTS, **clean}
