@@ -80,6 +80,8 @@ def badge_preview(*, tenant: Tenant, data: Mapping[str, Any]) -> dict[str, Any]:
             except CriteriaError as exc:  # e.g. a custom type removed from the config since
                 raise ValidationFailed(exc.message, code=exc.code, attr="changes.criteria") from exc
     else:
+        if not isinstance(data.get("award_past", False), bool):
+            raise ValidationFailed("Must be true or false.", code="invalid_type", attr="award_past")
         clean = _clean({k: v for k, v in data.items() if k != "award_past"}, partial=False)
         definition = {**REPLACE_DEFAULTS, **clean}
         criteria = criteria_parse_or_400(definition["criteria"])
