@@ -35,9 +35,10 @@ def strict_request_bodies(
     slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
     if slug is not None:
         slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
-    goals = result.get("paths", {}).get("/api/v1/goals", {})
-    if "post" in goals:  # a rep goal or a team goal: the body is not optional
-        goals["post"]["requestBody"]["required"] = True
+    for one_of in ("/api/v1/goals", "/api/v1/badges/preview"):
+        item = result.get("paths", {}).get(one_of, {})
+        if "post" in item:  # one body or another (a rep or team goal; a badge or a change): not optional
+            item["post"]["requestBody"]["required"] = True
     for no_fields in (
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
         "/api/v1/members/{id}/invite",
