@@ -9,9 +9,11 @@ class GamificationConfig(AppConfig):
 
     def ready(self) -> None:
         from gamification import tasks  # noqa: F401  (registers the tasks: core.queue.enqueue finds them by name)
+        from gamification.services.badge_past import BADGE_PAST, badge_past_run
         from gamification.services.evaluation import day_scored_evaluate
         from gamification.services.xp import INGEST_SQL, xp_credit_events
         from scoring import hooks
 
         hooks.on_events_stored(xp_credit_events, sql=INGEST_SQL)
         hooks.on_day_scored(day_scored_evaluate)
+        hooks.on_job_kind(BADGE_PAST, badge_past_run)

@@ -46,7 +46,10 @@ class StoredSQL:
         object.__setattr__(self, "row_type", namedtuple("StoredRow", self.columns))
 
 
+JobRunner = Callable[..., dict[str, Any]]
+
 _day_scored: list[DayScoredHook] = []
+_job_runners: dict[str, JobRunner] = {}
 _events_stored: list[tuple[EventsStoredHook, StoredSQL | None]] = []
 
 
@@ -89,3 +92,15 @@ def on_day_scored(hook: DayScoredHook) -> DayScoredHook:
 def day_scored(*, tenant: Any, day: date, nightly: bool = False) -> None:
     for hook in _day_scored:
         hook(tenant=tenant, day=day, nightly=nightly)
+
+
+def on_job_kind(kind: str, runner: JobRunner) -> JobRunner:
+    """Register ``runner(tenant=..., job=..., progress=...)`` for the jobs of ``kind`` another
+    app creates (``scoring.services.jobs.job_create``); it returns the job's result. The job
+    machinery (claim, heartbeat, retries, sweep) stays the same for every kind."""
+    _job_runners[kind] = runner
+    return runner
+
+
+def job_runner(kind: str) -> JobRunner | None:
+    return _job_runners.get(kind)

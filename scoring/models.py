@@ -218,7 +218,8 @@ class SsiSummary(models.Model):
 
 
 class Job(models.Model):
-    """A recompute (on demand or nightly) or a preview of many reps, with its progress."""
+    """A recompute (on demand or nightly), a preview of many reps or a job another app runs
+    (``scoring.hooks.on_job_kind``: a badge awarded over the past), with its progress."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -230,6 +231,7 @@ class Job(models.Model):
         RECOMPUTE = "recompute"  # POST /scores/recompute
         NIGHTLY = "nightly"  # the nightly run
         PREVIEW = "preview"  # a what-if preview of many reps
+        BADGE_PAST = "badge_past"  # a new badge awarded over past periods (gamification)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=32, default=Kind.RECOMPUTE)

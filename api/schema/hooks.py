@@ -35,9 +35,9 @@ def strict_request_bodies(
     slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
     if slug is not None:
         slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
-    for required_body in ("/api/v1/goals", "/api/v1/contests"):
+    for required_body in ("/api/v1/goals", "/api/v1/contests", "/api/v1/badges/preview"):
         item = result.get("paths", {}).get(required_body, {})
-        if "post" in item:  # a body is not optional
+        if "post" in item:  # a body is not optional (a rep or team goal; a contest; a badge or a change)
             item["post"]["requestBody"]["required"] = True
     for no_fields in (
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
@@ -135,7 +135,14 @@ def _hand_checked_bodies(schemas: dict[str, Any]) -> None:
     # A rep goal names no team and no aggregate; a team goal no rep: a typed client cannot send both.
     _only_null(schemas.get("RepGoalInputRequest"), team="integer", aggregate="string")
     _only_null(schemas.get("TeamGoalInputRequest"), rep="string")
-    for name in ("BadgeInputRequest", "PatchedBadgeInputRequest", "Badge"):
+    for name in (
+        "BadgeInputRequest",
+        "PatchedBadgeInputRequest",
+        "Badge",
+        "BadgeCreateInputRequest",
+        "BadgeChangesRequest",
+        "BadgeCreated",
+    ):
         if name in schemas:
             schemas[name]["properties"]["criteria"] = {"$ref": "#/components/schemas/Criteria"}
 

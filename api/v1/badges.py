@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,10 +21,12 @@ from api.actors import actor_of
 from api.pagination import FeedPagination
 from api.permissions import ADMIN, key_roles, own_rep_or_key_roles
 from api.v1.filters import IsoDateTimeFilter
+from api.v1.scores import JobRef
 from api.v1.serializers import body_object
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from gamification.models import Badge, BadgeAward
 from gamification.selectors import award_feed
+from gamification.services.badge_past import badge_create_awarding_past, badge_preview
 from gamification.services.badges import badge_create, badge_delete, badge_update
 from scoring.models import Rep
 
@@ -38,11 +47,10 @@ class BadgeSerializer(serializers.ModelSerializer):
         read_only_fields = ["ingest_time", "created_at", "updated_at"]
 
 
-BadgeIn = inline_serializer(
-    "BadgeInput",
-    {
-        "slug": serializers.RegexField(r"^[a-z0-9][a-z0-9-]*$", max_length=64),
-        "name": serializers.CharField(max_length=200),
+def _badge_fields(*, partial: bool) -> dict[str, serializers.Field]:
+    return {
+        "slug": serializers.RegexField(r"^[a-z0-9][a-z0-9-]*$", max_length=64, required=not partial),
+        "name": serializers.CharField(max_length=200, required=not partial),
         "description": serializers.CharField(required=False, allow_blank=True),
         "image_url": serializers.RegexField(
             r"^$|^https?://",
@@ -51,12 +59,67 @@ BadgeIn = inline_serializer(
             allow_blank=True,
             help_text="An http(s) URL, or empty.",
         ),
-        "criteria": serializers.JSONField(),
+        "criteria": serializers.JSONField(required=not partial),
         "repeat": serializers.ChoiceField(choices=Badge.Repeat.values, required=False),
         "xp_reward": serializers.IntegerField(min_value=0, max_value=100_000, required=False),
         "active": serializers.BooleanField(required=False),
+    }
+
+
+BadgeIn = inline_serializer("BadgeInput", _badge_fields(partial=False))
+AWARD_PAST_HELP = (
+    "Also award the badge for every past period with data (`once`: as of today; `daily`, `weekly`, "
+    "`monthly`: each past local day, ISO week or month as of its last day), by a job: the answer "
+    "carries `job`, to poll at `GET /api/v1/jobs/{id}`. Default: false."
+)
+BadgeCreateIn = inline_serializer(
+    "BadgeCreateInput",
+    {
+        **_badge_fields(partial=False),
+        "award_past": serializers.BooleanField(required=False, help_text=AWARD_PAST_HELP),
     },
 )
+BadgeChangeIn = inline_serializer(
+    "BadgeChangeInput",
+    {
+        "slug": serializers.RegexField(
+            r"^[a-z0-9][a-z0-9-]*$", max_length=64, help_text="An existing badge."
+        ),
+        "changes": inline_serializer("BadgeChanges", _badge_fields(partial=True)),
+    },
+)
+BadgePreviewIn = PolymorphicProxySerializer(
+    component_name="BadgePreviewInput",
+    serializers=[BadgeCreateIn, BadgeChangeIn],
+    resource_type_field_name=None,
+)
+BadgePreviewOut = inline_serializer(
+    "BadgePreview",
+    {
+        "would_award": inline_serializer(
+            "BadgePreviewAward",
+            {
+                "rep": serializers.CharField(help_text="The rep's external_id."),
+                "period": serializers.CharField(
+                    help_text='The current period: "" (once), YYYY-MM-DD, YYYY-Www, YYYY-MM.'
+                ),
+            },
+            many=True,
+        ),
+        "would_lose": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="For a change: external_ids of current holders that would no longer meet the criteria.",
+        ),
+    },
+)
+
+
+class BadgeCreatedSerializer(BadgeSerializer):
+    # The class of the recompute's job reference: one component, JobRef.
+    job = type(JobRef)(required=False, help_text="With `award_past`: the job awarding the past periods.")
+
+    class Meta(BadgeSerializer.Meta):
+        fields = [*BadgeSerializer.Meta.fields, "job"]
 
 
 class AwardSerializer(serializers.ModelSerializer):
@@ -99,8 +162,8 @@ READ_ONLY_ECHO = ("ingest_time", "created_at", "updated_at")
         summary="Create a badge",
         description="An invalid criteria tree is a 400 whose `attr` names the offending path "
         "(`criteria.all.1.op`).",
-        request=BadgeIn,
-        responses={201: BadgeSerializer},
+        request=BadgeCreateIn,
+        responses={201: BadgeCreatedSerializer},
     ),
     update=extend_schema(
         summary="Replace a badge",
@@ -135,11 +198,61 @@ class BadgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_value_regex = "[a-z0-9-]{1,64}"
 
     def create(self, request: Request) -> Response:
-        data = body_object(request.data, allowed=(*BADGE_WRITES, *READ_ONLY_ECHO))
-        badge = badge_create(
-            data={k: v for k, v in data.items() if k in BADGE_WRITES}, actor=actor_of(request)
-        )
-        return Response(BadgeSerializer(badge).data, status=status.HTTP_201_CREATED)
+        data = body_object(request.data, allowed=(*BADGE_WRITES, *READ_ONLY_ECHO, "award_past"))
+        award_past = data.get("award_past", False)
+        if not isinstance(award_past, bool):
+            raise ValidationFailed("Must be true or false.", code="invalid_type", attr="award_past")
+        fields = {k: v for k, v in data.items() if k in BADGE_WRITES}
+        if not award_past:
+            badge = badge_create(data=fields, actor=actor_of(request))
+            return Response(BadgeSerializer(badge).data, status=status.HTTP_201_CREATED)
+        badge, job = badge_create_awarding_past(tenant=request.tenant, data=fields, actor=actor_of(request))  # type: ignore[attr-defined]
+        body = {**BadgeSerializer(badge).data, "job": {"id": str(job.id), "status": job.status}}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Preview a new or changed badge (writes nothing)",
+        description=(
+            "Which reps a badge would award now, without writing anything. The body is a badge definition "
+            '(as `POST /api/v1/badges` takes; `award_past` is ignored) or `{"slug", "changes"}` for an '
+            "existing badge, `changes` as a PATCH would send. `would_award`: the active reps that meet the "
+            "criteria as of the tenant's local today and do not hold the badge for the current period; "
+            "`would_lose` (a change only): the reps holding it for the current period that would no longer "
+            "meet the changed criteria (their awards stay). An inactive badge would award no one. Admin keys "
+            "only."
+        ),
+        request=BadgePreviewIn,
+        responses={200: BadgePreviewOut},
+        examples=[
+            OpenApiExample(
+                "A new badge",
+                request_only=True,
+                value={
+                    "slug": "weekly-poster",
+                    "name": "Weekly poster",
+                    "criteria": {"metric": "events.post_published", "op": ">=", "value": 3, "window_days": 7},
+                    "repeat": "weekly",
+                },
+            ),
+            OpenApiExample(
+                "A change",
+                request_only=True,
+                value={
+                    "slug": "social-seller",
+                    "changes": {"criteria": {"metric": "ssi", "op": ">=", "value": 75}},
+                },
+            ),
+            OpenApiExample(
+                "The answer",
+                response_only=True,
+                value={"would_award": [{"rep": "rep-17", "period": "2026-W49"}], "would_lose": ["rep-4"]},
+            ),
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="preview")
+    def preview(self, request: Request) -> Response:
+        data = body_object(request.data)
+        return Response(badge_preview(tenant=request.tenant, data=data))  # type: ignore[attr-defined]
 
     def update(self, request: Request, slug: str, partial: bool = False) -> Response:
         data = body_object(request.data, allowed=(*BADGE_WRITES, *READ_ONLY_ECHO))

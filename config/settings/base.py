@@ -220,6 +220,9 @@ SSI_WEBHOOK_BACKOFF_SECONDS = env.float("SSI_WEBHOOK_BACKOFF_SECONDS", default=1
 SSI_WEBHOOK_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 SSI_WEBHOOK_ALLOW_PRIVATE = env.bool("SSI_WEBHOOK_ALLOW_PRIVATE", default=False)
 SSI_WEBHOOK_DNS_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_DNS_TIMEOUT_SECONDS", default=2.0)
+# Paced events (a badge awarded over the past: many at once) go out at most this many per minute
+# per tenant, one every 60/N seconds after those already waiting (docs/gamification.md).
+SSI_WEBHOOK_PACED_PER_MINUTE = env.int("SSI_WEBHOOK_PACED_PER_MINUTE", default=60)
 # Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
 SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 
@@ -354,6 +357,9 @@ SPECTACULAR_SETTINGS = {
         "WebhookFormatEnum": "gamification.models.WebhookSubscription.Format",
         "ContestKindEnum": ["leaderboard", "race", "teams"],
         "ContestStatusEnum": ["scheduled", "running", "ended", "cancelled"],
+        # A badge's repeat as the inputs take it (create, replace, change, preview): one enum.
+        "BadgeInputRepeatEnum": ["once", "daily", "weekly", "monthly"],
+        "BadgeRepeatEnum": "gamification.models.Badge.Repeat",  # as answered (Badge, BadgeCreated)
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [

@@ -174,6 +174,11 @@ def _parse_node(data: Any, known_types: frozenset[str], path: str, depth: int, s
     for key in ("metric", "op", "value"):
         if key not in data:
             raise CriteriaError(f"{path}.{key}", "This field is required.", "required")
+    if "window_days" in data and data["window_days"] is None and size.bounded:
+        # Leave it out for no window: null is not a number of days (as the API's schema says).
+        raise CriteriaError(
+            f"{path}.window_days", f"A whole number of days, 1 to {MAX_WINDOW_DAYS}.", "invalid"
+        )
     metric = validate_metric(data["metric"], data.get("window_days"), known_types=known_types, path=path)
     size.add(metric)
     op = data["op"]

@@ -22,6 +22,7 @@ from access.audit import audit_record
 from core.db import connection
 from core.errors import Conflict, ValidationFailed
 from gamification.models import Badge, BadgeAward
+from gamification.rules import periods
 from gamification.rules.criteria import (
     Criteria,
     CriteriaError,
@@ -40,6 +41,10 @@ from tenants.models import Tenant
 from tenants.tenant_settings import settings_get
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")  # \Z: "$" would let "slug\n" through
+# Paths under /api/v1/badges that are actions, not badges (POST /badges/preview).
+RESERVED_SLUGS = frozenset({"preview"})
+# Reps whose metrics are loaded at once by ``criteria_met``.
+EVALUATE_BATCH = 5000
 FIELDS = ("slug", "name", "description", "image_url", "criteria", "repeat", "xp_reward", "active")
 
 DEFAULT_BADGES: tuple[dict[str, Any], ...] = (
@@ -68,14 +73,7 @@ DEFAULT_BADGES: tuple[dict[str, Any], ...] = (
 
 def period_key(repeat: str, day: date) -> str:
     """The period an award belongs to: once per ever, local day, ISO week or month."""
-    if repeat == Badge.Repeat.DAILY:
-        return day.isoformat()
-    if repeat == Badge.Repeat.WEEKLY:
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    if repeat == Badge.Repeat.MONTHLY:
-        return f"{day.year}-{day.month:02d}"
-    return ""
+    return periods.period_key(repeat, day)
 
 
 def known_types() -> frozenset[str]:
@@ -98,6 +96,12 @@ def _clean(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
             if not isinstance(value, str) or not SLUG_RE.match(value):
                 raise ValidationFailed(
                     "Lowercase letters, digits and hyphens (1-64).", code="invalid", attr="slug"
+                )
+            if value in RESERVED_SLUGS:
+                raise ValidationFailed(
+                    f"{value!r} names an action under /badges: choose another slug.",
+                    code="reserved",
+                    attr="slug",
                 )
         elif name == "criteria":
             criteria = criteria_parse_or_400(value)
@@ -277,7 +281,22 @@ def _held(reps: list[int], periods: list[tuple[int, str]]) -> set[tuple[int, int
     return {(rep, badge) for rep, badge in rows}
 
 
-def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[BadgeAward]:
+def criteria_met(*, tenant: Tenant, criteria: Criteria, rep_ids: Sequence[int], day: date) -> list[int]:
+    """The reps among ``rep_ids`` that meet ``criteria`` as of local ``day``, in their order: the
+    evaluation of ``badges_evaluate`` (one bulk load of the metrics per ``EVALUATE_BATCH`` reps,
+    then the rules in memory) for one criteria tree."""
+    refs = metrics_needed(criteria)
+    met: list[int] = []
+    for start in range(0, len(rep_ids), EVALUATE_BATCH):
+        chunk = list(rep_ids[start : start + EVALUATE_BATCH])
+        values = metrics_load(tenant=tenant, rep_ids=chunk, refs=refs, day=day)
+        met += [rep for rep in chunk if evaluate(criteria, values[rep].get)]
+    return met
+
+
+def _award(
+    candidates: list[tuple[int, int, str, int]], day: date, *, paced: bool = False
+) -> list[BadgeAward]:
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -308,7 +327,7 @@ def _award(candidates: list[tuple[int, int, str, int]], day: date) -> list[Badge
         if rows:
             tenant_settings = settings_get(connection.tenant)
             level_ups_emit(xp_apply(rows), tenant_settings["level_thresholds"], external_ids)
-        events_emit([("badge.awarded", award_payload(award)) for award in awards])
+        events_emit([("badge.awarded", award_payload(award)) for award in awards], paced=paced)
     return awards
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from access.actor import Actor
@@ -44,7 +44,7 @@ from core.db import after_commit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.queue import enqueue
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from gamification.services.outbox import DISPATCH_OUTBOX, EVENT_TYPES
+from gamification.services.outbox import DISPATCH_OUTBOX, EVENT_TYPES, PACE_HORIZON
 from gamification.webhooks.chat import CHAT_EVENTS, CHAT_FORMATS, chat_payload, names_wanted
 from gamification.webhooks.delivery import Outcome, payload_body, post, request_headers
 from gamification.webhooks.secrets import SecretUnavailable, secret_open, secret_seal
@@ -259,11 +259,13 @@ def _announced(format: str, event_type: str) -> bool:
 def _dispatch_batch() -> tuple[int, int]:
     with transaction.atomic():
         # SKIP LOCKED: events another worker is fanning out right now are its business.
+        now = timezone.now()
+        # A paced event (gamification.services.outbox) waits until its slot is near.
         events = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(dispatched_at__isnull=True)
+            .filter(dispatched_at__isnull=True, created_at__lte=now + PACE_HORIZON)
             .order_by("created_at")
-            .values_list("id", "type")[:DISPATCH_BATCH]
+            .values_list("id", "type", "created_at")[:DISPATCH_BATCH]
         )
         if not events:
             return 0, 0
@@ -271,20 +273,33 @@ def _dispatch_batch() -> tuple[int, int]:
             WebhookSubscription.objects.filter(active=True).values_list("id", "events", "format")
         )
         deliveries = [
-            WebhookDelivery(subscription_id=subscription_id, event_id=event_id)
-            for event_id, event_type in events
+            WebhookDelivery(subscription_id=subscription_id, event_id=event_id, next_attempt_at=max(now, at))
+            for event_id, event_type, at in events
             for subscription_id, names, format in subscriptions
             if (WILDCARD in names or event_type in names) and _announced(format, event_type)
         ]
         # The unique (subscription, event) constraint backs the lock: a second fan-out would fail here.
         WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
-        OutboxEvent.objects.filter(pk__in=[event_id for event_id, _ in events]).update(
-            dispatched_at=timezone.now()
-        )
-        ids = [str(delivery.pk) for delivery in deliveries]
+        OutboxEvent.objects.filter(pk__in=[event_id for event_id, _, _ in events]).update(dispatched_at=now)
+        ids = [str(delivery.pk) for delivery in deliveries if delivery.next_attempt_at <= now]
         if ids:
             after_commit(lambda: deliveries_enqueue(ids))
+        paced = [
+            (str(d.pk), (d.next_attempt_at - now).total_seconds())
+            for d in deliveries
+            if d.next_attempt_at > now
+        ]
+        if paced:
+            after_commit(lambda: _paced_enqueue(paced))
     return len(deliveries), len(events)
+
+
+def _paced_enqueue(paced: Sequence[tuple[str, float]]) -> None:
+    """Each paced delivery with its countdown to its slot (the sweep re-enqueues what is lost)."""
+    for sent, (delivery_id, countdown) in enumerate(paced):
+        if not enqueue(DELIVER, args=[delivery_id], countdown=countdown):
+            logger.warning("could not enqueue %d paced webhook deliveries; the sweep will", len(paced) - sent)
+            return
 
 
 def deliveries_enqueue(ids: Sequence[str], *, countdown: float = 0) -> int:
@@ -505,7 +520,11 @@ def webhooks_sweep() -> int:
     now = timezone.now()
     cutoff = now - SWEEP_GRACE
     enqueued = 0
-    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
+    # Left behind, or paced and due within the horizon (their slot is near: nothing else fans them out).
+    undispatched = OutboxEvent.objects.filter(
+        Q(created_at__lt=cutoff) | Q(created_at__gt=now, created_at__lte=now + PACE_HORIZON),
+        dispatched_at__isnull=True,
+    )
     if undispatched.exists() and enqueue(DISPATCH_OUTBOX):
         enqueued += 1
     overdue = [

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from core.db import after_commit, database_unavailable
 from core.queue import enqueue
+from scoring import hooks
 from scoring.engine import Config
 from scoring.models import Job
 from scoring.services.preview import PREVIEW, preview_job_compute, preview_job_params
@@ -137,8 +138,11 @@ def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
         return None
     job = Job.objects.get(pk=job_id)
     try:
+        runner = hooks.job_runner(job.kind)
         if job.kind == PREVIEW:
             result = preview_job_compute(job, _progress(job_id, day_index=0, days=1))
+        elif runner is not None:
+            result = runner(tenant=tenant, job=job, progress=_progress(job_id, day_index=0, days=1))
         else:
             result = _days_score(tenant, job)
     except Exception as exc:

@@ -77,10 +77,14 @@ BADGE_ERRORS = CRITERIA_ERRORS | {"invalid_type@name"}
 SEMANTIC_ERRORS: dict[str, set[str]] = {
     # An event type the tenant does not have (its config decides); more conditions or windows in
     # the whole tree than allowed (the schema bounds each list only).
-    "POST /api/v1/badges": BADGE_ERRORS,
+    "POST /api/v1/badges": BADGE_ERRORS | {"reserved@slug"},
     # ... and a badge's slug never changes.
     "PUT /api/v1/badges/{slug}": BADGE_ERRORS | {"immutable@slug"},
     "PATCH /api/v1/badges/{slug}": BADGE_ERRORS | {"immutable@slug"},
+    # A preview refuses what creating or changing would (a change's errors under `changes.`).
+    "POST /api/v1/badges/preview": BADGE_ERRORS
+    | {"reserved@slug", "immutable@changes.slug"}
+    | {f"{code}@changes.{attr}" for code, _, attr in (rule.partition("@") for rule in BADGE_ERRORS)},
     # The rep or team must exist, the metric be the tenant's, the end not before the start, an
     # aggregate only on team goals; a goal's rep or team never changes.
     "POST /api/v1/goals": {

@@ -203,6 +203,7 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("POST", "/api/v1/api-keys"): {"name": "isolation", "role": "read"},
         ("DELETE", "/api/v1/api-keys/{id}"): None,
         ("POST", "/api/v1/badges"): {"slug": "isolation", "name": "Isolation", "criteria": CRITERIA},
+        ("POST", "/api/v1/badges/preview"): {"slug": objects.badge, "changes": {"criteria": CRITERIA}},
         ("PUT", "/api/v1/badges/{slug}"): {"slug": objects.badge, "name": "Renamed", "criteria": CRITERIA},
         ("PATCH", "/api/v1/badges/{slug}"): {"name": "Renamed"},
         ("DELETE", "/api/v1/badges/{slug}"): None,

@@ -425,3 +425,12 @@ def test_a_missed_goal_never_changes_back_even_above_target() -> None:
     for today in (date(2026, 3, 15), date(2026, 4, 2)):
         got = state("missed", 40.0, today)
         assert (got.status, got.transition, got.progress) == ("missed", None, 1.0)
+
+
+def test_a_null_window_is_refused_in_new_criteria_and_read_as_none_in_a_stored_tree() -> None:
+    leaf = {"metric": "events.post_published", "op": ">=", "value": 1, "window_days": None}
+    with pytest.raises(CriteriaError) as error:
+        parse({"all": [leaf]})
+    assert (error.value.path, error.value.code) == ("criteria.all.0.window_days", "invalid")
+    stored = parse_criteria(leaf, known_types=TYPES, stored=True)
+    assert metrics_needed(stored) == {MetricRef("events.post_published", None)}
