@@ -31,6 +31,7 @@ from gamification.services.contests import (
     FIELDS,
     contest_cancel,
     contest_create,
+    contest_payload,
     contest_status,
     contest_update,
     contests_visible_to_rep,
@@ -178,17 +179,10 @@ EXAMPLE_OUT = {
 
 
 def contest_body(contest: Contest, today: Any) -> dict[str, Any]:
+    """A contest as the API answers it: its definition as webhooks carry it
+    (``contest_payload``), its status as of ``today``, and its timestamps."""
     return {
-        "id": contest.pk,
-        "name": contest.name,
-        "metric": contest.metric,
-        "kind": contest.kind,
-        "target": contest.target,
-        "aggregate": contest.aggregate or None,
-        "start_date": contest.start_date,
-        "end_date": contest.end_date,
-        "participants": contest.participants,
-        "prizes": contest.prizes,
+        **contest_payload(contest),
         "status": contest_status(contest, today),
         "finalized_at": contest.finalized_at,
         "cancelled_at": contest.cancelled_at,
