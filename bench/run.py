@@ -136,7 +136,7 @@ def run_all(ctx: Context, only: list[str], postgres: EmbeddedPostgres | None) ->
     an error that stops the run is in ``ctx.errors``."""
     code = 0
     try:
-        setup(ctx, big=bool({"recompute", "reads", "console"} & set(only)))
+        setup(ctx, big=bool({"recompute", "reads", "console", "contests"} & set(only)))
         for key, (title, body) in PHASES.items():
             if key in only:
                 run_phase(ctx, title, body)
