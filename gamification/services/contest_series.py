@@ -69,14 +69,8 @@ def contest_series_update(
     first season opens."""
     with transaction.atomic():
         series = ContestSeries.objects.select_for_update().get(pk=series.pk)
-        clean = _clean(tenant, data, current=series)
-        changed = [name for name in CADENCE if name in clean and clean[name] != getattr(series, name)]
-        if changed and Contest.objects.filter(series=series).exists():
-            raise Conflict(
-                "A season has opened: the series' cadence and first day can no longer change.",
-                code="series_started",
-                attr=changed[0],
-            )
+        started = Contest.objects.filter(series=series).exists()
+        clean = _clean(tenant, data, current=series, started=started)
         before = series_snapshot(series)
         for name, value in clean.items():
             setattr(series, name, value)
@@ -148,9 +142,12 @@ def seasons_open(*, today: date) -> list[int]:
 # --- Validation ---------------------------------------------------------------------------------------
 
 
-def _clean(tenant: Tenant, data: Mapping[str, Any], current: ContestSeries | None) -> dict[str, Any]:
+def _clean(
+    tenant: Tenant, data: Mapping[str, Any], current: ContestSeries | None, started: bool = False
+) -> dict[str, Any]:
     """The fields of ``data`` checked and converted (the definition by the contest service),
-    then the whole series once the change is applied."""
+    then the whole series once the change is applied. ``started``: a season has opened, so the
+    cadence may not change."""
     for name in data:
         if name not in SERIES_FIELDS:
             raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(name))
@@ -171,7 +168,14 @@ def _clean(tenant: Tenant, data: Mapping[str, Any], current: ContestSeries | Non
     for name in CADENCE:
         if final.get(name) is None:
             raise ValidationFailed("This field is required.", code="required", attr=name)
-    if any(name in clean and clean[name] != merged.get(name) for name in CADENCE):
+    changed = [name for name in CADENCE if name in clean and clean[name] != merged.get(name)]
+    if changed and started:
+        raise Conflict(
+            "A season has opened: the series' cadence and first day can no longer change.",
+            code="series_started",
+            attr=changed[0],
+        )
+    if changed:
         _check_cadence(tenant, final["every"], final["starts_on"])
     return clean
 
