@@ -79,6 +79,7 @@ class AuditEntry(models.Model):
         REP_TOKENS = "rep_tokens", "A rep's rep tokens (target_id: the rep's external_id)"
         MEMBER = "member", "A console member (target_id: its id)"
         CONTEST = "contest", "A contest (target_id: its id)"
+        CONTEST_SERIES = "contest_series", "A recurring contest (target_id: its id)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)

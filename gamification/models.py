@@ -289,10 +289,25 @@ class Contest(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A season of a series: the series (null once it is deleted) and the season's label
+    # (``2026-W49``, ``2026-12``); empty for a contest made by hand.
+    series = models.ForeignKey(
+        "ContestSeries", null=True, blank=True, on_delete=models.SET_NULL, related_name="seasons"
+    )
+    season = models.CharField(max_length=8, blank=True, default="")
+    # The leader the last ``contest.lead_changed`` announced (``{"rep"|"team", "value"}``), and when.
+    lead = models.JSONField(null=True, blank=True)
+    lead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            # A season is opened once, whichever worker gets there first.
+            # (No condition needed: a null series is never equal to another.)
+            models.UniqueConstraint(fields=["series", "start_date"], name="season_once"),
+            models.CheckConstraint(
+                condition=models.Q(series__isnull=True) | ~models.Q(season=""), name="contest_season_label"
+            ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=["leaderboard", "race", "teams"]), name="contest_kind"
             ),
@@ -318,6 +333,51 @@ class Contest(models.Model):
             models.CheckConstraint(
                 condition=models.Q(finalized_at__isnull=True) | models.Q(status="ended"),
                 name="contest_finalized_is_ended",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContestSeries(models.Model):
+    """A recurring contest (docs/contests.md#seasons): the definition of a contest without its
+    dates, and a cadence. The tick opens one contest per season (an ISO week or a calendar
+    month, local) from ``starts_on`` on, while the series is ``active``."""
+
+    class Every(models.TextChoices):
+        WEEK = "week"
+        MONTH = "month"
+
+    name = models.CharField(max_length=100)
+    metric = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Contest.Kind.choices)
+    target = models.FloatField(null=True, blank=True)
+    aggregate = models.CharField(max_length=3, blank=True, default="")
+    participants = models.JSONField()
+    prizes = models.JSONField(default=list)
+    every = models.CharField(max_length=5, choices=Every.choices)
+    starts_on = models.DateField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["leaderboard", "race", "teams"]), name="series_kind"
+            ),
+            models.CheckConstraint(condition=models.Q(every__in=["week", "month"]), name="series_every"),
+            models.CheckConstraint(
+                condition=models.Q(kind="race", target__isnull=False, target__gt=0)
+                | (~models.Q(kind="race") & models.Q(target__isnull=True)),
+                name="series_target_for_race_only",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="teams", aggregate__in=["avg", "sum"])
+                | (~models.Q(kind="teams") & models.Q(aggregate="")),
+                name="series_aggregate_for_teams_only",
             ),
         ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,6 +23,7 @@ from rest_framework.response import Response
 from api.actors import actor_of
 from api.pagination import PagePagination
 from api.permissions import ADMIN, any_rep_or_key_roles
+from api.v1.filters import IntegerFilter
 from api.v1.serializers import body_object
 from core.errors import NotFound, ValidationFailed
 from gamification.models import Contest
@@ -38,7 +40,16 @@ from gamification.services.contests import (
     tenant_today,
 )
 
-READ_ONLY_ECHO = ("id", "status", "finalized_at", "cancelled_at", "created_at", "updated_at")
+READ_ONLY_ECHO = (
+    "id",
+    "status",
+    "finalized_at",
+    "cancelled_at",
+    "series",
+    "season",
+    "created_at",
+    "updated_at",
+)
 CONTEST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The contest's id.")
 METRIC_HELP = (
     "`events.<type>` (events counted per local day), `sum.<type>` (the events' `value` summed), `xp` (XP "
@@ -125,6 +136,16 @@ class ContestSerializer(serializers.Serializer):
     )
     finalized_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
+    series = serializers.IntegerField(
+        allow_null=True,
+        help_text="A season of a recurring contest: the series' id (null for a contest made by hand, or once "
+        "its series is deleted).",
+    )
+    season = serializers.CharField(
+        allow_null=True,
+        help_text="A season of a recurring contest: its label, `2026-W49` (an ISO week) or `2026-12` (a "
+        "month); null for a contest made by hand.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -173,6 +194,8 @@ EXAMPLE_OUT = {
     "status": "scheduled",
     "finalized_at": None,
     "cancelled_at": None,
+    "series": None,
+    "season": None,
     "created_at": "2026-02-20T09:00:00Z",
     "updated_at": "2026-02-20T09:00:00Z",
 }
@@ -186,6 +209,8 @@ def contest_body(contest: Contest, today: Any) -> dict[str, Any]:
         "status": contest_status(contest, today),
         "finalized_at": contest.finalized_at,
         "cancelled_at": contest.cancelled_at,
+        "series": contest.series_id,
+        "season": contest.season or None,
         "created_at": contest.created_at,
         "updated_at": contest.updated_at,
     }
@@ -247,11 +272,21 @@ def team_row(row: TeamRow) -> dict[str, Any]:
 WRITE_ROLES = "Admin keys (managers too, once members have API access)."
 
 
+class ContestFilter(django_filters.FilterSet):
+    series = IntegerFilter(
+        field_name="series_id", help_text="The seasons of this recurring contest (its id)."
+    )
+
+    class Meta:
+        model = Contest
+        fields = ["series"]
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List contests",
-        description="Every contest, oldest first, with its status as of now. A rep token sees only the "
-        "contests it takes part in.",
+        description="Every contest, oldest first, with its status as of now; `series` keeps the seasons of "
+        "one recurring contest. A rep token sees only the contests it takes part in.",
     ),
     retrieve=extend_schema(
         summary="Get a contest",
@@ -291,6 +326,7 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [any_rep_or_key_roles(write=ADMIN)]
     serializer_class = ContestSerializer
     pagination_class = PagePagination
+    filterset_class = ContestFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Contest]:
@@ -304,7 +340,7 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return tenant_today(self.request.tenant)  # type: ignore[attr-defined]
 
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset()) or []
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
         today = self._today()
         return self.get_paginated_response([contest_body(c, today) for c in page])
 

@@ -205,7 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     # Badge evaluations an ingest queued but could not enqueue (broker down).
     "sweep-pending-evaluations": {"task": "gamification.tasks.sweep_pending_evaluations", "schedule": 60},
     "purge-rep-tokens": {"task": "gamification.tasks.purge_rep_tokens", "schedule": 60 * 60},
-    # Contests: start those due, finalize those whose last local day is over (docs/contests.md).
+    # Contests: open the seasons due, start contests due, finalize those whose last local day is
+    # over, announce new leaders (docs/contests.md).
     "dispatch-contests-tick": {"task": "gamification.tasks.dispatch_contests_tick", "schedule": 5 * 60},
     # Webhooks: outbox events and deliveries an enqueue lost (broker down, a worker died mid-try).
     "sweep-webhooks": {"task": "gamification.webhooks.tasks.sweep_outbox", "schedule": 60},
@@ -223,6 +224,8 @@ SSI_WEBHOOK_DNS_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_DNS_TIMEOUT_SECONDS", d
 # Paced events (a badge awarded over the past: many at once) go out at most this many per minute
 # per tenant, one every 60/N seconds after those already waiting (docs/gamification.md).
 SSI_WEBHOOK_PACED_PER_MINUTE = env.int("SSI_WEBHOOK_PACED_PER_MINUTE", default=60)
+# Contests: at most one contest.lead_changed per contest in this many minutes (docs/contests.md).
+SSI_CONTEST_LEAD_DEBOUNCE_MINUTES = env.int("SSI_CONTEST_LEAD_DEBOUNCE_MINUTES", default=15)
 # Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
 SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 
@@ -357,6 +360,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookFormatEnum": "gamification.models.WebhookSubscription.Format",
         "ContestKindEnum": ["leaderboard", "race", "teams"],
         "ContestStatusEnum": ["scheduled", "running", "ended", "cancelled"],
+        "ContestSeriesEveryEnum": ["week", "month"],
         # A badge's repeat as the inputs take it (create, replace, change, preview): one enum.
         "BadgeInputRepeatEnum": ["once", "daily", "weekly", "monthly"],
         "BadgeRepeatEnum": "gamification.models.Badge.Repeat",  # as answered (Badge, BadgeCreated)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from scoring.engine import PILLARS, round2
 
@@ -118,3 +118,18 @@ def race_reached_at(steps: Iterable[tuple[datetime, float]], start: float, targe
         if round2(running) >= round2(target):
             return moment
     return None
+
+
+class _Ranked(Protocol):
+    @property
+    def rank(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Ranked)
+
+
+def sole_leader(rows: Iterable[R]) -> R | None:
+    """The one row at rank 1, or None while the lead is shared (two or more rows at rank 1)
+    or nobody takes part: a lead change is announced only for a sole leader."""
+    first = [row for row in rows if row.rank == 1]
+    return first[0] if len(first) == 1 else None

@@ -1,7 +1,9 @@
 """The tick: contests start, and end exactly once (docs/contests.md#the-end).
 
-``contests_tick`` turns due contests ``running`` (emitting ``contest.started``) and
-finalizes those whose ``end_date`` is over in the tenant's zone. Each step is a
+``contests_tick`` opens the seasons of recurring contests that are due
+(``contest_series.seasons_open``), turns due contests ``running`` (emitting
+``contest.started``), finalizes those whose ``end_date`` is over in the tenant's zone, and
+announces running contests' new leaders (``contest_lead``). Each step is a
 conditional UPDATE whose row count says who won the claim: a second worker, or the same
 tick run again, finds nothing left to do. Finalizing is one transaction: the claim
 (``status='running' AND finalized_at IS NULL``), the frozen standings (unique per
@@ -11,7 +13,7 @@ badges as awards whose period is the contest) and ``contest.ended``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +24,8 @@ from django.utils import timezone
 from core.db import connection
 from gamification.models import Contest, ContestStanding
 from gamification.services.badges import badges_grant
+from gamification.services.contest_lead import contest_leads_check
+from gamification.services.contest_series import seasons_open
 from gamification.services.contest_standings import Standings, contest_standings_live
 from gamification.services.contests import contest_payload
 from gamification.services.outbox import events_emit
@@ -35,12 +39,17 @@ from tenants.tenant_settings import settings_get
 class TickResult:
     started: list[int]
     finalized: list[int]
+    opened: list[int] = field(default_factory=list)  # seasons of series opened
+    lead_changed: list[int] = field(default_factory=list)  # contests whose new leader was announced
 
 
 def contests_tick(*, tenant: Tenant, now: datetime | None = None) -> TickResult:
-    """Start what is due, then finalize what is over; running it again changes nothing.
-    ``now`` (default: the clock) decides the tenant's local today."""
-    today = (now or timezone.now()).astimezone(ZoneInfo(tenant.timezone)).date()
+    """Open the seasons due, start what is due, finalize what is over, then announce new
+    leaders; running it again changes nothing. ``now`` (default: the clock) decides the
+    tenant's local today (and the lead announcements' debounce)."""
+    now = now or timezone.now()
+    today = now.astimezone(ZoneInfo(tenant.timezone)).date()
+    opened = seasons_open(today=today)
     started = _start_due(today)
     finalized = [
         contest_id
@@ -49,7 +58,8 @@ def contests_tick(*, tenant: Tenant, now: datetime | None = None) -> TickResult:
         .values_list("id", flat=True)
         if contest_finalize(tenant=tenant, contest_id=contest_id, today=today)
     ]
-    return TickResult(started, finalized)
+    lead_changed = contest_leads_check(tenant=tenant, today=today, now=now)
+    return TickResult(started, finalized, opened, lead_changed)
 
 
 def _start_due(today: date) -> list[int]:

@@ -28,6 +28,9 @@ from scoring.models import Rep, Team
 from tenants.models import Tenant
 
 FIELDS = ("name", "metric", "kind", "target", "aggregate", "start_date", "end_date", "participants", "prizes")
+# A contest's definition but its dates: what a series of contests (seasons) shares.
+DEFINITION = ("name", "metric", "kind", "target", "aggregate", "participants", "prizes")
+NAME_MAX = 120
 # What a running contest may still change: nothing that decides who wins.
 RUNNING_FIELDS = frozenset({"name", "prizes"})
 MAX_DAYS_APART = 366
@@ -53,8 +56,9 @@ def contest_snapshot(contest: Contest) -> dict[str, Any]:
 
 
 def contest_payload(contest: Contest) -> dict[str, Any]:
-    """A contest in webhook payloads (``contest.started``, ``contest.ended``): its definition
-    and stored status, as the API shows them."""
+    """A contest in webhook payloads (``contest.started``, ``contest.ended``,
+    ``contest.lead_changed``): its definition, its series and season, and its stored status, as
+    the API shows them."""
     return {
         "id": contest.pk,
         "name": contest.name,
@@ -66,6 +70,8 @@ def contest_payload(contest: Contest) -> dict[str, Any]:
         "end_date": contest.end_date.isoformat(),
         "participants": contest.participants,
         "prizes": contest.prizes,
+        "series": contest.series_id,
+        "season": contest.season or None,
         "status": contest.status,
     }
 
@@ -169,11 +175,22 @@ def _clean(data: Mapping[str, Any], current: Contest | None) -> dict[str, Any]:
     for name in data:
         if name not in FIELDS:
             raise ValidationFailed("Unknown field.", code="unknown_field", attr=str(name))
+    clean = contest_fields_clean(data)
+    merged = {name: getattr(current, name) for name in FIELDS} if current is not None else {}
+    final = {**merged, **clean}
+    contest_definition_check(final)
+    _check_dates(final)
+    return clean
+
+
+def contest_fields_clean(data: Mapping[str, Any], *, name_max: int = NAME_MAX) -> dict[str, Any]:
+    """Each contest field present in ``data`` checked and converted (a series checks its
+    definition with it too, with a shorter name: its seasons' names add the season)."""
     clean: dict[str, Any] = {}
     if "name" in data:
         name = data["name"]
-        if not isinstance(name, str) or not name.strip() or len(name) > 120:
-            raise ValidationFailed("A name of 1 to 120 characters.", code="invalid", attr="name")
+        if not isinstance(name, str) or not name.strip() or len(name) > name_max:
+            raise ValidationFailed(f"A name of 1 to {name_max} characters.", code="invalid", attr="name")
         clean["name"] = name
     if "metric" in data:
         clean["metric"] = _clean_metric(data["metric"])
@@ -204,8 +221,6 @@ def _clean(data: Mapping[str, Any], current: Contest | None) -> dict[str, Any]:
         clean["participants"] = _clean_participants(data["participants"])
     if "prizes" in data:
         clean["prizes"] = _clean_prizes(data["prizes"])
-    merged = {name: getattr(current, name) for name in FIELDS} if current is not None else {}
-    _check_whole({**merged, **clean})
     return clean
 
 
@@ -293,9 +308,10 @@ def _clean_prizes(value: Any) -> list[dict[str, Any]]:
     return sorted(prizes, key=lambda p: p["rank"])
 
 
-def _check_whole(final: Mapping[str, Any]) -> None:
-    """What holds across fields once the change is applied."""
-    for name in ("name", "metric", "kind", "start_date", "end_date", "participants"):
+def contest_definition_check(final: Mapping[str, Any]) -> None:
+    """What holds across a contest's fields but its dates, once a change is applied (a
+    series' definition too)."""
+    for name in ("name", "metric", "kind", "participants"):
         if final.get(name) in (None, ""):
             raise ValidationFailed("This field is required.", code="required", attr=name)
     kind = final["kind"]
@@ -309,6 +325,12 @@ def _check_whole(final: Mapping[str, Any]) -> None:
         )
     if kind != Contest.Kind.TEAMS and final.get("aggregate"):
         raise ValidationFailed("Only a teams contest takes an aggregate.", code="invalid", attr="aggregate")
+
+
+def _check_dates(final: Mapping[str, Any]) -> None:
+    for name in ("start_date", "end_date"):
+        if final.get(name) is None:
+            raise ValidationFailed("This field is required.", code="required", attr=name)
     start, end = final["start_date"], final["end_date"]
     if end < start:
         raise ValidationFailed("end_date is before start_date.", code="invalid", attr="end_date")

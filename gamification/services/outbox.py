@@ -31,6 +31,7 @@ DISPATCH_OUTBOX = "gamification.webhooks.tasks.dispatch_outbox"
 EVENT_TYPES = (
     "badge.awarded",
     "contest.ended",
+    "contest.lead_changed",
     "contest.started",
     "goal.achieved",
     "goal.missed",

@@ -87,6 +87,8 @@ def test_creating_a_contest_answers_every_field_and_its_status(
         "status": "scheduled",
         "finalized_at": None,
         "cancelled_at": None,
+        "series": None,
+        "season": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }

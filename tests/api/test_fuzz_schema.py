@@ -69,6 +69,8 @@ CONTEST_ERRORS = {
     "unknown_badge@prizes",
     "duplicate@prizes",
 }
+# A series: the contest's rules but its dates, and a first day that begins a season not over.
+SERIES_ERRORS = (CONTEST_ERRORS - {"invalid@end_date"}) | {"invalid@starts_on"}
 # A name of whitespace only, by Python's definition (wider than JSON Schema's `\s`: U+001C-U+001F).
 BADGE_ERRORS = CRITERIA_ERRORS | {"invalid_type@name"}
 
@@ -105,6 +107,8 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     # an aggregate for teams contests only, one prize per rank (docs/contests.md).
     "POST /api/v1/contests": CONTEST_ERRORS,
     "PATCH /api/v1/contests/{id}": CONTEST_ERRORS,
+    "POST /api/v1/contest-series": SERIES_ERRORS,
+    "PATCH /api/v1/contest-series/{id}": SERIES_ERRORS,
     "GET /api/v1/leaderboards/{metric}": {"does_not_exist@team"},
     # A time zone name the tz database does not know (the schema states its format only).
     "PATCH /api/v1/platform/tenants/{slug}": {"immutable@slug", "invalid_timezone@timezone"},

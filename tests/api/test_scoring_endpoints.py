@@ -119,6 +119,8 @@ DEFAULT_SETTINGS = {
     "xp_per_type": {},
     "level_thresholds": [0, 100, 300, 600, 1000, 1500, 2500, 4000, 6000, 10000],
     "embed_origins": [],
+    "daily_caps": {},
+    "fair_play_factor": 3,
 }
 
 

@@ -232,6 +232,7 @@ def test_every_write_with_a_body_has_text_or_numbers_to_probe(
         ("POST", "/api/v1/scores/recompute"),
         ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver"),
         ("POST", "/api/v1/members/{id}/invite"),
+        ("POST", "/api/v1/contests/{id}/cancel"),
     }, empty
 
 

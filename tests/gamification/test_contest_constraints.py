@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
-from gamification.models import Contest
+from gamification.models import Contest, ContestSeries
 from tests.support.http import ApiClient
 from tests.support.tenants import in_tenant
 
@@ -50,3 +50,24 @@ def test_the_database_takes_each_kind_with_what_it_needs(acme: ApiClient) -> Non
         Contest.objects.create(**contest(kind="race", target=10))
         Contest.objects.create(**contest(kind="teams", aggregate="sum"))
         assert Contest.objects.count() == 3
+
+
+def test_the_database_holds_one_season_per_series_and_first_day(acme: ApiClient) -> None:
+    with in_tenant("acme"):
+        weekly = ContestSeries.objects.create(
+            name="Weekly", metric="xp", kind="leaderboard", participants={"all": True}, every="week",
+            starts_on=date(2026, 3, 2),
+        )  # fmt: skip
+        season = contest(
+            start_date=date(2026, 3, 2), end_date=date(2026, 3, 8), series=weekly, season="2026-W10"
+        )
+        Contest.objects.create(**season)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Contest.objects.create(**season)  # a second worker's copy of the same season
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Contest.objects.create(**contest(series=weekly, season=""))  # a season without its label
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ContestSeries.objects.create(
+                name="Odd", metric="xp", kind="race", participants={"all": True}, every="week",
+                starts_on=date(2026, 3, 2),
+            )  # fmt: skip

@@ -154,7 +154,12 @@ def test_finalizing_freezes_the_standings_and_grants_each_prize_once(
     ]  # fmt: skip
     call_command_out = StringIO()
     call_command("contests_tick", "--tenant", "acme", stdout=call_command_out)
-    assert json.loads(call_command_out.getvalue()) == {"started": [], "finalized": []}
+    assert json.loads(call_command_out.getvalue()) == {
+        "opened": [],
+        "started": [],
+        "finalized": [],
+        "lead_changed": [],
+    }
 
 
 def test_a_teams_prize_goes_to_every_participant_member_of_the_team(

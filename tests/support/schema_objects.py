@@ -66,6 +66,7 @@ class Objects:
     api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
     member: int  # a console member, invited
     contest: int  # a contest everyone takes part in
+    series: int  # a recurring contest (monthly, from a future month)
 
     def path_parameters(self, path: str) -> dict[str, Any]:
         """The path parameters of ``path`` (a schema template) that point at these objects.
@@ -81,6 +82,7 @@ class Objects:
             "/api/v1/contests/{id}": {"id": self.contest},
             "/api/v1/contests/{id}/cancel": {"id": self.contest},
             "/api/v1/contests/{id}/standings": {"id": self.contest},
+            "/api/v1/contest-series/{id}": {"id": self.series},
             "/api/v1/webhooks/{id}": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
@@ -135,6 +137,7 @@ def make_objects(keys: TenantKeys) -> Objects:
     webhook = created("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})["id"]
     member = created("/api/v1/members", {"email": "objects@example.com", "role": "viewer"})["id"]
     contest = created("/api/v1/contests", CONTEST)["id"]
+    series = created("/api/v1/contest-series", SERIES)["id"]
     with in_tenant(keys.slug) as tenant:
         event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
         outbox_dispatch()
@@ -166,6 +169,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         api_key=read_key,
         member=member,
         contest=contest,
+        series=series,
     )
 
 
@@ -178,6 +182,14 @@ CONTEST = {
     "start_date": "2026-01-01",
     "end_date": "2026-12-31",
     "participants": {"all": True},
+}
+SERIES = {
+    "name": "Objects series",
+    "metric": "xp",
+    "kind": "leaderboard",
+    "participants": {"all": True},
+    "every": "month",
+    "starts_on": "2030-01-01",
 }
 
 
@@ -214,6 +226,9 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("POST", "/api/v1/contests"): CONTEST,
         ("PATCH", "/api/v1/contests/{id}"): {"name": "Renamed"},
         ("POST", "/api/v1/contests/{id}/cancel"): {},
+        ("POST", "/api/v1/contest-series"): SERIES,
+        ("PATCH", "/api/v1/contest-series/{id}"): {"active": False},
+        ("DELETE", "/api/v1/contest-series/{id}"): None,
         ("POST", "/api/v1/goals"): goal,
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,

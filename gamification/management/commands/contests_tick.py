@@ -14,8 +14,9 @@ from tenants.models import Tenant
 
 class Command(BaseCommand):
     help = (
-        "Do at once what the periodic task does every few minutes: turn due contests running and "
-        "finalize those whose end_date is over in the tenant's time zone. Running it again changes nothing."
+        "Do at once what the periodic task does every few minutes: open the seasons of recurring contests "
+        "that are due, turn due contests running, finalize those whose end_date is over in the tenant's "
+        "time zone and announce new leaders. Running it again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,4 +28,13 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant with slug {options['tenant']!r}.")
         with tenant_context(tenant):
             result = contests_tick(tenant=tenant)
-        self.stdout.write(json.dumps({"started": result.started, "finalized": result.finalized}))
+        self.stdout.write(
+            json.dumps(
+                {
+                    "opened": result.opened,
+                    "started": result.started,
+                    "finalized": result.finalized,
+                    "lead_changed": result.lead_changed,
+                }
+            )
+        )

@@ -13,6 +13,7 @@ from gamification.rules.contests import (
     race_reached_at,
     rank_by_value,
     rank_race,
+    sole_leader,
     team_value,
 )
 
@@ -103,3 +104,12 @@ def test_a_teams_value_is_the_average_or_sum_of_its_members_and_0_without_member
 )
 def test_only_the_contest_metrics_parse(text: object, metric: Metric | None) -> None:
     assert metric_parse(text) == metric
+
+
+def test_the_leader_is_the_one_row_at_rank_1_and_none_while_the_lead_is_shared() -> None:
+    shared = rank_by_value([Entry("a", 3.0), Entry("b", 5.0), Entry("c", 5.004)])
+    assert [r.key for r in shared if r.rank == 1] == ["b", "c"]  # 5.00 both: shared
+    assert sole_leader(shared) is None
+    leader = sole_leader(rank_by_value([Entry("a", 3.0), Entry("b", 5.0)]))
+    assert leader is not None and (leader.key, leader.value) == ("b", 5.0)
+    assert sole_leader(rank_by_value([])) is None
