@@ -578,6 +578,8 @@ def test_patch_changes_only_the_settings_it_names(acme: ApiClient) -> None:
         "xp_per_type": {"post_published": 20, "message_received": 0},
         "level_thresholds": [0, 50, 150],
         "embed_origins": ["https://app.acme.example"],
+        "daily_caps": {"post_published": 5},
+        "fair_play_factor": 2.5,
     }
     response = acme.patch(SETTINGS, changes)
     assert response.status_code == 200, response.content
