@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from access.rep_tokens import rep_tokens_purge_expired
 from core.db import connection
 from core.queue import enqueue
-from gamification.models import Contest, PendingEvaluation
+from gamification.models import Challenge, Contest, PendingEvaluation
 from gamification.services.contest_finalize import contests_tick
 from gamification.services.evaluation import pending_evaluate
 from gamification.services.pending import EVALUATE_PENDING
@@ -50,14 +50,25 @@ def tick_contests() -> dict[str, list[int]]:
     """Contests of this tenant: start those due, finalize those over (once: see
     gamification.services.contest_finalize)."""
     result = contests_tick(tenant=connection.tenant)
-    return {"started": result.started, "finalized": result.finalized}
+    return {
+        "started": result.started,
+        "finalized": result.finalized,
+        "challenges_expired": result.challenges_expired,
+        "challenges_finalized": result.challenges_finalized,
+    }
 
 
 @shared_task
 def dispatch_contests_tick() -> None:
-    """Beat, every few minutes: one tick per tenant that has a contest still open. A tick lost
+    """Beat, every few minutes: one tick per tenant that has a contest or a challenge still open. A tick lost
     (broker down, worker died) is made up by the next one: it finds the same due contests."""
     for tenant in Tenant.objects.exclude(schema_name="public").order_by("id"):
         with tenant_context(tenant):
-            if Contest.objects.filter(status__in=[Contest.Status.SCHEDULED, Contest.Status.RUNNING]).exists():
+            open_contests = Contest.objects.filter(
+                status__in=[Contest.Status.SCHEDULED, Contest.Status.RUNNING]
+            )
+            open_challenges = Challenge.objects.filter(
+                status__in=[Challenge.Status.PENDING, Challenge.Status.ACCEPTED]
+            )
+            if open_contests.exists() or open_challenges.exists():
                 enqueue(CONTESTS_TICK)

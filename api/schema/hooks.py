@@ -35,7 +35,12 @@ def strict_request_bodies(
     slug = schemas.get("TenantCreateInRequest", {}).get("properties", {}).get("slug")
     if slug is not None:
         slug["minLength"] = 2  # the service checks it (invalid_slug); DRF's min_length would say min_length
-    for required_body in ("/api/v1/goals", "/api/v1/contests", "/api/v1/badges/preview"):
+    for required_body in (
+        "/api/v1/goals",
+        "/api/v1/contests",
+        "/api/v1/challenges",
+        "/api/v1/badges/preview",
+    ):
         item = result.get("paths", {}).get(required_body, {})
         if "post" in item:  # a body is not optional (a rep or team goal; a contest; a badge or a change)
             item["post"]["requestBody"]["required"] = True
@@ -43,6 +48,8 @@ def strict_request_bodies(
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
         "/api/v1/members/{id}/invite",
         "/api/v1/contests/{id}/cancel",
+        "/api/v1/challenges/{id}/accept",
+        "/api/v1/challenges/{id}/decline",
     ):
         item = result.get("paths", {}).get(no_fields, {})
         if "post" in item:  # no fields: nothing, or {}

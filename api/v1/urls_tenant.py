@@ -9,6 +9,7 @@ from api.v1.activities import ActivityViewSet
 from api.v1.audit import AuditLogViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
 from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
+from api.v1.challenges import ChallengeViewSet
 from api.v1.contests import ContestViewSet
 from api.v1.fair_play import FairPlayFlagsView
 from api.v1.goals import GoalViewSet
@@ -39,6 +40,7 @@ router.register("badges", BadgeViewSet, basename="badge")
 router.register("awards", AwardViewSet, basename="award")
 router.register("goals", GoalViewSet, basename="goal")
 router.register("contests", ContestViewSet, basename="contest")
+router.register("challenges", ChallengeViewSet, basename="challenge")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("audit-log", AuditLogViewSet, basename="audit-log")
 router.register("members", MemberViewSet, basename="member")

@@ -1,7 +1,8 @@
 """The tick: contests start, and end exactly once (docs/contests.md#the-end).
 
 ``contests_tick`` turns due contests ``running`` (emitting ``contest.started``) and
-finalizes those whose ``end_date`` is over in the tenant's zone. Each step is a
+finalizes those whose ``end_date`` is over in the tenant's zone; it also expires pending
+head-to-head challenges and finalizes accepted ones (``challenges``). Each step is a
 conditional UPDATE whose row count says who won the claim: a second worker, or the same
 tick run again, finds nothing left to do. Finalizing is one transaction: the claim
 (``status='running' AND finalized_at IS NULL``), the frozen standings (unique per
@@ -11,7 +12,7 @@ badges as awards whose period is the contest) and ``contest.ended``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from django.utils import timezone
 from core.db import connection
 from gamification.models import Contest, ContestStanding
 from gamification.services.badges import badges_grant
+from gamification.services.challenges import challenges_expire, challenges_finalize_due
 from gamification.services.contest_standings import Standings, contest_standings_live
 from gamification.services.contests import contest_payload
 from gamification.services.outbox import events_emit
@@ -35,6 +37,8 @@ from tenants.tenant_settings import settings_get
 class TickResult:
     started: list[int]
     finalized: list[int]
+    challenges_expired: list[int] = field(default_factory=list)
+    challenges_finalized: list[int] = field(default_factory=list)
 
 
 def contests_tick(*, tenant: Tenant, now: datetime | None = None) -> TickResult:
@@ -49,7 +53,11 @@ def contests_tick(*, tenant: Tenant, now: datetime | None = None) -> TickResult:
         .values_list("id", flat=True)
         if contest_finalize(tenant=tenant, contest_id=contest_id, today=today)
     ]
-    return TickResult(started, finalized)
+    # Head-to-head challenges ride the same tick: pending ones past their time expire, accepted
+    # ones whose end_date is over are finalized once (gamification.services.challenges).
+    expired = challenges_expire(now=now)
+    challenges = challenges_finalize_due(tenant=tenant, today=today)
+    return TickResult(started, finalized, expired, challenges)
 
 
 def _start_due(today: date) -> list[int]:

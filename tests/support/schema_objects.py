@@ -66,6 +66,7 @@ class Objects:
     api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
     member: int  # a console member, invited
     contest: int  # a contest everyone takes part in
+    challenge: int  # rep 1 challenges rep 2, pending
 
     def path_parameters(self, path: str) -> dict[str, Any]:
         """The path parameters of ``path`` (a schema template) that point at these objects.
@@ -81,6 +82,9 @@ class Objects:
             "/api/v1/contests/{id}": {"id": self.contest},
             "/api/v1/contests/{id}/cancel": {"id": self.contest},
             "/api/v1/contests/{id}/standings": {"id": self.contest},
+            "/api/v1/challenges/{id}": {"id": self.challenge},
+            "/api/v1/challenges/{id}/accept": {"id": self.challenge},
+            "/api/v1/challenges/{id}/decline": {"id": self.challenge},
             "/api/v1/webhooks/{id}": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
@@ -135,6 +139,7 @@ def make_objects(keys: TenantKeys) -> Objects:
     webhook = created("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]})["id"]
     member = created("/api/v1/members", {"email": "objects@example.com", "role": "viewer"})["id"]
     contest = created("/api/v1/contests", CONTEST)["id"]
+    challenge = created("/api/v1/challenges", challenge_body(rep["external_id"], other["external_id"]))["id"]
     with in_tenant(keys.slug) as tenant:
         event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
         outbox_dispatch()
@@ -166,6 +171,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         api_key=read_key,
         member=member,
         contest=contest,
+        challenge=challenge,
     )
 
 
@@ -179,6 +185,17 @@ CONTEST = {
     "end_date": "2026-12-31",
     "participants": {"all": True},
 }
+
+
+def challenge_body(challenger: str, opponent: str) -> dict[str, Any]:
+    """A challenge as an admin key creates it (a rep token may leave ``challenger`` out)."""
+    return {
+        "challenger": challenger,
+        "opponent": opponent,
+        "metric": "xp",
+        "start_date": "2026-01-01",
+        "end_date": "2026-01-31",
+    }
 
 
 def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
@@ -214,6 +231,9 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("POST", "/api/v1/contests"): CONTEST,
         ("PATCH", "/api/v1/contests/{id}"): {"name": "Renamed"},
         ("POST", "/api/v1/contests/{id}/cancel"): {},
+        ("POST", "/api/v1/challenges"): challenge_body(objects.rep, objects.other_rep),
+        ("POST", "/api/v1/challenges/{id}/accept"): {},
+        ("POST", "/api/v1/challenges/{id}/decline"): {},
         ("POST", "/api/v1/goals"): goal,
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,
