@@ -5,7 +5,8 @@ below; ``timezone`` is a column of its own. ``xp_per_type`` and
 ``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds),
 ``daily_caps`` and ``fair_play_factor`` too (docs/gamification.md#daily-caps-fair-play);
 ``challenges_enabled``, ``challenge_accept_hours`` and ``challenge_xp`` the challenges'
-(docs/contests.md#head-to-head-challenges); ``embed_origins`` the console's (docs/console.md#a-reps-own-page-and-embedding).
+(docs/contests.md#head-to-head-challenges); ``embed_origins`` the console's
+(docs/console.md#a-reps-own-page-and-embedding).
 """
 
 from __future__ import annotations

@@ -184,7 +184,8 @@ def settings_schema(component: dict[str, Any]) -> None:
         "type": "integer",
         "minimum": 0,
         "maximum": MAX_XP,
-        "description": "XP the winner of a head-to-head challenge gets when it ends (a tie: none). Default 50.",
+        "description": "XP the winner of a head-to-head challenge gets when it ends (a tie: none). "
+        "Default 50.",
     }
 
 

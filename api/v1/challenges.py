@@ -1,4 +1,7 @@
-"""``/api/v1/challenges``: head-to-head challenges between two reps (docs/contests.md#head-to-head-challenges)."""
+"""``/api/v1/challenges``: head-to-head challenges between two reps.
+
+The rules: docs/contests.md#head-to-head-challenges.
+"""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from rest_framework.routers import SimpleRouter
 from api.v1.activities import ActivityViewSet
 from api.v1.audit import AuditLogViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
-from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
 from api.v1.challenges import ChallengeViewSet
+from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
 from api.v1.contests import ContestViewSet
 from api.v1.fair_play import FairPlayFlagsView
 from api.v1.goals import GoalViewSet
