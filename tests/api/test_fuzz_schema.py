@@ -105,6 +105,18 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     # an aggregate for teams contests only, one prize per rank (docs/contests.md).
     "POST /api/v1/contests": CONTEST_ERRORS,
     "PATCH /api/v1/contests/{id}": CONTEST_ERRORS,
+    # Challenges: an admin key names the challenger (a rep token need not); both reps exist, are
+    # active and differ; the metric is the tenant's (of the gains, ssi.gain); at most 31 days.
+    "POST /api/v1/challenges": {
+        "required@challenger",
+        "unknown_rep@challenger",
+        "inactive_rep@challenger",
+        "unknown_rep@opponent",
+        "inactive_rep@opponent",
+        "invalid@opponent",
+        "unknown_metric@metric",
+        "invalid@end_date",
+    },
     "GET /api/v1/leaderboards/{metric}": {"does_not_exist@team"},
     # A time zone name the tz database does not know (the schema states its format only).
     "PATCH /api/v1/platform/tenants/{slug}": {"immutable@slug", "invalid_timezone@timezone"},
