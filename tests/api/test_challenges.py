@@ -238,3 +238,25 @@ def test_it_denies_cross_tenant_access(acme: ApiClient, globex: ApiClient, peopl
     body = create(acme, challenger="ann")
     assert_error(globex.get(f"{CHALLENGES}/{body['id']}"), 404, "not_found")
     assert globex.get(CHALLENGES).json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "attr"),
+    [
+        ({"challenges_enabled": "no"}, "invalid_type", "challenges_enabled"),
+        ({"challenge_accept_hours": 0}, "out_of_range", "challenge_accept_hours"),
+        ({"challenge_accept_hours": 745}, "out_of_range", "challenge_accept_hours"),
+        ({"challenge_accept_hours": 1.5}, "invalid_type", "challenge_accept_hours"),
+        ({"challenge_xp": -1}, "out_of_range", "challenge_xp"),
+        ({"challenge_xp": 100_001}, "out_of_range", "challenge_xp"),
+    ],
+)
+def test_the_challenge_settings_are_validated(
+    acme: ApiClient, changes: dict[str, Any], code: str, attr: str
+) -> None:
+    response = acme.patch("/api/v1/settings", changes)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == attr and response.json()["errors"][0]["code"] in (
+        code,
+        "invalid",
+    )

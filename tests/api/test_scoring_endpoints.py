@@ -119,6 +119,11 @@ DEFAULT_SETTINGS = {
     "xp_per_type": {},
     "level_thresholds": [0, 100, 300, 600, 1000, 1500, 2500, 4000, 6000, 10000],
     "embed_origins": [],
+    "daily_caps": {},
+    "fair_play_factor": 3,
+    "challenges_enabled": True,
+    "challenge_accept_hours": 48,
+    "challenge_xp": 50,
 }
 
 
@@ -576,6 +581,11 @@ def test_patch_changes_only_the_settings_it_names(acme: ApiClient) -> None:
         "xp_per_type": {"post_published": 20, "message_received": 0},
         "level_thresholds": [0, 50, 150],
         "embed_origins": ["https://app.acme.example"],
+        "daily_caps": {"post_published": 5},
+        "fair_play_factor": 4.5,
+        "challenges_enabled": False,
+        "challenge_accept_hours": 24,
+        "challenge_xp": 75,
     }
     response = acme.patch(SETTINGS, changes)
     assert response.status_code == 200, response.content
