@@ -29,7 +29,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gamification.models import Challenge, Contest
 from gamification.rules.contests import Entry, metric_parse, rank_by_value
 from gamification.services.contest_values import contest_measure
-from gamification.services.contests import _clean_metric, tenant_today
+from gamification.services.contests import contest_metric_clean, tenant_today
 from gamification.services.xp import level_ups_emit, xp_apply
 from scoring.engine import round2
 from scoring.models import Rep
@@ -90,7 +90,7 @@ def challenge_create(
     opponent = _active_rep(data["opponent"], "opponent")
     if opponent.pk == challenger.pk:
         raise ValidationFailed("A rep cannot challenge itself.", code="invalid", attr="opponent")
-    metric = _clean_metric(data["metric"])
+    metric = contest_metric_clean(data["metric"])
     parsed = metric_parse(metric)
     if parsed is not None and parsed.family == "gain" and parsed.arg != "ssi":
         raise ValidationFailed(

@@ -176,7 +176,7 @@ def _clean(data: Mapping[str, Any], current: Contest | None) -> dict[str, Any]:
             raise ValidationFailed("A name of 1 to 120 characters.", code="invalid", attr="name")
         clean["name"] = name
     if "metric" in data:
-        clean["metric"] = _clean_metric(data["metric"])
+        clean["metric"] = contest_metric_clean(data["metric"])
     if "kind" in data:
         if data["kind"] not in KINDS:
             raise ValidationFailed(f"One of {', '.join(KINDS)}.", code="invalid_choice", attr="kind")
@@ -209,7 +209,8 @@ def _clean(data: Mapping[str, Any], current: Contest | None) -> dict[str, Any]:
     return clean
 
 
-def _clean_metric(metric: Any) -> str:
+def contest_metric_clean(metric: Any) -> str:
+    """A contest metric the tenant has (challenges check theirs with it too), or a 400."""
     parsed = metric_parse(metric)
     if parsed is None:
         raise ValidationFailed(
