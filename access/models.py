@@ -57,7 +57,7 @@ class AuditEntry(models.Model):
     class ActorKind(models.TextChoices):
         KEY = "key", "A tenant API key"
         PLATFORM = "platform", "A platform key (the operator)"
-        REP = "rep", "A rep token (none of the audited writes allow one)"
+        REP = "rep", "A rep token (challenges: its rep creates, accepts or declines)"
         MEMBER = "member", "A console member (actor_key_id: the member's id; actor_name: their email)"
         SYSTEM = "system", "No request: a management command, a task or a migration"
 
@@ -67,6 +67,8 @@ class AuditEntry(models.Model):
         DELETE = "delete", "Deleted"
         REVOKE = "revoke", "Revoked (API keys)"
         CANCEL = "cancel", "Cancelled (contests)"
+        ACCEPT = "accept", "Accepted (challenges)"
+        DECLINE = "decline", "Declined (challenges)"
 
     class TargetType(models.TextChoices):
         SCORING_CONFIG = "scoring_config", "The scoring config (target_id: the new version)"
@@ -80,6 +82,7 @@ class AuditEntry(models.Model):
         MEMBER = "member", "A console member (target_id: its id)"
         CONTEST = "contest", "A contest (target_id: its id)"
         CONTEST_SERIES = "contest_series", "A recurring contest (target_id: its id)"
+        CHALLENGE = "challenge", "A head-to-head challenge (target_id: its id)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)

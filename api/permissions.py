@@ -97,6 +97,24 @@ class AnyRepOrKeyRoles(KeyRoles):
         return request.method in SAFE_METHODS
 
 
+class RepActsOrKeyRoles(KeyRoles):
+    """Keys by role; any rep token of the tenant for reads and writes, the view and its service
+    deciding what the rep may see and do (head-to-head challenges: its own)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not _is_rep(request):
+            return super().has_permission(request, view)
+        return True
+
+
+def rep_acts_or_key_roles(*, write: Iterable[str], read: Iterable[str] = KEY_ROLES) -> type[KeyRoles]:
+    return type(
+        "RepActsOrKeyRoles",
+        (RepActsOrKeyRoles,),
+        {"read_roles": frozenset(read), "write_roles": frozenset(write)},
+    )
+
+
 class OwnTeamOrKeyRoles(KeyRoles):
     """Keys by role; a rep token only for reads of its own rep's team (as it is now).
 

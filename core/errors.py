@@ -31,3 +31,10 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class Forbidden(DomainError):
+    """Allowed to call, not allowed this: 403 (a rep acting on what is not its own)."""
+
+    status = 403
+    code = "forbidden"

@@ -422,3 +422,54 @@ class ContestStanding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id}"
+
+
+class Challenge(models.Model):
+    """A head-to-head challenge between two reps on a metric over local dates (docs/contests.md
+    #head-to-head-challenges): pending until the opponent answers or ``expires_at`` passes; once
+    accepted, a two-rep leaderboard finalized once by the contests tick."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        EXPIRED = "expired"
+        ENDED = "ended"
+
+    challenger = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    opponent = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=100)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    # Frozen at the end: both values and the winner (null: a tie) with the XP it won.
+    challenger_value = models.FloatField(null=True, blank=True)
+    opponent_value = models.FloatField(null=True, blank=True)
+    winner = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    xp_won = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "declined", "expired", "ended"]),
+                name="challenge_status",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(challenger=models.F("opponent")), name="challenge_two_reps"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date"))
+                & models.Q(end_date__lte=models.F("start_date") + timedelta(days=31)),
+                name="challenge_dates",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "end_date"], name="challenge_due")]
+
+    def __str__(self) -> str:
+        return f"challenge {self.pk}: {self.challenger_id} v {self.opponent_id}"

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from access.rep_tokens import rep_tokens_purge_expired
 from core.db import connection
 from core.queue import enqueue
-from gamification.models import Contest, ContestSeries, PendingEvaluation
+from gamification.models import Challenge, Contest, ContestSeries, PendingEvaluation
 from gamification.services.contest_finalize import contests_tick
 from gamification.services.evaluation import pending_evaluate
 from gamification.services.pending import EVALUATE_PENDING
@@ -55,18 +55,27 @@ def tick_contests() -> dict[str, list[int]]:
         "started": result.started,
         "finalized": result.finalized,
         "lead_changed": result.lead_changed,
+        "challenges_expired": result.challenges_expired,
+        "challenges_finalized": result.challenges_finalized,
     }
 
 
 @shared_task
 def dispatch_contests_tick() -> None:
-    """Beat, every few minutes: one tick per tenant that has a contest still open or an active
-    series. A tick lost (broker down, worker died) is made up by the next one: it finds the same
-    due contests and seasons."""
+    """Beat, every few minutes: one tick per tenant that has a contest or a challenge still open,
+    or an active series. A tick lost (broker down, worker died) is made up by the next one: it
+    finds the same due contests, seasons and challenges."""
     for tenant in Tenant.objects.exclude(schema_name="public").order_by("id"):
         with tenant_context(tenant):
             open_contests = Contest.objects.filter(
                 status__in=[Contest.Status.SCHEDULED, Contest.Status.RUNNING]
             )
-            if open_contests.exists() or ContestSeries.objects.filter(active=True).exists():
+            open_challenges = Challenge.objects.filter(
+                status__in=[Challenge.Status.PENDING, Challenge.Status.ACCEPTED]
+            )
+            if (
+                open_contests.exists()
+                or ContestSeries.objects.filter(active=True).exists()
+                or open_challenges.exists()
+            ):
                 enqueue(CONTESTS_TICK)

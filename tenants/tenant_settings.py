@@ -4,7 +4,9 @@ Stored in ``Tenant.settings`` (public schema) as overrides of the defaults
 below; ``timezone`` is a column of its own. ``xp_per_type`` and
 ``level_thresholds`` are gamification's (docs/gamification.md#changing-xp-and-thresholds),
 ``daily_caps`` and ``fair_play_factor`` too (docs/gamification.md#daily-caps-fair-play);
-``embed_origins`` the console's (docs/console.md#a-reps-own-page-and-embedding).
+``challenges_enabled``, ``challenge_accept_hours`` and ``challenge_xp`` the challenges'
+(docs/contests.md#head-to-head-challenges); ``embed_origins`` the console's
+(docs/console.md#a-reps-own-page-and-embedding).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "embed_origins": [],
     "daily_caps": {},
     "fair_play_factor": 3,
+    "challenges_enabled": True,
+    "challenge_accept_hours": 48,
+    "challenge_xp": 50,
 }
 MAX_XP = 100_000
 # A daily cap per event type: 1 to MAX_DAILY_CAP events a rep's local day earns XP for.
@@ -40,6 +45,9 @@ MAX_DAILY_CAP = 1_000_000
 # fair_play_factor: greater than 1, at most MAX_FAIR_PLAY_FACTOR.
 MAX_FAIR_PLAY_FACTOR = 1000
 MAX_LEVELS = 100
+# Head-to-head challenges (docs/contests.md#head-to-head-challenges): hours the opponent has to
+# answer (1 to MAX_CHALLENGE_ACCEPT_HOURS) and the XP the winner gets (0 to MAX_XP).
+MAX_CHALLENGE_ACCEPT_HOURS = 24 * 31
 # The origins (scheme, host, port) whose pages may frame a rep's own console page.
 MAX_EMBED_ORIGINS = 20
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -206,6 +214,12 @@ def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]
             clean[name] = _per_type(value, name, known_types, 1, MAX_DAILY_CAP, "daily cap")
         elif name == "fair_play_factor":
             clean[name] = _number(value, name, 1, MAX_FAIR_PLAY_FACTOR)
+        elif name == "challenges_enabled":
+            clean[name] = _bool(value, name)
+        elif name == "challenge_accept_hours":
+            clean[name] = _int(value, name, 1, MAX_CHALLENGE_ACCEPT_HOURS)
+        elif name == "challenge_xp":
+            clean[name] = _int(value, name, 0, MAX_XP)
         elif name == "level_thresholds":
             if not isinstance(value, list) or not value:
                 raise ValidationFailed(

@@ -124,6 +124,7 @@ def _custom_event_types_schema(*, answer: bool) -> dict[str, Any]:
 def settings_schema(component: dict[str, Any]) -> None:
     """Settings: event types of ``xp_per_type`` are the catalog's (custom ones once declared)."""
     from tenants.tenant_settings import (
+        MAX_CHALLENGE_ACCEPT_HOURS,
         MAX_DAILY_CAP,
         MAX_EMBED_ORIGINS,
         MAX_FAIR_PLAY_FACTOR,
@@ -166,6 +167,25 @@ def settings_schema(component: dict[str, Any]) -> None:
         "maximum": MAX_FAIR_PLAY_FACTOR,
         "description": "`GET /api/v1/fair-play/flags` flags a rep's daily count of a type above the tenant's "
         "99th percentile of daily counts of that type times this factor.",
+    }
+    props["challenges_enabled"] = {
+        "type": "boolean",
+        "description": "Whether reps may create head-to-head challenges (`POST /api/v1/challenges`); false: "
+        "403 `challenges_disabled`. Default true.",
+    }
+    props["challenge_accept_hours"] = {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_CHALLENGE_ACCEPT_HOURS,
+        "description": "Hours an opponent has, from a challenge's creation, to accept or decline it; after "
+        "that it is `expired`. Default 48. A challenge keeps the limit set when it was created.",
+    }
+    props["challenge_xp"] = {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": MAX_XP,
+        "description": "XP the winner of a head-to-head challenge gets when it ends (a tie: none). "
+        "Default 50.",
     }
 
 

@@ -39,6 +39,7 @@ def strict_request_bodies(
         "/api/v1/goals",
         "/api/v1/contests",
         "/api/v1/contest-series",
+        "/api/v1/challenges",
         "/api/v1/badges/preview",
     ):
         item = result.get("paths", {}).get(required_body, {})
@@ -48,6 +49,8 @@ def strict_request_bodies(
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
         "/api/v1/members/{id}/invite",
         "/api/v1/contests/{id}/cancel",
+        "/api/v1/challenges/{id}/accept",
+        "/api/v1/challenges/{id}/decline",
     ):
         item = result.get("paths", {}).get(no_fields, {})
         if "post" in item:  # no fields: nothing, or {}

@@ -207,6 +207,9 @@ SettingsOut = inline_serializer(
         "embed_origins": serializers.ListField(child=serializers.CharField()),
         "daily_caps": serializers.DictField(child=serializers.IntegerField(min_value=1)),
         "fair_play_factor": serializers.FloatField(),
+        "challenges_enabled": serializers.BooleanField(),
+        "challenge_accept_hours": serializers.IntegerField(min_value=1),
+        "challenge_xp": serializers.IntegerField(min_value=0),
     },
 )
 SettingsIn = inline_serializer(
@@ -224,6 +227,9 @@ SettingsIn = inline_serializer(
         "embed_origins": serializers.ListField(child=serializers.CharField(), required=False),
         "daily_caps": serializers.DictField(child=serializers.IntegerField(min_value=1), required=False),
         "fair_play_factor": serializers.FloatField(required=False),
+        "challenges_enabled": serializers.BooleanField(required=False),
+        "challenge_accept_hours": serializers.IntegerField(min_value=1, required=False),
+        "challenge_xp": serializers.IntegerField(min_value=0, required=False),
     },
 )
 assert set(SettingsOut.fields) == {"timezone", *DEFAULTS}
@@ -239,7 +245,8 @@ class SettingsViewSet(ViewSet):
             "Time zone, auto-creation of reps, streak mode, leaderboard names, the nightly recompute hour, XP"
             " per event type, the level thresholds, the origins allowed to embed a rep's own console"
             " page (`embed_origins`), the daily caps per event type (`daily_caps`) and the fair-play"
-            " report's factor (`fair_play_factor`). Admin keys only."
+            " report's factor (`fair_play_factor`), and head-to-head challenges (`challenges_enabled`,"
+            " `challenge_accept_hours`, `challenge_xp`). Admin keys only."
         ),
         responses={200: SettingsOut},
     )

@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from api.v1.activities import ActivityViewSet
 from api.v1.audit import AuditLogViewSet
 from api.v1.badges import AwardViewSet, BadgeViewSet, RepBadgesView
+from api.v1.challenges import ChallengeViewSet
 from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
 from api.v1.contest_series import ContestSeriesViewSet
 from api.v1.contests import ContestViewSet
@@ -41,6 +42,7 @@ router.register("awards", AwardViewSet, basename="award")
 router.register("goals", GoalViewSet, basename="goal")
 router.register("contests", ContestViewSet, basename="contest")
 router.register("contest-series", ContestSeriesViewSet, basename="contest-series")
+router.register("challenges", ChallengeViewSet, basename="challenge")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("audit-log", AuditLogViewSet, basename="audit-log")
 router.register("members", MemberViewSet, basename="member")

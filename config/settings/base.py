@@ -384,6 +384,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "badges", "description": "Badge definitions and awards."},
         {"name": "goals", "description": "Rep and team goals, with progress and status."},
         {"name": "contests", "description": "Time-boxed competitions between reps or teams, with prizes."},
+        {
+            "name": "challenges",
+            "description": "Head-to-head challenges: a rep against another on a metric, for XP.",
+        },
         {"name": "leaderboards", "description": "Ranked reps by metric and period."},
         {
             "name": "fair-play",

@@ -2,8 +2,9 @@
 
 ``contests_tick`` opens the seasons of recurring contests that are due
 (``contest_series.seasons_open``), turns due contests ``running`` (emitting
-``contest.started``), finalizes those whose ``end_date`` is over in the tenant's zone, and
-announces running contests' new leaders (``contest_lead``). Each step is a
+``contest.started``), finalizes those whose ``end_date`` is over in the tenant's zone,
+announces running contests' new leaders (``contest_lead``), expires pending head-to-head
+challenges and finalizes accepted ones (``challenges``). Each step is a
 conditional UPDATE whose row count says who won the claim: a second worker, or the same
 tick run again, finds nothing left to do. Finalizing is one transaction: the claim
 (``status='running' AND finalized_at IS NULL``), the frozen standings (unique per
@@ -24,6 +25,7 @@ from django.utils import timezone
 from core.db import connection
 from gamification.models import Contest, ContestStanding
 from gamification.services.badges import badges_grant
+from gamification.services.challenges import challenges_expire, challenges_finalize_due
 from gamification.services.contest_lead import contest_leads_check
 from gamification.services.contest_series import seasons_open
 from gamification.services.contest_standings import Standings, contest_standings_live
@@ -41,6 +43,8 @@ class TickResult:
     finalized: list[int]
     opened: list[int] = field(default_factory=list)  # seasons of series opened
     lead_changed: list[int] = field(default_factory=list)  # contests whose new leader was announced
+    challenges_expired: list[int] = field(default_factory=list)
+    challenges_finalized: list[int] = field(default_factory=list)
 
 
 def contests_tick(*, tenant: Tenant, now: datetime | None = None) -> TickResult:
@@ -59,7 +63,11 @@ def contests_tick(*, tenant: Tenant, now: datetime | None = None) -> TickResult:
         if contest_finalize(tenant=tenant, contest_id=contest_id, today=today)
     ]
     lead_changed = contest_leads_check(tenant=tenant, today=today, now=now)
-    return TickResult(started, finalized, opened, lead_changed)
+    # Head-to-head challenges ride the same tick: pending ones past their time expire, accepted
+    # ones whose end_date is over are finalized once (gamification.services.challenges).
+    expired = challenges_expire(now=now)
+    challenges = challenges_finalize_due(tenant=tenant, today=today)
+    return TickResult(started, finalized, opened, lead_changed, expired, challenges)
 
 
 def _start_due(today: date) -> list[int]:

@@ -193,7 +193,7 @@ def contest_fields_clean(data: Mapping[str, Any], *, name_max: int = NAME_MAX) -
             raise ValidationFailed(f"A name of 1 to {name_max} characters.", code="invalid", attr="name")
         clean["name"] = name
     if "metric" in data:
-        clean["metric"] = _clean_metric(data["metric"])
+        clean["metric"] = contest_metric_clean(data["metric"])
     if "kind" in data:
         if data["kind"] not in KINDS:
             raise ValidationFailed(f"One of {', '.join(KINDS)}.", code="invalid_choice", attr="kind")
@@ -224,7 +224,8 @@ def contest_fields_clean(data: Mapping[str, Any], *, name_max: int = NAME_MAX) -
     return clean
 
 
-def _clean_metric(metric: Any) -> str:
+def contest_metric_clean(metric: Any) -> str:
+    """A contest metric the tenant has (challenges check theirs with it too), or a 400."""
     parsed = metric_parse(metric)
     if parsed is None:
         raise ValidationFailed(

@@ -109,6 +109,18 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     "PATCH /api/v1/contests/{id}": CONTEST_ERRORS,
     "POST /api/v1/contest-series": SERIES_ERRORS,
     "PATCH /api/v1/contest-series/{id}": SERIES_ERRORS,
+    # Challenges: an admin key names the challenger (a rep token need not); both reps exist, are
+    # active and differ; the metric is the tenant's (of the gains, ssi.gain); at most 31 days.
+    "POST /api/v1/challenges": {
+        "required@challenger",
+        "unknown_rep@challenger",
+        "inactive_rep@challenger",
+        "unknown_rep@opponent",
+        "inactive_rep@opponent",
+        "invalid@opponent",
+        "unknown_metric@metric",
+        "invalid@end_date",
+    },
     "GET /api/v1/leaderboards/{metric}": {"does_not_exist@team"},
     # A time zone name the tz database does not know (the schema states its format only).
     "PATCH /api/v1/platform/tenants/{slug}": {"immutable@slug", "invalid_timezone@timezone"},

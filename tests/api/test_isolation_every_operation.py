@@ -34,6 +34,12 @@ TENANT_OPERATIONS = [
     if path.startswith("/api/v1/") and not path.startswith("/api/v1/platform/")
 ]
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# Writes only the challenged rep (rep 2) makes, with its rep token: the "own" call is made with it
+# (an admin key is refused with 403 `not_opponent`, as rep 1's token below).
+OPPONENT_OPERATIONS = {
+    ("POST", "/api/v1/challenges/{id}/accept"),
+    ("POST", "/api/v1/challenges/{id}/decline"),
+}
 # What a rep token may do: read its own rep, its own and its team's goals, its team's and the
 # company's SSI, the leaderboards, the contests it takes part in.
 REP_TOKEN_OPERATIONS = {
@@ -42,6 +48,9 @@ REP_TOKEN_OPERATIONS = {
     ("GET", "/api/v1/contests"),  # those the rep takes part in (tests/api/test_contests.py)
     ("GET", "/api/v1/contests/{id}"),
     ("GET", "/api/v1/contests/{id}/standings"),
+    ("GET", "/api/v1/challenges"),  # those the rep is in (tests/api/test_challenges.py)
+    ("GET", "/api/v1/challenges/{id}"),
+    ("POST", "/api/v1/challenges"),  # as its own rep
     ("GET", "/api/v1/reps/{external_id}"),
     ("GET", "/api/v1/reps/{external_id}/ssi"),
     ("GET", "/api/v1/reps/{external_id}/ssi/history"),
@@ -92,7 +101,10 @@ def test_every_operation_is_closed_to_other_tenants_other_reps_and_read_keys(
     path: str,
 ) -> None:
     url, body = request_for(method, path, acme_objects, scoring_config)
-    own = send(acme, method, url, body)
+    owner = acme
+    if (method, path) in OPPONENT_OPERATIONS:
+        owner = ApiClient(world.acme.host, mint(acme, acme_objects.other_rep)["token"])
+    own = send(owner, method, url, body)
     assert own.status_code not in (401, 403) and own.status_code < 500, (own.status_code, own.content[:300])
 
     # (i) another tenant's keys, every role, on this tenant's host

@@ -224,6 +224,8 @@ NON_CREATE_POSTS = {
     "/api/v1/badges/preview": "200",
     "/api/v1/rep-tokens/revoke": "200",
     "/api/v1/contests/{id}/cancel": "200",
+    "/api/v1/challenges/{id}/accept": "200",
+    "/api/v1/challenges/{id}/decline": "200",
     "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": "202",
 }
 

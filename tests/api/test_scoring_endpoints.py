@@ -121,6 +121,9 @@ DEFAULT_SETTINGS = {
     "embed_origins": [],
     "daily_caps": {},
     "fair_play_factor": 3,
+    "challenges_enabled": True,
+    "challenge_accept_hours": 48,
+    "challenge_xp": 50,
 }
 
 
@@ -579,7 +582,10 @@ def test_patch_changes_only_the_settings_it_names(acme: ApiClient) -> None:
         "level_thresholds": [0, 50, 150],
         "embed_origins": ["https://app.acme.example"],
         "daily_caps": {"post_published": 5},
-        "fair_play_factor": 2.5,
+        "fair_play_factor": 4.5,
+        "challenges_enabled": False,
+        "challenge_accept_hours": 24,
+        "challenge_xp": 75,
     }
     response = acme.patch(SETTINGS, changes)
     assert response.status_code == 200, response.content

@@ -67,6 +67,7 @@ class Objects:
     member: int  # a console member, invited
     contest: int  # a contest everyone takes part in
     series: int  # a recurring contest (monthly, from a future month)
+    challenge: int  # rep 1 challenges rep 2, pending
 
     def path_parameters(self, path: str) -> dict[str, Any]:
         """The path parameters of ``path`` (a schema template) that point at these objects.
@@ -83,6 +84,9 @@ class Objects:
             "/api/v1/contests/{id}/cancel": {"id": self.contest},
             "/api/v1/contests/{id}/standings": {"id": self.contest},
             "/api/v1/contest-series/{id}": {"id": self.series},
+            "/api/v1/challenges/{id}": {"id": self.challenge},
+            "/api/v1/challenges/{id}/accept": {"id": self.challenge},
+            "/api/v1/challenges/{id}/decline": {"id": self.challenge},
             "/api/v1/webhooks/{id}": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries": {"id": self.webhook},
             "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
@@ -138,6 +142,7 @@ def make_objects(keys: TenantKeys) -> Objects:
     member = created("/api/v1/members", {"email": "objects@example.com", "role": "viewer"})["id"]
     contest = created("/api/v1/contests", CONTEST)["id"]
     series = created("/api/v1/contest-series", SERIES)["id"]
+    challenge = created("/api/v1/challenges", challenge_body(rep["external_id"], other["external_id"]))["id"]
     with in_tenant(keys.slug) as tenant:
         event_emit(type="level.up", data={"rep": rep["external_id"], "level": 2, "xp": 100})
         outbox_dispatch()
@@ -170,6 +175,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         member=member,
         contest=contest,
         series=series,
+        challenge=challenge,
     )
 
 
@@ -191,6 +197,17 @@ SERIES = {
     "every": "month",
     "starts_on": "2030-01-01",
 }
+
+
+def challenge_body(challenger: str, opponent: str) -> dict[str, Any]:
+    """A challenge as an admin key creates it (a rep token may leave ``challenger`` out)."""
+    return {
+        "challenger": challenger,
+        "opponent": opponent,
+        "metric": "xp",
+        "start_date": "2026-01-01",
+        "end_date": "2026-01-31",
+    }
 
 
 def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
@@ -229,6 +246,9 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("POST", "/api/v1/contest-series"): SERIES,
         ("PATCH", "/api/v1/contest-series/{id}"): {"active": False},
         ("DELETE", "/api/v1/contest-series/{id}"): None,
+        ("POST", "/api/v1/challenges"): challenge_body(objects.rep, objects.other_rep),
+        ("POST", "/api/v1/challenges/{id}/accept"): {},
+        ("POST", "/api/v1/challenges/{id}/decline"): {},
         ("POST", "/api/v1/goals"): goal,
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,
