@@ -233,6 +233,8 @@ def test_every_write_with_a_body_has_text_or_numbers_to_probe(
         ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver"),
         ("POST", "/api/v1/members/{id}/invite"),
         ("POST", "/api/v1/contests/{id}/cancel"),
+        ("POST", "/api/v1/challenges/{id}/accept"),
+        ("POST", "/api/v1/challenges/{id}/decline"),
     }, empty
 
 
