@@ -28,6 +28,11 @@ from api.errors import error_response
 WINDOW_SECONDS = 60
 NOT_COUNTED = frozenset({"/healthz", "/readyz"})
 CONSOLE_PATH = "/console/"
+THROTTLED_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Too many requests · SSI Cloud</title>'
+    "<h1>Too many requests</h1><p>Too many requests came from this address without signing in. "
+    "Wait {seconds} seconds, then reload the page.</p></html>"
+)
 clock = time.time  # the wall clock the minutes are counted on (tests hold it still)
 # Addresses over their limit, as this process saw them: address -> the end of their window.
 _blocked: dict[str, float] = {}
@@ -58,7 +63,7 @@ class AnonymousRateLimitMiddleware:
         address = client_address(request)
         keyed = "HTTP_AUTHORIZATION" in request.META or _console_session(request)
         if _blocked.get(address, 0.0) > now or (not keyed and _count(address, window) >= limit):
-            return _throttled((window + 1) * WINDOW_SECONDS - now)
+            return _throttled((window + 1) * WINDOW_SECONDS - now, page=request.path.startswith(CONSOLE_PATH))
         response = self.get_response(request)
         counted = (
             not keyed or response.status_code in (401, 403) or getattr(request, "credential_refused", False)
@@ -104,9 +109,16 @@ def _forget_expired(now: float) -> None:
         del _blocked[address]
 
 
-def _throttled(wait: float) -> HttpResponse:
-    response = error_response(
-        429, "throttled", "Too many requests without a valid key from this address; retry later.", None
-    )
-    response["Retry-After"] = str(max(1, int(wait + 0.999)))
+def _throttled(wait: float, *, page: bool = False) -> HttpResponse:
+    """429 with ``Retry-After``: the API's error shape, or for a console address a short page."""
+    seconds = max(1, int(wait + 0.999))
+    if page:
+        response = HttpResponse(
+            THROTTLED_PAGE.format(seconds=seconds), status=429, content_type="text/html; charset=utf-8"
+        )
+    else:
+        response = error_response(
+            429, "throttled", "Too many requests without a valid key from this address; retry later.", None
+        )
+    response["Retry-After"] = str(seconds)
     return response
