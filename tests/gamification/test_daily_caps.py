@@ -33,7 +33,10 @@ def today() -> date:
 
 
 def at(day: date, hour: int = 12) -> str:
-    """Local time in Berlin, whatever the season."""
+    """Local time in Berlin, whatever the season. Today's events are at local midnight: a later
+    hour may not have come yet (ingestion refuses events in the future)."""
+    if day >= today():
+        hour = 0
     offset = "+02:00" if 3 < day.month < 11 else "+01:00"
     return f"{day.isoformat()}T{hour:02d}:00:00{offset}"
 
