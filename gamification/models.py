@@ -287,6 +287,11 @@ class Contest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     finalized_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The stored live standings (``ContestLiveStanding``): when their measure began, the local
+    # day they measured up to, and a refresh's claim (gamification.services.contest_live).
+    live_at = models.DateTimeField(null=True, blank=True)
+    live_day = models.DateField(null=True, blank=True)
+    live_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A season of a series: the series (null once it is deleted) and the season's label
@@ -422,6 +427,39 @@ class ContestStanding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id}"
+
+
+class ContestLiveStanding(models.Model):
+    """A running contest's standings as last measured (docs/contests.md#how-fresh-live-standings-are):
+    the rows of ``ContestStanding`` without prizes, replaced whole by each refresh, so a read pages
+    stored rows instead of measuring every participant. Dropped when the contest ends or is
+    cancelled."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="live_standings")
+    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    rank = models.PositiveIntegerField()
+    value = models.FloatField()
+    reached_at = models.DateTimeField(null=True, blank=True)
+    members = models.PositiveIntegerField(null=True, blank=True)  # team rows: participant members
+
+    class Meta:
+        ordering = ["contest", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rep__isnull=False, team__isnull=True)
+                | models.Q(rep__isnull=True, team__isnull=False),
+                name="live_standing_rep_xor_team",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contest", "team", "position"], name="live_standing_page"),
+            models.Index(fields=["contest", "rep"], name="live_standing_rep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id} (live)"
 
 
 class Challenge(models.Model):

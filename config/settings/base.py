@@ -226,6 +226,11 @@ SSI_WEBHOOK_DNS_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_DNS_TIMEOUT_SECONDS", d
 SSI_WEBHOOK_PACED_PER_MINUTE = env.int("SSI_WEBHOOK_PACED_PER_MINUTE", default=60)
 # Contests: at most one contest.lead_changed per contest in this many minutes (docs/contests.md).
 SSI_CONTEST_LEAD_DEBOUNCE_MINUTES = env.int("SSI_CONTEST_LEAD_DEBOUNCE_MINUTES", default=15)
+# Contests' live standings are stored and paged (docs/contests.md#how-fresh-live-standings-are):
+# served as they are while younger than MAX_AGE; up to STALE, served while a worker measures them
+# again; older (or none), the read measures them itself.
+SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS = env.int("SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS", default=60)
+SSI_CONTEST_STANDINGS_STALE_SECONDS = env.int("SSI_CONTEST_STANDINGS_STALE_SECONDS", default=3600)
 # Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
 SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 

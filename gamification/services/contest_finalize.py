@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import connection
-from gamification.models import Contest, ContestStanding
+from gamification.models import Contest, ContestLiveStanding, ContestStanding
 from gamification.services.badges import badges_grant
 from gamification.services.challenges import challenges_expire, challenges_finalize_due
 from gamification.services.contest_lead import contest_leads_check
@@ -98,6 +98,7 @@ def contest_finalize(*, tenant: Tenant, contest_id: int, today: date) -> bool:
         if not rows:
             return False  # another worker got there first (or it was cancelled)
         contest = rows[0]
+        ContestLiveStanding.objects.filter(contest=contest).delete()  # the frozen rows take over
         # Over: every day of the period counts, and nothing later.
         standings = contest_standings_live(tenant=tenant, contest=contest, today=contest.end_date)
         prizes = {int(p["rank"]): p for p in contest.prizes}

@@ -1,7 +1,8 @@
 """``contest.lead_changed``: a running contest's leader, announced when it changes
 (docs/contests.md#lead-changes).
 
-The contests tick measures each running contest's live standings and takes its leader: the one
+The contests tick measures each running contest's live standings (storing them for readers:
+``contest_live``) and takes its leader: the one
 row at rank 1 (the teams' standings in a teams contest). While two or more share rank 1 there is
 no leader and nothing is announced. A leader other than the one last announced is announced,
 at most once per contest every ``SSI_CONTEST_LEAD_DEBOUNCE_MINUTES``: the last announced leader
@@ -19,7 +20,7 @@ from django.db import transaction
 
 from gamification.models import Contest
 from gamification.rules.contests import sole_leader
-from gamification.services.contest_standings import contest_standings_live
+from gamification.services.contest_live import live_refresh
 from gamification.services.contests import contest_payload
 from gamification.services.outbox import events_emit
 from tenants.models import Tenant
@@ -47,7 +48,10 @@ def contest_leads_check(*, tenant: Tenant, today: date, now: datetime) -> list[i
 def _leader(tenant: Tenant, contest: Contest, today: date) -> dict[str, Any] | None:
     """``{"rep": external id, "value"}`` (``{"team": id, "value"}`` in a teams contest), or None
     while the lead is shared or nobody takes part."""
-    standings = contest_standings_live(tenant=tenant, contest=contest, today=today)
+    # The measure is stored as the contest's live standings too (contest_live): readers page it.
+    standings = live_refresh(tenant=tenant, contest=contest, today=today)
+    if standings is None:
+        return None  # finalized meanwhile
     if contest.kind == Contest.Kind.TEAMS:
         team = sole_leader(standings.teams)
         return {"team": team.team_id, "value": team.value} if team is not None else None

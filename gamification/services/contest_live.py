@@ -1,0 +1,191 @@
+"""Stored live standings: a running contest's ranking measured once and paged from a table
+(docs/contests.md#how-fresh-live-standings-are).
+
+Measuring a contest reads every participant's rollup over the period: about ten seconds for
+10,000 reps over a month. A read therefore pages the rows the last measure stored
+(``ContestLiveStanding``), and the measure runs again only when they are older than
+``SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS``:
+
+- rows younger than that are served as they are;
+- older rows, up to ``SSI_CONTEST_STANDINGS_STALE_SECONDS``, are served too, while one
+  refresh runs on a worker (a conditional UPDATE of ``live_claimed_at`` enqueues it once);
+- with no rows, or rows older than that, the request measures them itself. A transaction-level
+  advisory lock per contest makes readers that arrive together wait for one measure instead of
+  each running their own.
+
+The contests tick refreshes every running contest it looks at for a new leader, so rows stay
+fresh without readers. A finalized contest answers its frozen ``ContestStanding`` rows, and
+finalizing drops the live ones; a change to a scheduled contest drops them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.db import connection
+from core.queue import enqueue
+from gamification.models import Contest, ContestLiveStanding, ContestStanding
+from gamification.services.contest_standings import RepRow, Standings, TeamRow, contest_standings_live
+from tenants.models import Tenant
+
+REFRESH_STANDINGS = "gamification.tasks.refresh_contest_standings"
+# A refresh claimed longer ago than this is taken to have died (worker lost): another may run.
+CLAIM_TIMEOUT = timedelta(minutes=2)
+INSERT_BATCH = 2000
+
+StoredRow = ContestStanding | ContestLiveStanding
+
+
+@dataclass(frozen=True)
+class StandingsSource:
+    """Where a read pages its rows from: the frozen rows of an ended contest or the stored
+    live ones, and when those were measured (None once frozen)."""
+
+    model: type[ContestStanding] | type[ContestLiveStanding]
+    contest: Contest
+    measured_at: datetime | None
+
+    def reps(self) -> QuerySet[Any]:
+        return (
+            self.model.objects.filter(contest=self.contest, team__isnull=True)
+            .select_related("rep")
+            .order_by("position")
+        )
+
+    def teams(self) -> QuerySet[Any]:
+        return (
+            self.model.objects.filter(contest=self.contest, rep__isnull=True)
+            .select_related("team")
+            .order_by("position")
+        )
+
+    def rep(self, rep_id: int) -> RepRow | None:
+        row = self.model.objects.filter(contest=self.contest, rep_id=rep_id).select_related("rep").first()
+        return rep_row_of(row) if row is not None else None
+
+    def team(self, team_id: int | None) -> TeamRow | None:
+        if team_id is None:
+            return None
+        row = self.model.objects.filter(contest=self.contest, team_id=team_id).select_related("team").first()
+        return team_row_of(row) if row is not None else None
+
+
+def rep_row_of(row: StoredRow) -> RepRow:
+    rep = row.rep
+    assert rep is not None
+    return RepRow(row.rank, rep.pk, rep.external_id, rep.name, rep.team_id, row.value, row.reached_at)
+
+
+def team_row_of(row: StoredRow) -> TeamRow:
+    team = row.team
+    assert team is not None
+    return TeamRow(row.rank, team.pk, team.name, row.value, row.members or 0)
+
+
+def standings_source(
+    *, tenant: Tenant, contest: Contest, today: date, now: datetime | None = None
+) -> StandingsSource:
+    """The rows a read of ``contest``'s standings pages, measured now if need be (see the module)."""
+    if contest.finalized_at is not None:
+        return StandingsSource(ContestStanding, contest, None)
+    now = now or timezone.now()
+    if _fresh(contest, today, now):
+        return StandingsSource(ContestLiveStanding, contest, contest.live_at)
+    stale = timedelta(seconds=float(settings.SSI_CONTEST_STANDINGS_STALE_SECONDS))
+    if contest.live_at is not None and now - contest.live_at <= stale:
+        _refresh_later(contest, now)
+        return StandingsSource(ContestLiveStanding, contest, contest.live_at)
+    with transaction.atomic():
+        _lock(contest)
+        contest.refresh_from_db(fields=["live_at", "live_day", "finalized_at"])
+        if contest.finalized_at is not None:
+            return StandingsSource(ContestStanding, contest, None)
+        if not _fresh(contest, today, now):  # nobody measured it while this read waited
+            live_refresh(tenant=tenant, contest=contest, today=today, locked=True)
+    return StandingsSource(ContestLiveStanding, contest, contest.live_at)
+
+
+def live_refresh(*, tenant: Tenant, contest: Contest, today: date, locked: bool = False) -> Standings | None:
+    """Measure ``contest`` up to ``today`` and store the rows in place of the last ones; returns
+    the standings, or None when the contest was finalized meanwhile (nothing stored)."""
+    with transaction.atomic():
+        if not locked:
+            _lock(contest)
+        began = timezone.now()
+        standings = contest_standings_live(tenant=tenant, contest=contest, today=today)
+        still_live = Contest.objects.filter(pk=contest.pk, finalized_at__isnull=True).update(
+            live_at=began, live_day=today, live_claimed_at=None
+        )
+        if not still_live:
+            return None
+        ContestLiveStanding.objects.filter(contest=contest).delete()
+        rows = [
+            ContestLiveStanding(
+                contest=contest,
+                rep_id=r.rep_id,
+                position=i,
+                rank=r.rank,
+                value=r.value,
+                reached_at=r.reached_at,
+            )
+            for i, r in enumerate(standings.reps)
+        ]
+        rows += [
+            ContestLiveStanding(
+                contest=contest, team_id=t.team_id, position=i, rank=t.rank, value=t.value, members=t.members
+            )
+            for i, t in enumerate(standings.teams)
+        ]
+        ContestLiveStanding.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+    contest.live_at, contest.live_day, contest.live_claimed_at = began, today, None
+    return standings
+
+
+def live_drop(contest: Contest) -> None:
+    """Forget the stored live rows (the contest ended, or what it measures changed)."""
+    ContestLiveStanding.objects.filter(contest=contest).delete()
+    Contest.objects.filter(pk=contest.pk).update(live_at=None, live_day=None, live_claimed_at=None)
+    contest.live_at = contest.live_day = contest.live_claimed_at = None
+
+
+def live_refresh_claimed(*, tenant: Tenant, contest_id: int, today: date) -> bool:
+    """The worker's side of ``_refresh_later``: measure the contest unless it ended since."""
+    contest = Contest.objects.filter(pk=contest_id, finalized_at__isnull=True).first()
+    if contest is None:
+        return False
+    return live_refresh(tenant=tenant, contest=contest, today=today) is not None
+
+
+def _fresh(contest: Contest, today: date, now: datetime) -> bool:
+    max_age = timedelta(seconds=float(settings.SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS))
+    return (
+        contest.live_at is not None
+        and contest.live_day == today
+        and max_age > timedelta(0)
+        and now - contest.live_at <= max_age
+    )
+
+
+def _refresh_later(contest: Contest, now: datetime) -> None:
+    """Enqueue one refresh: the conditional UPDATE lets one reader in ``CLAIM_TIMEOUT`` do it."""
+    claimed = (
+        Contest.objects.filter(pk=contest.pk, finalized_at__isnull=True)
+        .filter(Q(live_claimed_at__isnull=True) | Q(live_claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(live_claimed_at=now)
+    )
+    if claimed:
+        transaction.on_commit(lambda: enqueue(REFRESH_STANDINGS, args=(contest.pk,)))
+
+
+def _lock(contest: Contest) -> None:
+    """One measure of a contest at a time in this database: a transaction-level advisory lock
+    keyed by the schema and the contest (released at commit or rollback)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [contest.pk])
