@@ -423,7 +423,15 @@ class ContestStanding(models.Model):
                 name="standing_once_per_team",
             ),
         ]
-        indexes = [models.Index(fields=["contest", "team", "position"], name="standing_page")]
+        indexes = [
+            models.Index(fields=["contest", "team", "position"], name="standing_page"),
+            # A page of the reps' rows is a range of positions (gamification.services.contest_live).
+            models.Index(
+                fields=["contest", "position"],
+                condition=models.Q(team__isnull=True),
+                name="standing_rep_page",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id}"
@@ -455,6 +463,11 @@ class ContestLiveStanding(models.Model):
         ]
         indexes = [
             models.Index(fields=["contest", "team", "position"], name="live_standing_page"),
+            models.Index(
+                fields=["contest", "position"],
+                condition=models.Q(team__isnull=True),
+                name="live_standing_rep_page",
+            ),
             models.Index(fields=["contest", "rep"], name="live_standing_rep"),
         ]
 

@@ -20,9 +20,10 @@ finalizing drops the live ones; a change to a scheduled contest drops them too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -52,18 +53,14 @@ class StandingsSource:
     contest: Contest
     measured_at: datetime | None
 
-    def reps(self) -> QuerySet[Any]:
-        return (
-            self.model.objects.filter(contest=self.contest, team__isnull=True)
-            .select_related("rep")
-            .order_by("position")
+    def reps(self) -> RowWindow:
+        return RowWindow(
+            self.model.objects.filter(contest=self.contest, team__isnull=True).select_related("rep")
         )
 
-    def teams(self) -> QuerySet[Any]:
-        return (
-            self.model.objects.filter(contest=self.contest, rep__isnull=True)
-            .select_related("team")
-            .order_by("position")
+    def teams(self) -> RowWindow:
+        return RowWindow(
+            self.model.objects.filter(contest=self.contest, rep__isnull=True).select_related("team")
         )
 
     def rep(self, rep_id: int) -> RepRow | None:
@@ -75,6 +72,34 @@ class StandingsSource:
             return None
         row = self.model.objects.filter(contest=self.contest, team_id=team_id).select_related("team").first()
         return team_row_of(row) if row is not None else None
+
+
+class RowWindow(Sequence[Any]):
+    """Stored rows as a paginator's list: a slice is a range of ``position`` (the rows of a
+    contest are numbered 0, 1, 2, ... in rank order), so page 200 reads its 50 rows through the
+    partial index like page 1, instead of skipping 9,950 rows with OFFSET."""
+
+    def __init__(self, queryset: QuerySet[Any]) -> None:
+        self.queryset = queryset
+
+    def __len__(self) -> int:
+        return self.queryset.count()
+
+    @overload
+    def __getitem__(self, window: int) -> Any: ...
+    @overload
+    def __getitem__(self, window: slice) -> list[Any]: ...
+    def __getitem__(self, window: int | slice) -> Any:
+        if isinstance(window, int):
+            return self[window : window + 1][0]
+        start, stop = window.start or 0, window.stop
+        rows = self.queryset.filter(position__gte=start)
+        if stop is not None:
+            rows = rows.filter(position__lt=stop)
+        return list(rows.order_by("position"))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.queryset.order_by("position"))
 
 
 def rep_row_of(row: StoredRow) -> RepRow:
