@@ -42,6 +42,8 @@ CLAIM_TIMEOUT = timedelta(minutes=2)
 INSERT_BATCH = 2000
 
 StoredRow = ContestStanding | ContestLiveStanding
+# What a page of rows reads: the row's own figures and, through select_related, the rep's names.
+ROW_FIELDS = ("position", "rank", "value", "reached_at", "members", "rep", "team")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,9 @@ class StandingsSource:
 
     def reps(self) -> RowWindow:
         return RowWindow(
-            self.model.objects.filter(contest=self.contest, team__isnull=True).select_related("rep")
+            self.model.objects.filter(contest=self.contest, team__isnull=True)
+            .select_related("rep")
+            .only(*ROW_FIELDS, "rep__external_id", "rep__name", "rep__team_id")
         )
 
     def teams(self) -> RowWindow:
