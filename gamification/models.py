@@ -390,11 +390,11 @@ class ContestSeries(models.Model):
         return self.name
 
 
-class ContestStanding(models.Model):
-    """A finalized contest's frozen standings: one row per participant rep and, for a
-    teams contest, one per team (``rep`` xor ``team``), in ``position`` order."""
+class StandingRow(models.Model):
+    """A row of a contest's standings: a participant rep or, in a teams contest, a team
+    (``rep`` xor ``team``), numbered by ``position`` (0, 1, 2, ... in rank order, reps and
+    teams each from 0)."""
 
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings")
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField()
@@ -402,17 +402,27 @@ class ContestStanding(models.Model):
     value = models.FloatField()
     reached_at = models.DateTimeField(null=True, blank=True)
     members = models.PositiveIntegerField(null=True, blank=True)  # team rows: participant members
+
+    class Meta:
+        abstract = True
+
+
+ONE_OF_REP_OR_TEAM = models.Q(rep__isnull=False, team__isnull=True) | models.Q(
+    rep__isnull=True, team__isnull=False
+)
+
+
+class ContestStanding(StandingRow):
+    """A finalized contest's frozen standings, with the prize each row won."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings")
     prize_xp = models.PositiveIntegerField(default=0)
     prize_badge = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["contest", "position"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rep__isnull=False, team__isnull=True)
-                | models.Q(rep__isnull=True, team__isnull=False),
-                name="standing_rep_xor_team",
-            ),
+            models.CheckConstraint(condition=ONE_OF_REP_OR_TEAM, name="standing_rep_xor_team"),
             # The idempotency key of a prize: one frozen row (and grant) per contest and rep.
             models.UniqueConstraint(
                 fields=["contest", "rep"], condition=models.Q(rep__isnull=False), name="standing_once_per_rep"
@@ -437,29 +447,17 @@ class ContestStanding(models.Model):
         return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id}"
 
 
-class ContestLiveStanding(models.Model):
-    """A running contest's standings as last measured (docs/contests.md#how-fresh-live-standings-are):
-    the rows of ``ContestStanding`` without prizes, replaced whole by each refresh, so a read pages
-    stored rows instead of measuring every participant. Dropped when the contest ends or is
-    cancelled."""
+class ContestLiveStanding(StandingRow):
+    """A running contest's standings as last measured (docs/contests.md#how-fresh-live-standings-are),
+    replaced whole by each measure, so a read pages stored rows instead of measuring every
+    participant. Finalizing drops them (the frozen ``ContestStanding`` rows take over)."""
 
     contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="live_standings")
-    rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveIntegerField()
-    rank = models.PositiveIntegerField()
-    value = models.FloatField()
-    reached_at = models.DateTimeField(null=True, blank=True)
-    members = models.PositiveIntegerField(null=True, blank=True)  # team rows: participant members
 
     class Meta:
         ordering = ["contest", "position"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rep__isnull=False, team__isnull=True)
-                | models.Q(rep__isnull=True, team__isnull=False),
-                name="live_standing_rep_xor_team",
-            ),
+            models.CheckConstraint(condition=ONE_OF_REP_OR_TEAM, name="live_standing_rep_xor_team")
         ]
         indexes = [
             models.Index(fields=["contest", "team", "position"], name="live_standing_page"),

@@ -33,7 +33,15 @@ from django.utils import timezone
 from core.db import connection
 from core.queue import enqueue
 from gamification.models import Contest, ContestLiveStanding, ContestStanding
-from gamification.services.contest_standings import RepRow, Standings, TeamRow, contest_standings_live
+from gamification.services.contest_standings import (
+    RepRow,
+    Standings,
+    TeamRow,
+    contest_standings_live,
+    rep_row_of,
+    standing_rows,
+    team_row_of,
+)
 from tenants.models import Tenant
 
 REFRESH_STANDINGS = "gamification.tasks.refresh_contest_standings"
@@ -41,7 +49,6 @@ REFRESH_STANDINGS = "gamification.tasks.refresh_contest_standings"
 CLAIM_TIMEOUT = timedelta(minutes=2)
 INSERT_BATCH = 2000
 
-StoredRow = ContestStanding | ContestLiveStanding
 # What a page of rows reads: the row's own figures and, through select_related, the rep's names.
 ROW_FIELDS = ("position", "rank", "value", "reached_at", "members", "rep", "team")
 
@@ -106,18 +113,6 @@ class RowWindow(Sequence[Any]):
         return iter(self.queryset.order_by("position"))
 
 
-def rep_row_of(row: StoredRow) -> RepRow:
-    rep = row.rep
-    assert rep is not None
-    return RepRow(row.rank, rep.pk, rep.external_id, rep.name, rep.team_id, row.value, row.reached_at)
-
-
-def team_row_of(row: StoredRow) -> TeamRow:
-    team = row.team
-    assert team is not None
-    return TeamRow(row.rank, team.pk, team.name, row.value, row.members or 0)
-
-
 def standings_source(
     *, tenant: Tenant, contest: Contest, today: date, now: datetime | None = None
 ) -> StandingsSource:
@@ -155,23 +150,7 @@ def live_refresh(*, tenant: Tenant, contest: Contest, today: date, locked: bool 
         if not still_live:
             return None
         ContestLiveStanding.objects.filter(contest=contest).delete()
-        rows = [
-            ContestLiveStanding(
-                contest=contest,
-                rep_id=r.rep_id,
-                position=i,
-                rank=r.rank,
-                value=r.value,
-                reached_at=r.reached_at,
-            )
-            for i, r in enumerate(standings.reps)
-        ]
-        rows += [
-            ContestLiveStanding(
-                contest=contest, team_id=t.team_id, position=i, rank=t.rank, value=t.value, members=t.members
-            )
-            for i, t in enumerate(standings.teams)
-        ]
+        rows = standing_rows(ContestLiveStanding, contest, standings)
         ContestLiveStanding.objects.bulk_create(rows, batch_size=INSERT_BATCH)
     contest.live_at, contest.live_day, contest.live_claimed_at = began, today, None
     return standings

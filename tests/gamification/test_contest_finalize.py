@@ -225,21 +225,23 @@ def test_a_contest_ending_on_the_night_summer_time_ends_closes_at_local_midnight
     ]
 
 
-def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys) -> None:
-    tenant = Tenant.objects.get(slug=committed_tenant.slug)
-    client = ApiClient(committed_tenant.host, committed_tenant.admin)
+def _committed_contest(keys: TenantKeys, name: str) -> tuple[Tenant, ApiClient, int]:
+    """In a tenant whose writes commit: ann with two posts on 3 March and bob with none, and a
+    running contest over 2 to 8 March whose first place wins 1,000 XP."""
+    tenant = Tenant.objects.get(slug=keys.slug)
+    client = ApiClient(keys.host, keys.admin)
     with tenant_context(tenant):
-        for name in ("ann", "bob"):
-            RepFactory.create(external_id=name)
+        for rep in ("ann", "bob"):
+            RepFactory.create(external_id=rep)
     events = [
-        {"id": f"w-{i}", "rep": "ann", "type": "post_published", "occurred_at": "2026-03-03T12:00:00Z"}
+        {"id": f"{name}-{i}", "rep": "ann", "type": "post_published", "occurred_at": "2026-03-03T12:00:00Z"}
         for i in range(2)
     ]
     assert client.post("/api/v1/activities", {"events": events}).status_code == 200
     response = client.post(
         CONTESTS,
         {
-            "name": "Once",
+            "name": name,
             "metric": "events.post_published",
             "kind": "leaderboard",
             "start_date": "2026-03-02",
@@ -248,9 +250,15 @@ def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys)
             "prizes": [{"rank": 1, "xp": 1000}],
         },
     )
-    contest = response.json()["id"]
+    contest: int = response.json()["id"]
     with tenant_context(tenant):
         Contest.objects.filter(pk=contest).update(status="running")
+    return tenant, client, contest
+
+
+def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys) -> None:
+    tenant, _, contest = _committed_contest(committed_tenant, "Once")
+    with tenant_context(tenant):
         xp_before = Rep.objects.get(external_id="ann").xp
     barrier = threading.Barrier(2)
     results: list[bool] = []
@@ -284,30 +292,8 @@ def test_finalizing_while_a_late_ingest_commits_counts_it_wholly_or_not_at_all(
     (bob wins) or none (ann wins), the prize goes once to that winner, ``contest.ended`` names
     them, and what arrives after the end changes nothing: a read and a second tick later, the
     standings are the same."""
-    tenant = Tenant.objects.get(slug=committed_tenant.slug)
-    client = ApiClient(committed_tenant.host, committed_tenant.admin)
+    tenant, client, contest = _committed_contest(committed_tenant, "Late")
     with tenant_context(tenant):
-        for name in ("ann", "bob"):
-            RepFactory.create(external_id=name)
-    early = [
-        {"id": f"a-{i}", "rep": "ann", "type": "post_published", "occurred_at": "2026-03-03T12:00:00Z"}
-        for i in range(2)
-    ]
-    assert client.post("/api/v1/activities", {"events": early}).status_code == 200
-    contest = client.post(
-        CONTESTS,
-        {
-            "name": "Late",
-            "metric": "events.post_published",
-            "kind": "leaderboard",
-            "start_date": "2026-03-02",
-            "end_date": "2026-03-08",
-            "participants": {"all": True},
-            "prizes": [{"rank": 1, "xp": 1000}],
-        },
-    ).json()["id"]
-    with tenant_context(tenant):
-        Contest.objects.filter(pk=contest).update(status="running")
         xp_before = dict(Rep.objects.values_list("external_id", "xp"))
     late = [
         {"id": f"b-{i}", "rep": "bob", "type": "post_published", "occurred_at": "2026-03-07T12:00:00Z"}
