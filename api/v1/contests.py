@@ -27,7 +27,7 @@ from api.v1.filters import IntegerFilter
 from api.v1.serializers import body_object
 from core.errors import NotFound, ValidationFailed
 from gamification.models import Contest
-from gamification.services.contest_live import rep_row_of, standings_source, team_row_of
+from gamification.services.contest_live import standings_source
 from gamification.services.contest_standings import RepRow, TeamRow
 from gamification.services.contest_values import period_of
 from gamification.services.contests import (
@@ -422,13 +422,12 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 team = source.team(mine.team_id)
                 me = team_row(team) if team is not None else None
         paginator = PagePagination()
-        stored = source.teams() if by == "team" else source.reps()
-        page = paginator.paginate_queryset(stored, request, view=self) or []
-        response = paginator.get_paginated_response(
-            [team_row(team_row_of(r)) for r in page]
-            if by == "team"
-            else [rep_row(rep_row_of(r), race) for r in page]
-        )
+        if by == "team":
+            teams = paginator.paginate_queryset(source.teams(), request, view=self) or []
+            response = paginator.get_paginated_response([team_row(t) for t in teams])
+        else:
+            reps = paginator.paginate_queryset(source.reps(), request, view=self) or []
+            response = paginator.get_paginated_response([rep_row(r, race) for r in reps])
         start, end = period_of(contest, today)
         response.data = {
             "contest": contest.pk,

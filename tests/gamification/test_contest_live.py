@@ -41,7 +41,7 @@ def contest(acme: ApiClient, people: dict[str, Any], ages: None) -> int:
 
 
 def _values(source: Any) -> list[tuple[str, float]]:
-    return [(r.rep.external_id, r.value) for r in source.reps()]
+    return [(r.external_id, r.value) for r in source.reps()]
 
 
 def _source(tenant: Tenant, contest_id: int, now: datetime) -> Any:
