@@ -10,14 +10,15 @@ tests/api/test_contest_standings.py: ann 2 posts, bob 1, then a third post for b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from gamification.models import Contest, ContestLiveStanding, ContestStanding
-from gamification.services.contest_finalize import contest_finalize
+from gamification.models import Contest, ContestLiveStanding, ContestStanding, OutboxEvent
+from gamification.services.contest_finalize import contest_finalize, contests_tick
 from gamification.services.contest_live import standings_source
 from gamification.services.contests import tenant_today
 from tenants.models import Tenant
@@ -140,3 +141,29 @@ def test_a_rep_tokens_own_row_comes_from_the_stored_rows(world: World, acme: Api
     bob = ApiClient(world.acme.host, acme.post("/api/v1/rep-tokens", {"rep": "bob"}).json()["token"])
     body = standings(bob, contest)
     assert (body["me"]["rank"], body["me"]["value"]) == (2, 1.0)
+
+
+def test_the_ticks_leader_check_reads_fresh_stored_rows(
+    acme: ApiClient, acme_tenant: Tenant, people: dict[str, Any], ages: None
+) -> None:
+    """The tick takes the leader from rows measured less than a minute ago: bob's posts that
+    arrived after the read are not seen yet, so ann is announced."""
+    today = tenant_today(acme_tenant)
+    yesterday = today - timedelta(days=1)
+
+    def post(rep: str, n: int, hour: int) -> dict[str, Any]:
+        at = datetime.combine(yesterday, time(hour, n), ZoneInfo(acme_tenant.timezone))
+        return {"id": f"lead-{rep}-{n}", "rep": rep, "type": "post_published", "occurred_at": at.isoformat()}
+
+    ingest(acme, post("ann", 1, 9), post("ann", 2, 9))
+    contest = create(
+        acme,
+        start_date=(today - timedelta(days=3)).isoformat(),
+        end_date=(today + timedelta(days=3)).isoformat(),
+    )
+    assert table(standings(acme, contest), "rank", "rep")[0] == (1, "ann")
+    ingest(acme, *(post("bob", n, 10) for n in range(1, 4)))
+    with in_tenant("acme"):
+        assert contests_tick(tenant=acme_tenant).lead_changed == [contest]
+        lead = OutboxEvent.objects.get(type="contest.lead_changed").data["leader"]
+    assert lead == {"rep": "ann", "value": 2.0}
