@@ -124,6 +124,8 @@ DEFAULT_SETTINGS = {
     "challenges_enabled": True,
     "challenge_accept_hours": 48,
     "challenge_xp": 50,
+    "industry": None,
+    "benchmark": False,
 }
 
 
