@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -539,3 +540,40 @@ def test_taking_part_costs_one_small_query_more(
     with django_assert_max_num_queries(routing_and_key + 1) as captured:
         assert acme.get(f"/api/v1/company/ssi?date={D}").json()["industry"] is None
     assert not any("tenants_benchmark" in q["sql"] for q in captured.captured_queries)
+
+
+def test_the_task_without_a_day_computes_yesterdays_utc_date(
+    world: World, extra: dict[str, TenantKeys]
+) -> None:
+    before = datetime.now(UTC).date() - timedelta(days=1)
+    for slug in FIVE:
+        take_part(slug)
+        score(slug, SCORES[slug], day=before)
+    assert compute_benchmarks_task.apply().get() == 1
+    after = datetime.now(UTC).date() - timedelta(days=1)
+    assert Benchmark.objects.get(industry=SOFTWARE).day in {before, after}
+
+
+# --- One module reads several tenants ----------------------------------------------------------
+
+
+def test_only_the_benchmark_modules_touch_the_tenant_keyed_means() -> None:
+    """The company means are keyed by tenant: one module writes them (from the one module that
+    reads several tenants' schemas), and one reads them and answers counts, never the keys."""
+    root = Path(__file__).resolve().parents[2]
+    layers = ("core", "tenants", "access", "scoring", "gamification", "provisioning", "api", "console")
+    names = ("BenchmarkCompany", "benchmarkcompany", "benchmarks_replace")
+    users = {
+        str(path.relative_to(root))
+        for folder in layers
+        for path in (root / folder).rglob("*.py")
+        if "migrations" not in path.parts and any(name in path.read_text() for name in names)
+    }
+    assert users == {"tenants/models.py", "tenants/benchmark.py", "scoring/services/benchmark.py"}
+    readers = {
+        str(path.relative_to(root))
+        for folder in layers
+        for path in (root / folder).rglob("*.py")
+        if "schema_context" in path.read_text()
+    }
+    assert readers == {"scoring/services/benchmark.py"}
