@@ -120,7 +120,7 @@ class RecommendationSerializer(serializers.Serializer):
     tip = serializers.CharField()
 
 
-class SsiExplanationSerializer(SsiSerializer):
+class SsiExplanationSerializer(RepSsiSerializer):
     signals = SignalExplanationSerializer(many=True)
     recommendations = RecommendationSerializer(many=True)
 

@@ -228,6 +228,8 @@ def test_five_companies_and_fifty_reps_are_ranked_as_computed_by_hand(
     }
     tie = {"industry": SOFTWARE, "rank": 13, "top_percent": 26, "reps": 50, "companies": 5}
     assert rep_industry(acme, "acme-1") == tie
+    explained = acme.get("/api/v1/reps/acme-1/ssi/explain", {"date": D.isoformat()}).json()
+    assert explained["industry"] == tie
     assert rep_industry(acme, "acme-8") == tie
     assert rep_industry(client("bm-c", world, extra), "bm-c-4") == tie  # the same SSI in another tenant
     assert rep_industry(acme, "acme-9").items() >= {"rank": 50, "top_percent": 100}.items()
