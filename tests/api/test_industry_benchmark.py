@@ -41,7 +41,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from access.models import AuditEntry
-from scoring.models import ScoreSnapshot
+from scoring.models import ScoreSnapshot, SsiSummary
 from scoring.services.benchmark import compute_benchmarks
 from scoring.services.summaries import ssi_summaries_refresh
 from scoring.tasks import compute_benchmarks as compute_benchmarks_task
@@ -456,6 +456,17 @@ def test_no_answer_names_another_tenant_or_carries_its_reps(
     ]
 
 
+def test_a_day_without_a_stored_summary_gets_its_mean_from_the_counts(
+    world: World, extra: dict[str, TenantKeys]
+) -> None:
+    world_of(FIVE)
+    with in_tenant("globex"):
+        SsiSummary.objects.filter(day=D).delete()
+    compute_benchmarks(D)
+    assert BenchmarkCompany.objects.get(tenant__slug="globex", benchmark__day=D).mean == Decimal("54.50")
+    assert BenchmarkCompany.objects.get(tenant__slug="acme", benchmark__day=D).mean == Decimal("60.00")
+
+
 def test_a_tenants_keys_read_only_its_own_place(world: World, extra: dict[str, TenantKeys]) -> None:
     world_of(FIVE)
     compute_benchmarks(D)
@@ -492,6 +503,7 @@ def test_the_command_reports_progress_and_a_rerun_replaces_the_day(
     lines = out.getvalue().splitlines()
     assert "acme: 10 reps with a snapshot on 2026-03-10" in lines
     assert "software-it 2026-03-10: 5 companies, 50 reps, published" in lines
+    assert lines[-1].startswith("benchmark of 2026-03-10: 1 industry in ")
     call_command("compute_benchmarks", "--date", D.isoformat(), stdout=StringIO())
     assert Benchmark.objects.filter(day=D).count() == 1
     assert BenchmarkCompany.objects.filter(benchmark__day=D).count() == 5

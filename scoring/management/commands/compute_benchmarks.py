@@ -35,6 +35,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{result.industry} {day}: {result.companies} companies, {result.reps} reps, {shown}"
             )
-        self.stdout.write(
-            f"benchmark of {day}: {len(results)} industries in {time.monotonic() - started:.2f}s"
-        )
+        industries = f"{len(results)} industr{'y' if len(results) == 1 else 'ies'}"
+        self.stdout.write(f"benchmark of {day}: {industries} in {time.monotonic() - started:.2f}s")
