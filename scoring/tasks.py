@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
@@ -22,6 +22,8 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 from core.db import connection, database_unavailable
 from core.queue import enqueue
 from scoring.models import IdempotencyRecord, Job
+from scoring.services import benchmark
+from scoring.services.benchmark import COMPUTE_BENCHMARKS
 from scoring.services.jobs import RUN_JOB, job_run, jobs_sweep
 from scoring.services.preview import preview_jobs_purge
 from scoring.services.relocalize import RELOCALIZE_ACTIVITIES, activities_relocalize
@@ -136,3 +138,24 @@ def sweep_jobs() -> int:
         except DatabaseError:  # one broken schema must not stop the others
             logger.exception("job sweep failed for tenant %s", tenant.slug)
     return enqueued
+
+
+@shared_task(name=COMPUTE_BENCHMARKS, bind=True, acks_late=True, max_retries=6)
+def compute_benchmarks(self, day: str | None = None) -> int:
+    """Beat, daily at ``SSI_BENCHMARK_HOUR_UTC``: the industry benchmark of ``day`` (YYYY-MM-DD;
+    default: yesterday's UTC date). Idempotent: a run replaces the day's benchmark whole. A
+    database outage is retried with backoff. Returns the number of industries stored."""
+    target = date.fromisoformat(day) if day else timezone.now().astimezone(UTC).date() - timedelta(days=1)
+    try:
+        results = benchmark.compute_benchmarks(target)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
+    logger.info(
+        "benchmarks: %s, %d industries (%d published)",
+        target,
+        len(results),
+        sum(1 for r in results if r.published),
+    )
+    return len(results)

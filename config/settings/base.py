@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import environ
+from celery.schedules import crontab
 
 from config.embedded import data_dir
 
@@ -214,6 +215,15 @@ CELERY_BEAT_SCHEDULE = {
 # Nightly recompute: days caught up at most (oldest first), and the spread of start times.
 SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)
 SSI_DISPATCH_JITTER_SECONDS = env.int("SSI_DISPATCH_JITTER_SECONDS", default=300)
+# Industry benchmark (docs/scoring.md#industry-benchmark): an industry is shown for a day only with
+# at least this many companies and reps; beat computes yesterday's (UTC) at this hour (UTC).
+SSI_BENCHMARK_MIN_COMPANIES = env.int("SSI_BENCHMARK_MIN_COMPANIES", default=5)
+SSI_BENCHMARK_MIN_REPS = env.int("SSI_BENCHMARK_MIN_REPS", default=50)
+SSI_BENCHMARK_HOUR_UTC = env.int("SSI_BENCHMARK_HOUR_UTC", default=12)
+CELERY_BEAT_SCHEDULE["compute-benchmarks"] = {
+    "task": "scoring.tasks.compute_benchmarks",
+    "schedule": crontab(minute=0, hour=SSI_BENCHMARK_HOUR_UTC),  # beat's clock is UTC (TIME_ZONE)
+}
 # Webhooks: tries per delivery, first backoff (x3 per try, at most 30 min), timeout of a try,
 # and whether URLs may point at private, loopback or link-local addresses (development only).
 SSI_WEBHOOK_MAX_TRIES = env.int("SSI_WEBHOOK_MAX_TRIES", default=8)
@@ -369,6 +379,7 @@ SPECTACULAR_SETTINGS = {
         # A badge's repeat as the inputs take it (create, replace, change, preview): one enum.
         "BadgeInputRepeatEnum": ["once", "daily", "weekly", "monthly"],
         "BadgeRepeatEnum": "gamification.models.Badge.Repeat",  # as answered (Badge, BadgeCreated)
+        "IndustryEnum": "tenants.tenant_settings.INDUSTRIES",  # a tenant's industry (settings, platform)
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
