@@ -63,7 +63,7 @@ class SchemaMigrator:
             parents = list(migration.dependencies) or [
                 node for node in graph.leaf_nodes(migration.app_label) if node != key
             ]
-            migration.dependencies = parents
+            migration.dependencies = parents  # type: ignore[misc]
             graph.add_node(key, migration)
             for parent in parents:
                 graph.add_dependency(migration, key, parent)
