@@ -6,13 +6,14 @@ per tenant before any DDL (docs/operations.md#migrating-every-tenant). ``SchemaM
 does that work once per process and then, per schema:
 
 * reads the schema's ``django_migrations`` (what is applied there);
-* applies the migrations still missing, each in its own transaction with its record
-  (Django's ``MigrationExecutor.apply_migration``), from a copy of the project state
-  rendered once for every schema at the same point of the graph.
+* applies the migrations still missing (Django's ``MigrationExecutor.apply_migration``),
+  each in one transaction with its record, from a copy of the project state rendered
+  once for every schema at the same point of the graph.
 
-The record is written in the migration's transaction, so a run interrupted at any point
-leaves each schema either migrated and recorded or untouched: running it again does only
-what is left. ``schemas_migrate`` spreads the schemas over a few processes.
+The record is written in the migration's transaction (Django's own ``migrate`` records a
+migration whose index was deferred after committing it), so a run interrupted at any
+point leaves each schema either migrated and recorded or untouched: running it again
+does only what is left. ``schemas_migrate`` spreads the schemas over a few processes.
 
 Extra migrations (``extra``): migrations that are not in an app's migration modules,
 inserted into the graph by this runner only (the bench applies one to its own tenants,
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
@@ -108,7 +109,16 @@ class SchemaMigrator:
         executor.recorder = recorder
         executor.progress_callback = None
         for key in pending:
-            state = executor.apply_migration(state, self.loader.graph.nodes[key])
+            migration = self.loader.graph.nodes[key]
+            if not migration.atomic:  # CREATE INDEX CONCURRENTLY and the like: no transaction can hold it
+                state = executor.apply_migration(state, migration)
+                continue
+            # Django records a migration whose schema editor deferred statements (an index,
+            # a foreign key) only after that editor's transaction committed: a process
+            # killed in between leaves the change made and unrecorded, and the next run
+            # fails on it. One transaction around both closes that window.
+            with transaction.atomic():
+                state = executor.apply_migration(state, migration)
         return len(pending)
 
 

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 from tenants.schema_clone import clone_schema, template_schema
 from tenants.schema_migrate import SchemaMigrator, extra_migration_load, progress_line, schemas_migrate
@@ -95,6 +96,25 @@ def test_a_migration_that_fails_leaves_its_schema_untouched_and_unrecorded(clone
         cursor.execute("SELECT count(*) FROM t_migrate_b.django_migrations WHERE name = 'bench_rep_tier'")
         assert cursor.fetchone()[0] == 0
     assert migrator.pending(set())[-1] == ("scoring", "bench_rep_tier")
+
+
+def test_a_failure_between_the_change_and_its_record_leaves_neither(
+    clones: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django records a migration whose index its schema editor deferred after committing the
+    change: a process killed in between left the column made and unrecorded (the next run then
+    failed on "column already exists"). The runner holds both in one transaction."""
+
+    def killed(self: MigrationRecorder, app: str, name: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MigrationRecorder, "record_applied", killed)
+    with pytest.raises(KeyboardInterrupt):
+        schemas_migrate(["t_migrate_a"], extra=[EXTRA])
+    assert tier_column("t_migrate_a") == (False, False, [])
+    monkeypatch.undo()
+    assert schemas_migrate(["t_migrate_a"], extra=[EXTRA]).migrated == 1
+    assert tier_column("t_migrate_a") == (True, True, [0])
 
 
 def test_the_plan_holds_every_tenant_app_migration_and_the_extra_last() -> None:
