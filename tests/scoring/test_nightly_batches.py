@@ -101,7 +101,7 @@ def test_run_jobs_stops_on_a_database_outage_and_leaves_the_rest_to_the_sweep(
     def job_run(*, tenant: Tenant, job_id: str) -> None:
         ran.append(job_id)
         error = psycopg.OperationalError("the server is shutting down")
-        error.sqlstate = "57P01"  # type: ignore[misc]
+        error.sqlstate = "57P01"
         raise OperationalError("terminating connection") from error
 
     monkeypatch.setattr(tasks, "job_run", job_run)

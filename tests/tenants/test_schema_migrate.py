@@ -8,9 +8,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.migrations.recorder import MigrationRecorder
 
+from core.db import connection
 from tenants.schema_clone import clone_schema, template_schema
 from tenants.schema_migrate import SchemaMigrator, extra_migration_load, progress_line, schemas_migrate
 
