@@ -260,6 +260,8 @@ def nightly(ctx: Context, tenant_slugs: list[str], day: date, what: str) -> floa
     # This process publishes to the filesystem broker: kombu warns that it has no host name.
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)
     ctx.wait_worker_idle()
+    # The other bench-* tenants (the tenants phase's, made through the API) are not due.
+    Tenant.objects.filter(slug__startswith=PREFIX).exclude(slug__in=tenant_slugs).update(scored_through=day)
     tenants = Tenant.objects.filter(slug__in=tenant_slugs)
     tenants.update(scored_through=day - timedelta(days=1), nightly_claim_day=None, nightly_claim_at=None)
     schemas = list(tenants.values_list("schema_name", flat=True))
