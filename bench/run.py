@@ -10,7 +10,8 @@
 3. gunicorn (2 workers) and one Celery worker (prefork, 2 processes) on a
    private filesystem broker (``bench.stack``, on ``config.processes``).
 4. The measures (``bench.phases``), each with its baseline: tenants, ingest,
-   recompute, reads, console pages, ingest-to-badge latency. A table, and ``bench/results.json``.
+   recompute, reads, console pages, ingest-to-badge latency, contests, many tenants
+   (``BENCH_TENANTS``). A table, and ``bench/results.json``.
 5. Everything it started is stopped and every ``bench-*`` tenant deleted, also
    on Ctrl-C or an error. Exit code 0 when the run worked, targets met or not.
 """
