@@ -274,7 +274,9 @@ def random_events(rng: random.Random, reps: list[str], days: int) -> list[dict[s
             }.get(kind, rng.choice([1, 1, 2, 3]))
             offset = -rng.randint(0, days + 10)
             occurred = f"{day(offset)}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00+01:00"
-            events.append({"id": f"{rep}-{n}", "rep": rep, "type": kind, "occurred_at": occurred, "value": value})
+            events.append(
+                {"id": f"{rep}-{n}", "rep": rep, "type": kind, "occurred_at": occurred, "value": value}
+            )
     return events
 
 
