@@ -7,17 +7,32 @@ from datetime import date
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.v1.scores import OWN_REP_READ, PillarsSerializer, SignalExplanationSerializer, get_rep
+from api.v1.scores import OWN_REP_READ, PillarsSerializer, get_rep
 from api.v1.serializers import parse_date
 from core.errors import NotFound, ValidationFailed
 from scoring.changes import NotScored, rep_changes
 from scoring.engine.config import KINDS
+
+
+@extend_schema_field(
+    # A nullable reference as OpenAPI 3.0 validators take it: `nullable` needs a `type` beside it.
+    {"allOf": [{"$ref": "#/components/schemas/SignalExplanation"}], "type": "object", "nullable": True}
+)
+class NullableSignalField(serializers.JSONField):
+    """A signal as `/ssi/explain` gives it (``SignalExplanationSerializer``), or null."""
+
 
 ChangeSide = inline_serializer(
     "SsiChangeSide",
@@ -37,13 +52,11 @@ SignalChange = inline_serializer(
         "kind": serializers.ChoiceField(
             choices=KINDS, help_text="Its kind on `to` (on `from` if it is gone)."
         ),
-        "from": SignalExplanationSerializer(
-            allow_null=True,
+        "from": NullableSignalField(
             help_text="The signal on the first day, as `/ssi/explain` gives it; null when that day's "
             "config had no such signal in this pillar.",
         ),
-        "to": SignalExplanationSerializer(
-            allow_null=True,
+        "to": NullableSignalField(
             help_text="The signal on the second day, as `/ssi/explain` gives it; null when that day's "
             "config has no such signal in this pillar.",
         ),
