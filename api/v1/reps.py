@@ -211,6 +211,8 @@ class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     # The same characters external_id allows: anything else is a 404 before any query.
     lookup_value_regex = r"[^/\s\x00-\x1f\x7f?#%\\]{1,128}"
     filterset_class = RepFilter
+    # A bad `erase` on DELETE (and a bad filter on a retrieve) is a 400.
+    extra_error_statuses = ["400"]
 
     def retrieve(self, request: Request, external_id: str) -> Response:
         tenant = request.tenant  # type: ignore[attr-defined]
