@@ -39,8 +39,11 @@ class Client:
             self.headers["Authorization"] = f"Bearer {key}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        headers = dict(self.headers)
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """``headers``: for this request, over the client's own (another tenant's ``Host``, say)."""
+        headers = {**self.headers, **(headers or {})}
         if body is not None:
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
@@ -132,10 +135,12 @@ def run_load(
     progress: Callable[[LoadResult, float], None] | None = None,
     keep_answers: bool = False,
     headers: dict[str, str] | None = None,
+    request_headers: Sequence[dict[str, str]] | None = None,
 ) -> LoadResult:
     """Send ``requests`` (method, path, body) from ``clients`` threads, each on its own
     connection, as fast as answers come; stop issuing new ones after ``max_seconds``.
-    ``headers``: sent with every request (a console session's ``Cookie``, say)."""
+    ``headers``: sent with every request (a console session's ``Cookie``, say);
+    ``request_headers``: those of each request, by its index (requests to many tenants)."""
     result = LoadResult()
     lock = threading.Lock()
     next_index = [0]
@@ -154,7 +159,9 @@ def run_load(
                 method, path, body = requests[index]
                 t0 = time.perf_counter()
                 try:
-                    status, data = client.request(method, path, body)
+                    status, data = client.request(
+                        method, path, body, request_headers[index] if request_headers else None
+                    )
                 except (OSError, http.client.HTTPException) as exc:
                     with lock:
                         result.errors.append(f"{method} {path}: {exc!r}")

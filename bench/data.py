@@ -33,32 +33,41 @@ def big_tenant_create(
         tenant_delete(tenant=old)
     created = tenant_create(slug=slug, name=f"Bench {slug}", timezone_name="Europe/Berlin")
     tenant = created.tenant
-    last = local_yesterday(tenant.timezone)
-    first = last - timedelta(days=days - 1)
     started = time.monotonic()
-    with tenant_context(tenant), connection.cursor() as cursor:
-        _people_insert(cursor, reps=reps)
-        events = _activity_insert(cursor, days=days, mean=events_per_rep_day, first=first)
-        activities_relocalize(tz_name=tenant.timezone)  # builds the rollup from the events
-        cursor.execute("ANALYZE scoring_activitydaily")
+    events = tenant_fill(tenant, reps=reps, days=days, events_per_rep_day=events_per_rep_day)
     if log:
         print(f"{slug}: {reps} reps, {events} events over {days} days in {time.monotonic() - started:.1f}s")
     return tenant, created.admin_key
 
 
-def _people_insert(cursor: Any, *, reps: int) -> None:
-    """20 teams and ``reps`` reps spread over them."""
+def tenant_fill(tenant: Tenant, *, reps: int, days: int, events_per_rep_day: float, teams: int = 20) -> int:
+    """Fill an empty tenant (time zone Europe/Berlin) with ``teams`` teams, ``reps`` reps
+    (``rep-1`` …) and their events over the ``days`` local days to yesterday, and its rollup.
+    How many events."""
+    last = local_yesterday(tenant.timezone)
+    first = last - timedelta(days=days - 1)
+    with tenant_context(tenant), connection.cursor() as cursor:
+        _people_insert(cursor, reps=reps, teams=teams)
+        events = _activity_insert(cursor, days=days, mean=events_per_rep_day, first=first)
+        activities_relocalize(tz_name=tenant.timezone)  # builds the rollup from the events
+        cursor.execute("ANALYZE scoring_activitydaily")
+    return events
+
+
+def _people_insert(cursor: Any, *, reps: int, teams: int = 20) -> None:
+    """``teams`` teams and ``reps`` reps spread over them."""
     cursor.execute(
         "INSERT INTO scoring_team (name, description, created_at, updated_at) "
-        "SELECT 'Team ' || g, '', now(), now() FROM generate_series(1, 20) g"
+        "SELECT 'Team ' || g, '', now(), now() FROM generate_series(1, %s) g",
+        [teams],
     )
     cursor.execute(
         """
         INSERT INTO scoring_rep (external_id, name, email, team_id, active, created_at, updated_at)
-        SELECT 'rep-' || g, 'Rep ' || g, '', (SELECT min(id) FROM scoring_team) + g %% 20, true, now(), now()
+        SELECT 'rep-' || g, 'Rep ' || g, '', (SELECT min(id) FROM scoring_team) + g %% %s, true, now(), now()
           FROM generate_series(1, %s) g
         """,
-        [reps],
+        [teams, reps],
     )
 
 

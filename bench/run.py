@@ -10,7 +10,8 @@
 3. gunicorn (2 workers) and one Celery worker (prefork, 2 processes) on a
    private filesystem broker (``bench.stack``, on ``config.processes``).
 4. The measures (``bench.phases``), each with its baseline: tenants, ingest,
-   recompute, reads, console pages, ingest-to-badge latency. A table, and ``bench/results.json``.
+   recompute, reads, console pages, ingest-to-badge latency, contests, many tenants
+   (``BENCH_TENANTS``). A table, and ``bench/results.json``.
 5. Everything it started is stopped and every ``bench-*`` tenant deleted, also
    on Ctrl-C or an error. Exit code 0 when the run worked, targets met or not.
 """
@@ -123,7 +124,9 @@ def context(scale: Scale, database_url: str, data_dir: Path) -> Context:
     """The run's context, its stack's data in ``data_dir``. This process uses the same
     database and private broker as the stack it starts."""
     env = bench_env(database_url=database_url, data_dir=data_dir)
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "SSI_DATA_DIR", "REDIS_URL", "CELERY_BROKER_URL")})
+    # This process enqueues too (the tenants_at_scale phase runs the nightly dispatcher): no jitter.
+    shared = ("DATABASE_URL", "SSI_DATA_DIR", "REDIS_URL", "CELERY_BROKER_URL", "SSI_DISPATCH_JITTER_SECONDS")
+    os.environ.update({k: env[k] for k in shared})
     os.environ.setdefault("DJANGO_DEBUG", "false")
     return Context(scale=scale, env=env, stack=Stack(env=env, data_dir=data_dir))
 

@@ -287,6 +287,11 @@ class Contest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     finalized_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The stored live standings (``ContestLiveStanding``): when their measure began, the local
+    # day they measured up to, and a refresh's claim (gamification.services.contest_live).
+    live_at = models.DateTimeField(null=True, blank=True)
+    live_day = models.DateField(null=True, blank=True)
+    live_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A season of a series: the series (null once it is deleted) and the season's label
@@ -385,11 +390,11 @@ class ContestSeries(models.Model):
         return self.name
 
 
-class ContestStanding(models.Model):
-    """A finalized contest's frozen standings: one row per participant rep and, for a
-    teams contest, one per team (``rep`` xor ``team``), in ``position`` order."""
+class StandingRow(models.Model):
+    """A row of a contest's standings: a participant rep or, in a teams contest, a team
+    (``rep`` xor ``team``), numbered by ``position`` (0, 1, 2, ... in rank order, reps and
+    teams each from 0)."""
 
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings")
     rep = models.ForeignKey(Rep, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField()
@@ -397,17 +402,27 @@ class ContestStanding(models.Model):
     value = models.FloatField()
     reached_at = models.DateTimeField(null=True, blank=True)
     members = models.PositiveIntegerField(null=True, blank=True)  # team rows: participant members
+
+    class Meta:
+        abstract = True
+
+
+ONE_OF_REP_OR_TEAM = models.Q(rep__isnull=False, team__isnull=True) | models.Q(
+    rep__isnull=True, team__isnull=False
+)
+
+
+class ContestStanding(StandingRow):
+    """A finalized contest's frozen standings, with the prize each row won."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings")
     prize_xp = models.PositiveIntegerField(default=0)
     prize_badge = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["contest", "position"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rep__isnull=False, team__isnull=True)
-                | models.Q(rep__isnull=True, team__isnull=False),
-                name="standing_rep_xor_team",
-            ),
+            models.CheckConstraint(condition=ONE_OF_REP_OR_TEAM, name="standing_rep_xor_team"),
             # The idempotency key of a prize: one frozen row (and grant) per contest and rep.
             models.UniqueConstraint(
                 fields=["contest", "rep"], condition=models.Q(rep__isnull=False), name="standing_once_per_rep"
@@ -418,10 +433,44 @@ class ContestStanding(models.Model):
                 name="standing_once_per_team",
             ),
         ]
-        indexes = [models.Index(fields=["contest", "team", "position"], name="standing_page")]
+        indexes = [
+            models.Index(fields=["contest", "team", "position"], name="standing_page"),
+            # A page of the reps' rows is a range of positions (gamification.services.contest_live).
+            models.Index(
+                fields=["contest", "position"],
+                condition=models.Q(team__isnull=True),
+                name="standing_rep_page",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id}"
+
+
+class ContestLiveStanding(StandingRow):
+    """A running contest's standings as last measured (docs/contests.md#how-fresh-live-standings-are),
+    replaced whole by each measure, so a read pages stored rows instead of measuring every
+    participant. Finalizing drops them (the frozen ``ContestStanding`` rows take over)."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="live_standings")
+
+    class Meta:
+        ordering = ["contest", "position"]
+        constraints = [
+            models.CheckConstraint(condition=ONE_OF_REP_OR_TEAM, name="live_standing_rep_xor_team")
+        ]
+        indexes = [
+            models.Index(fields=["contest", "team", "position"], name="live_standing_page"),
+            models.Index(
+                fields=["contest", "position"],
+                condition=models.Q(team__isnull=True),
+                name="live_standing_rep_page",
+            ),
+            models.Index(fields=["contest", "rep"], name="live_standing_rep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id} #{self.rank} {self.rep_id or self.team_id} (live)"
 
 
 class Challenge(models.Model):

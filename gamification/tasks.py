@@ -14,6 +14,8 @@ from core.db import connection
 from core.queue import enqueue
 from gamification.models import Challenge, Contest, ContestSeries, PendingEvaluation
 from gamification.services.contest_finalize import contests_tick
+from gamification.services.contest_live import REFRESH_STANDINGS, live_refresh_claimed
+from gamification.services.contests import tenant_today
 from gamification.services.evaluation import pending_evaluate
 from gamification.services.pending import EVALUATE_PENDING
 from gamification.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks)
@@ -58,6 +60,13 @@ def tick_contests() -> dict[str, list[int]]:
         "challenges_expired": result.challenges_expired,
         "challenges_finalized": result.challenges_finalized,
     }
+
+
+@shared_task(name=REFRESH_STANDINGS, acks_late=True)
+def refresh_contest_standings(contest_id: int) -> bool:
+    """Measure a running contest's standings again and store them (a read found them old)."""
+    tenant = connection.tenant
+    return live_refresh_claimed(tenant=tenant, contest_id=contest_id, today=tenant_today(tenant))
 
 
 @shared_task

@@ -20,7 +20,14 @@ from scoring.services.relocalize import activities_relocalize_later
 from tenants.models import Tenant
 from tenants.schema_clone import template_ensure
 from tenants.services import tenant_schema_create
-from tenants.tenant_settings import RATE_LIMIT, rate_limit_override, rate_limit_validate
+from tenants.tenant_settings import (
+    RATE_LIMIT,
+    benchmark_validate,
+    industry_validate,
+    rate_limit_override,
+    rate_limit_validate,
+    settings_get,
+)
 from tenants.validation import validate_name, validate_slug, validate_timezone
 
 logger = logging.getLogger(__name__)
@@ -87,6 +94,8 @@ def tenant_snapshot(tenant: Tenant) -> dict[str, Any]:
         "name": tenant.name,
         "timezone": tenant.timezone,
         "rate_limit_per_minute": rate_limit_override(tenant),
+        "industry": settings_get(tenant)["industry"],
+        "benchmark": settings_get(tenant)["benchmark"],
     }
 
 
@@ -97,8 +106,11 @@ def tenant_update(
     name: str | None = None,
     timezone_name: str | None = None,
     rate_limit_per_minute: int | None = _KEEP,
+    industry: str | None = _KEEP,
+    benchmark: bool = _KEEP,
 ) -> Tenant:
-    """Change a tenant's name, time zone or rate limit (None: back to the platform default).
+    """Change a tenant's name, time zone, rate limit (None: back to the platform default),
+    industry (None: none) or benchmark opt-in (docs/scoring.md#industry-benchmark).
 
     Recorded in the tenant's own audit log, in the same transaction.
     """
@@ -116,6 +128,14 @@ def tenant_update(
     if rate_limit_per_minute is not _KEEP:
         tenant.settings = _with_rate_limit(tenant.settings, rate_limit_validate(rate_limit_per_minute))
         fields.append("settings")
+    benchmark_changes: dict[str, Any] = {}
+    if industry is not _KEEP:
+        benchmark_changes["industry"] = industry_validate(industry)
+    if benchmark is not _KEEP:
+        benchmark_changes["benchmark"] = benchmark_validate(benchmark)
+    if benchmark_changes:
+        tenant.settings = {**(tenant.settings or {}), **benchmark_changes}
+        fields = [*fields, "settings"] if "settings" not in fields else fields
     with transaction.atomic():
         tenant.save(update_fields=fields)
         with tenant_context(tenant):

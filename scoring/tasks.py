@@ -2,14 +2,15 @@
 
 Tenant tasks run in the schema they were sent from (tenant-schemas-celery
 puts it in the message headers). The dispatcher runs in ``public`` and fans
-out one task per due tenant, inside that tenant's context, with jitter.
+out the due tenants' jobs, ``NIGHTLY_BATCH`` tenants to a task (``run_jobs``,
+which enters each tenant's context in turn), with jitter.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
@@ -22,6 +23,8 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 from core.db import connection, database_unavailable
 from core.queue import enqueue
 from scoring.models import IdempotencyRecord, Job
+from scoring.services import benchmark
+from scoring.services.benchmark import COMPUTE_BENCHMARKS
 from scoring.services.jobs import RUN_JOB, job_run, jobs_sweep
 from scoring.services.preview import preview_jobs_purge
 from scoring.services.relocalize import RELOCALIZE_ACTIVITIES, activities_relocalize
@@ -63,12 +66,45 @@ def due_days(*, tenant: Tenant, now: datetime, catchup_days: int) -> list[date]:
     return [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
 
 
+# Due tenants' nightly jobs go out this many to a task: a small tenant's nightly is tens of
+# milliseconds, about what a task's round trip through the broker and the worker costs.
+NIGHTLY_BATCH = 10
+RUN_JOBS = "scoring.tasks.run_jobs"
+
+
+@shared_task(name=RUN_JOBS, acks_late=True, reject_on_worker_lost=True)
+def run_jobs(jobs: list[list[str]]) -> int:
+    """Several tenants' jobs (``[schema, job id]`` pairs, sent from ``public``), one after the
+    other, each in its tenant's context, as ``run_job`` runs one; how many ran.
+
+    A job that fails is marked failed (``job_run``) and the next one runs. A database outage
+    stops the batch: the jobs not run stay ``queued``, and ``sweep_jobs`` enqueues them one
+    by one. A message delivered again (its worker died) claims only the jobs still waiting.
+    """
+    ran = 0
+    for schema, job_id in jobs:
+        tenant = Tenant.objects.filter(schema_name=schema).first()
+        if tenant is None:  # deleted since the dispatch
+            continue
+        try:
+            with tenant_context(tenant):
+                job_run(tenant=tenant, job_id=job_id)
+            ran += 1
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            logger.exception("nightly job %s of %s failed; the batch goes on", job_id, tenant.slug)
+    return ran
+
+
 @shared_task
 def dispatch_nightly() -> int:
-    """Enqueue the recompute of every tenant that is due. Runs from beat every few minutes."""
+    """Enqueue the recompute of every tenant that is due, ``NIGHTLY_BATCH`` tenants to a task.
+    Runs from beat every few minutes."""
     now = timezone.now()
     catchup = int(settings.SSI_CATCHUP_DAYS)
     jitter = int(settings.SSI_DISPATCH_JITTER_SECONDS)
+    batch: list[list[str]] = []
     enqueued = 0
     for tenant in Tenant.objects.order_by("id"):
         days = due_days(tenant=tenant, now=now, catchup_days=catchup)
@@ -91,15 +127,27 @@ def dispatch_nightly() -> int:
             # The job row first: it shows as queued at once, and a redelivered
             # message finds (and claims) this same job rather than a new one.
             job = Job.objects.create(kind="nightly", params={"days": [d.isoformat() for d in days]})
-            # The broker down: the job stays queued, and sweep_jobs enqueues it later.
-            enqueue(
-                RUN_JOB,
-                args=[str(job.id)],
-                countdown=random.randint(0, jitter) if jitter else 0,  # noqa: S311 (spreading load)
-            )
+        batch.append([tenant.schema_name, str(job.id)])
+        if len(batch) == NIGHTLY_BATCH:
+            _nightly_enqueue(batch, jitter)
+            batch = []
         enqueued += 1
         logger.info("nightly: enqueued %s days=%s..%s", tenant.slug, days[0], days[-1])
+    if batch:
+        _nightly_enqueue(batch, jitter)
     return enqueued
+
+
+def _nightly_enqueue(batch: list[list[str]], jitter: int) -> None:
+    """One task for the batch (``run_job`` in its tenant's context for a batch of one). The
+    broker down: the jobs stay queued, and sweep_jobs enqueues them later."""
+    countdown = random.randint(0, jitter) if jitter else 0  # noqa: S311 (spreading load)
+    if len(batch) == 1:
+        tenant = Tenant.objects.get(schema_name=batch[0][0])
+        with tenant_context(tenant):
+            enqueue(RUN_JOB, args=[batch[0][1]], countdown=countdown)
+        return
+    enqueue(RUN_JOBS, args=[batch], countdown=countdown)
 
 
 @shared_task
@@ -136,3 +184,24 @@ def sweep_jobs() -> int:
         except DatabaseError:  # one broken schema must not stop the others
             logger.exception("job sweep failed for tenant %s", tenant.slug)
     return enqueued
+
+
+@shared_task(name=COMPUTE_BENCHMARKS, bind=True, acks_late=True, max_retries=6)
+def compute_benchmarks(self, day: str | None = None) -> int:
+    """Beat, daily at ``SSI_BENCHMARK_HOUR_UTC``: the industry benchmark of ``day`` (YYYY-MM-DD;
+    default: yesterday's UTC date). Idempotent: a run replaces the day's benchmark whole. A
+    database outage is retried with backoff. Returns the number of industries stored."""
+    target = date.fromisoformat(day) if day else timezone.now().astimezone(UTC).date() - timedelta(days=1)
+    try:
+        results = benchmark.compute_benchmarks(target)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries)) from exc
+    logger.info(
+        "benchmarks: %s, %d industries (%d published)",
+        target,
+        len(results),
+        sum(1 for r in results if r.published),
+    )
+    return len(results)

@@ -59,3 +59,47 @@ class PlatformKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Benchmark(models.Model):
+    """An industry's benchmark of one day (docs/scoring.md#industry-benchmark): aggregates of
+    the tenants that took part, never a rep or a name.
+
+    Written whole by ``scoring.services.benchmark`` (a day's rows replaced at each run);
+    whether it is shown (published) is decided when read, from the platform's thresholds.
+    """
+
+    industry = models.CharField(max_length=40)
+    day = models.DateField()
+    companies = models.PositiveIntegerField()
+    reps = models.PositiveIntegerField()
+    # The number of reps at each SSI, rounded to 2 decimals, in hundredths: {"7312": 3, ...}.
+    histogram = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "industry"]
+        constraints = [models.UniqueConstraint(fields=["industry", "day"], name="benchmark_industry_day")]
+
+    def __str__(self) -> str:
+        return f"{self.industry} {self.day}"
+
+
+class BenchmarkCompany(models.Model):
+    """One tenant's part of a benchmark: its company mean (SSI, 2 decimals) and its reps'
+    count. Keyed by tenant internally, so that a tenant finds its own place; never shown with
+    the tenant it belongs to."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="entries")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    reps = models.PositiveIntegerField()
+    mean = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["benchmark", "tenant"]
+        constraints = [
+            models.UniqueConstraint(fields=["benchmark", "tenant"], name="benchmarkcompany_benchmark_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark} {self.mean}"

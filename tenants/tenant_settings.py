@@ -6,7 +6,8 @@ below; ``timezone`` is a column of its own. ``xp_per_type`` and
 ``daily_caps`` and ``fair_play_factor`` too (docs/gamification.md#daily-caps-fair-play);
 ``challenges_enabled``, ``challenge_accept_hours`` and ``challenge_xp`` the challenges'
 (docs/contests.md#head-to-head-challenges); ``embed_origins`` the console's
-(docs/console.md#a-reps-own-page-and-embedding).
+(docs/console.md#a-reps-own-page-and-embedding); ``industry`` and ``benchmark`` the industry
+benchmark's (docs/scoring.md#industry-benchmark).
 """
 
 from __future__ import annotations
@@ -38,7 +39,36 @@ DEFAULTS: dict[str, Any] = {
     "challenges_enabled": True,
     "challenge_accept_hours": 48,
     "challenge_xp": 50,
+    "industry": None,
+    "benchmark": False,
 }
+# The industries a tenant may name (``industry``); its benchmark is among tenants of the same one.
+INDUSTRIES = (
+    "accounting",
+    "advertising-marketing",
+    "automotive",
+    "banking-finance",
+    "construction",
+    "consulting",
+    "education",
+    "energy",
+    "government",
+    "healthcare",
+    "hospitality",
+    "insurance",
+    "legal",
+    "logistics",
+    "manufacturing",
+    "media",
+    "nonprofit",
+    "pharma-biotech",
+    "real-estate",
+    "retail",
+    "software-it",
+    "staffing-recruiting",
+    "telecommunications",
+    "other",
+)
 MAX_XP = 100_000
 # A daily cap per event type: 1 to MAX_DAILY_CAP events a rep's local day earns XP for.
 MAX_DAILY_CAP = 1_000_000
@@ -75,6 +105,23 @@ def rate_limit_per_minute(tenant: Tenant | None) -> int:
 def rate_limit_validate(value: Any) -> int | None:
     """A platform's value for ``rate_limit_per_minute``: 0..1,000,000 (0 = no limit), or null."""
     return None if value is None else _int(value, RATE_LIMIT, 0, MAX_RATE_LIMIT)
+
+
+def benchmark_industry(tenant: Tenant) -> str | None:
+    """The industry whose benchmark the tenant takes part in: None unless it opted in
+    (``benchmark``) and named one (``industry``)."""
+    stored = tenant.settings or {}
+    industry = stored.get("industry")
+    return industry if stored.get("benchmark") is True and industry in INDUSTRIES else None
+
+
+def industry_validate(value: Any, attr: str = "industry") -> str | None:
+    """One of ``INDUSTRIES``, or None (no industry)."""
+    return None if value is None else _choice(value, attr, INDUSTRIES)
+
+
+def benchmark_validate(value: Any, attr: str = "benchmark") -> bool:
+    return _bool(value, attr)
 
 
 def settings_get(tenant: Tenant) -> dict[str, Any]:
@@ -220,6 +267,10 @@ def validate_settings(changes: Mapping[str, Any], *, known_types: frozenset[str]
             clean[name] = _int(value, name, 1, MAX_CHALLENGE_ACCEPT_HOURS)
         elif name == "challenge_xp":
             clean[name] = _int(value, name, 0, MAX_XP)
+        elif name == "industry":
+            clean[name] = industry_validate(value, name)
+        elif name == "benchmark":
+            clean[name] = _bool(value, name)
         elif name == "level_thresholds":
             if not isinstance(value, list) or not value:
                 raise ValidationFailed(

@@ -16,6 +16,8 @@ from api.v1.serializers import parse_date
 from core.errors import NotFound, ValidationFailed
 from scoring.models import Team
 from scoring.read import ssi_summary_body, ssi_summary_get, ssi_summary_history
+from tenants.benchmark import company_industry_rank
+from tenants.tenant_settings import INDUSTRIES
 
 # Keys of every role; any rep token of the tenant for the company, its own team's for a team.
 COMPANY_READ = any_rep_or_key_roles(read=KEY_ROLES, write=ADMIN)
@@ -62,6 +64,31 @@ class CompanySsiSerializer(serializers.Serializer):
     bands = SsiBandsSerializer()
 
 
+class CompanyIndustrySerializer(serializers.Serializer):
+    industry = serializers.ChoiceField(choices=INDUSTRIES, help_text="The tenant's industry.")
+    rank = serializers.IntegerField(
+        min_value=1, help_text="1 + the number of the industry's companies with a strictly higher mean."
+    )
+    top_percent = serializers.IntegerField(
+        min_value=1, max_value=100, help_text="ceil(100 * rank / companies)."
+    )
+    companies = serializers.IntegerField(min_value=1, help_text="Companies in the industry's benchmark.")
+    reps = serializers.IntegerField(min_value=1, help_text="Reps in the industry's benchmark.")
+    median_company_mean = serializers.FloatField(
+        help_text="The median of the companies' means (the mean of the two middle ones for an even "
+        "count), rounded to 2 decimals."
+    )
+
+
+class CompanySsiDaySerializer(CompanySsiSerializer):
+    industry = CompanyIndustrySerializer(
+        allow_null=True,
+        help_text="The company's place in its industry's benchmark that day, by mean SSI; null unless the "
+        "tenant takes part (`benchmark` and `industry` settings) and took part that day, and the industry "
+        "is published (enough companies and reps).",
+    )
+
+
 class TeamSsiSerializer(CompanySsiSerializer):
     team = serializers.IntegerField(help_text="The team's id.")
 
@@ -80,7 +107,11 @@ def _summary(team_id: int | None, request: Request) -> Response:
     if summary is None:
         detail = "No rep had a snapshot on that day." if day else "No day has been scored yet."
         raise NotFound(detail, code="not_scored", attr="date" if day else None)
-    return Response(ssi_summary_body(summary))
+    body = ssi_summary_body(summary)
+    if team_id is None:
+        tenant = request.tenant  # type: ignore[attr-defined]
+        body["industry"] = company_industry_rank(tenant=tenant, day=summary.day)
+    return Response(body)
 
 
 def _team(team_id: int) -> int:
@@ -98,11 +129,12 @@ class CompanySsiView(APIView):
         summary="The company's SSI on a day",
         description=(
             "The reps' count, mean and median SSI, the pillars' means and the reps in each band on one "
-            f"local day (the latest scored day without `date`). {WHO} 404 `not_scored` when no rep has a "
+            f"local day (the latest scored day without `date`), and the company's place in its industry's "
+            f"benchmark (`industry`, or null). {WHO} 404 `not_scored` when no rep has a "
             "snapshot that day. Any tenant API key, or any rep token of the tenant."
         ),
         parameters=[DATE_PARAM],
-        responses={200: CompanySsiSerializer},
+        responses={200: CompanySsiDaySerializer},
     )
     def get(self, request: Request) -> Response:
         return _summary(None, request)

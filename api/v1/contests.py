@@ -27,7 +27,8 @@ from api.v1.filters import IntegerFilter
 from api.v1.serializers import body_object
 from core.errors import NotFound, ValidationFailed
 from gamification.models import Contest
-from gamification.services.contest_standings import RepRow, TeamRow, contest_standings
+from gamification.services.contest_live import standings_source
+from gamification.services.contest_standings import RepRow, TeamRow
 from gamification.services.contest_values import period_of
 from gamification.services.contests import (
     FIELDS,
@@ -241,6 +242,12 @@ class StandingsSerializer(serializers.Serializer):
     by = serializers.ChoiceField(choices=["rep", "team"])
     start = serializers.DateField(help_text="The first day counted.")
     end = serializers.DateField(help_text="The last day counted so far: min(end_date, today).")
+    measured_at = serializers.DateTimeField(
+        help_text="When these standings were measured. A running contest's are stored and measured again "
+        "once they are older than the platform's limit (a minute by default), so the latest events may not "
+        "be counted yet; an ended "
+        "contest's are the standings frozen when it was finalized."
+    )
     count = serializers.IntegerField(help_text="Rows ranked.")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -403,25 +410,24 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if by == "team" and contest.kind != Contest.Kind.TEAMS:
             raise NotFound("Only a teams contest has team standings.", code="no_team_standings", attr="by")
         today = self._today()
-        standings = contest_standings(tenant=request.tenant, contest=contest, today=today)  # type: ignore[attr-defined]
+        source = standings_source(tenant=request.tenant, contest=contest, today=today)  # type: ignore[attr-defined]
         race = contest.kind == Contest.Kind.RACE
-        rows: list[dict[str, Any]] = (
-            [team_row(t) for t in standings.teams]
-            if by == "team"
-            else [rep_row(r, race) for r in standings.reps]
-        )
         me: dict[str, Any] | None = None
         principal = request.user
         if getattr(principal, "kind", None) == "rep":
-            mine = next((r for r in standings.reps if r.rep_id == principal.rep_id), None)  # type: ignore[union-attr]
+            mine = source.rep(principal.rep_id)  # type: ignore[union-attr]
             if by == "rep" and mine is not None:
                 me = rep_row(mine, race)
             elif by == "team" and mine is not None:
-                team = next((t for t in standings.teams if t.team_id == mine.team_id), None)
+                team = source.team(mine.team_id)
                 me = team_row(team) if team is not None else None
         paginator = PagePagination()
-        page = paginator.paginate_queryset(rows, request, view=self) or []
-        response = paginator.get_paginated_response(page)
+        if by == "team":
+            teams = paginator.paginate_queryset(source.teams(), request, view=self) or []
+            response = paginator.get_paginated_response([team_row(t) for t in teams])
+        else:
+            reps = paginator.paginate_queryset(source.reps(), request, view=self) or []
+            response = paginator.get_paginated_response([rep_row(r, race) for r in reps])
         start, end = period_of(contest, today)
         response.data = {
             "contest": contest.pk,
@@ -431,6 +437,7 @@ class ContestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "by": by,
             "start": start,
             "end": end,
+            "measured_at": source.measured_at or contest.finalized_at,
             **response.data,
             "me": me,
         }

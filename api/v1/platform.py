@@ -16,7 +16,7 @@ from core.errors import ValidationFailed
 from provisioning.tenants import admin_invitation_send, console_url, tenant_create, tenant_update
 from tenants.models import Tenant
 from tenants.services import tenant_delete
-from tenants.tenant_settings import MAX_RATE_LIMIT, rate_limit_override
+from tenants.tenant_settings import INDUSTRIES, MAX_RATE_LIMIT, rate_limit_override, settings_get
 
 
 class TenantOutSerializer(serializers.ModelSerializer):
@@ -27,9 +27,24 @@ class TenantOutSerializer(serializers.ModelSerializer):
         "(`SSI_RATE_LIMIT_PER_MINUTE`)."
     )
 
+    industry = serializers.SerializerMethodField(help_text="The tenant's industry, or null.")
+    benchmark = serializers.SerializerMethodField(
+        help_text="Whether the tenant takes part in its industry's benchmark."
+    )
+
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "timezone", "domains", "rate_limit_per_minute", "created_at", "updated_at"]
+        fields = [
+            "slug",
+            "name",
+            "timezone",
+            "domains",
+            "rate_limit_per_minute",
+            "industry",
+            "benchmark",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_domains(self, tenant: Tenant) -> list[str]:
         return [d.domain for d in tenant.domains.all()]
@@ -37,6 +52,14 @@ class TenantOutSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=0))
     def get_rate_limit_per_minute(self, tenant: Tenant) -> int | None:
         return rate_limit_override(tenant)
+
+    @extend_schema_field(serializers.ChoiceField(choices=INDUSTRIES, allow_null=True))
+    def get_industry(self, tenant: Tenant) -> str | None:
+        return settings_get(tenant)["industry"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_benchmark(self, tenant: Tenant) -> bool:
+        return bool(settings_get(tenant)["benchmark"])
 
 
 class TenantCreatedSerializer(TenantOutSerializer):
@@ -73,6 +96,12 @@ class TenantPatchInSerializer(StrictInputSerializer):
         help_text="Requests a minute per key (0: no limit); null: back to the platform default. "
         "Only the platform sets it: a tenant's admins cannot lift their own limit.",
     )
+    industry = serializers.ChoiceField(
+        choices=INDUSTRIES, required=False, allow_null=True, help_text="One industry, or null for none."
+    )
+    benchmark = serializers.BooleanField(
+        required=False, help_text="Whether the tenant takes part in its industry's benchmark."
+    )
     slug = serializers.CharField(required=False, help_text="Cannot change; accepted only if unchanged.")
     ignored_fields = ("domains", "created_at", "updated_at")
 
@@ -98,10 +127,11 @@ class TenantPatchInSerializer(StrictInputSerializer):
         responses={201: TenantCreatedSerializer},
     ),
     partial_update=extend_schema(
-        summary="Update a tenant's name, time zone or rate limit",
+        summary="Update a tenant's name, time zone, rate limit or industry benchmark",
         description=(
             "Changes the fields sent; the slug never changes. A new time zone applies to the next local days "
-            "scored. The platform key, on the platform host only."
+            "scored; `industry` and `benchmark` the next benchmark computation. Every change is in the "
+            "tenant's audit log. The platform key, on the platform host only."
         ),
         request=TenantPatchInSerializer,
         responses={200: TenantOutSerializer},
@@ -159,13 +189,18 @@ class TenantViewSet(
         data.is_valid(raise_exception=True)
         if data.validated_data.get("slug", tenant.slug) != tenant.slug:
             raise ValidationFailed("A tenant's slug cannot be changed.", code="immutable", attr="slug")
-        limit = {k: v for k, v in data.validated_data.items() if k == "rate_limit_per_minute"}
+        # Sent (null included) or left as they are.
+        optional = {
+            k: v
+            for k, v in data.validated_data.items()
+            if k in ("rate_limit_per_minute", "industry", "benchmark")
+        }
         tenant_update(
             tenant=tenant,
             actor=actor_of(request),
             name=data.validated_data.get("name"),
             timezone_name=data.validated_data.get("timezone"),
-            **limit,
+            **optional,
         )
         return Response(TenantOutSerializer(self.get_object()).data)
 

@@ -16,7 +16,7 @@ from access.models import Role
 from api.actors import actor_of
 from api.permissions import ADMIN_OR_INTEGRATION, own_rep_or_key_roles
 from api.v1.filters import IntegerFilter, StrictBooleanFilter
-from api.v1.scores import SsiSerializer
+from api.v1.scores import RepSsiSerializer, with_industry
 from api.v1.serializers import ExternalIdField, StrictInputSerializer
 from core.errors import ValidationFailed
 from gamification.rules.levels import level_for
@@ -51,7 +51,11 @@ class RepCardSerializer(RepSerializer):
     xp = serializers.IntegerField(help_text="Total XP.")
     level = serializers.IntegerField(help_text="The number of the tenant's level thresholds <= xp.")
     streak = StreakSerializer(help_text="Under the tenant's streak_mode, as of its local today.")
-    ssi = SsiSerializer(allow_null=True, help_text="The latest snapshot, or null when never scored.")
+    ssi = RepSsiSerializer(
+        allow_null=True,
+        help_text="The latest snapshot, as `/ssi` shows it (its industry place included), or null when "
+        "never scored.",
+    )
     badges = serializers.IntegerField(help_text="Badges awarded (every award counts).")
 
     class Meta(RepSerializer.Meta):
@@ -89,7 +93,7 @@ def rep_card(card: RepCard, tenant: Tenant) -> dict[str, Any]:
             "last_active_day": streak.last_active_day,
             "active_today": streak.active_today,
         },
-        "ssi": card.ssi,
+        "ssi": None if card.ssi is None else with_industry(card.ssi, tenant),
         "badges": card.badges,
     }
 

@@ -29,6 +29,9 @@ from scoring.read import averages_by_day, rep_explain, rep_history, rep_ssi_get,
 from scoring.selectors import reps_by_external_id
 from scoring.services.jobs import job_create
 from scoring.services.preview import PREVIEW, preview_result_row, preview_results
+from tenants.benchmark import rep_industry_rank
+from tenants.models import Tenant
+from tenants.tenant_settings import INDUSTRIES
 
 READ = key_roles(read=KEY_ROLES, write=ADMIN)
 # A rep's own scores: keys of every role, and that rep's rep token.
@@ -74,6 +77,30 @@ class SsiSerializer(serializers.Serializer):
     averages = SsiAveragesSerializer(help_text="Averages over the tenant's (and the team's) reps that day.")
 
 
+class RepIndustrySerializer(serializers.Serializer):
+    industry = serializers.ChoiceField(choices=INDUSTRIES, help_text="The tenant's industry.")
+    rank = serializers.IntegerField(
+        min_value=1,
+        help_text="1 + the number of reps of the industry's benchmark that day with a strictly higher SSI.",
+    )
+    top_percent = serializers.IntegerField(min_value=1, max_value=100, help_text="ceil(100 * rank / reps).")
+    reps = serializers.IntegerField(min_value=1, help_text="Reps in the industry's benchmark that day.")
+    companies = serializers.IntegerField(
+        min_value=1, help_text="Companies in the industry's benchmark that day."
+    )
+
+
+INDUSTRY_HELP = (
+    "The rep's place in the industry benchmark of that day; null unless the tenant takes part "
+    "(`benchmark` and `industry` settings) and took part that day, and the industry is published "
+    "(enough companies and reps)."
+)
+
+
+class RepSsiSerializer(SsiSerializer):
+    industry = RepIndustrySerializer(allow_null=True, help_text=INDUSTRY_HELP)
+
+
 class SignalExplanationSerializer(serializers.Serializer):
     pillar = serializers.ChoiceField(choices=PILLARS)
     key = serializers.CharField()
@@ -93,7 +120,7 @@ class RecommendationSerializer(serializers.Serializer):
     tip = serializers.CharField()
 
 
-class SsiExplanationSerializer(SsiSerializer):
+class SsiExplanationSerializer(RepSsiSerializer):
     signals = SignalExplanationSerializer(many=True)
     recommendations = RecommendationSerializer(many=True)
 
@@ -284,6 +311,12 @@ class JobResultsView(APIView):
         return preview_page(request, self, day=day, rows=preview_results(job), row_body=preview_result_row)
 
 
+def with_industry(ssi: dict[str, Any], tenant: Tenant) -> dict[str, Any]:
+    """A rep's SSI object with its ``industry`` place that day (one small query, only when the
+    tenant takes part in the benchmark)."""
+    return {**ssi, "industry": rep_industry_rank(tenant=tenant, day=ssi["date"], ssi=ssi["ssi"])}
+
+
 class RepSsiView(APIView):
     permission_classes = [OWN_REP_READ]
 
@@ -292,11 +325,12 @@ class RepSsiView(APIView):
         summary="A rep's SSI on a day",
         description=(
             "The snapshot of one local day (the latest without `date`): the SSI, its four pillars, the rep's "
-            "rank in the tenant and team, and their averages. 404 `no_snapshot` when the day was not scored "
-            "yet. A tenant API key, or that rep's own token."
+            "rank in the tenant and team, their averages, and the rep's place in its industry's benchmark "
+            "(`industry`, or null). 404 `no_snapshot` when the day was not scored yet. A tenant API key, or "
+            "that rep's own token."
         ),
         parameters=[DATE_PARAM],
-        responses={200: SsiSerializer},
+        responses={200: RepSsiSerializer},
     )
     def get(self, request: Request, external_id: str) -> Response:
         found, body = rep_ssi_get(
@@ -306,7 +340,7 @@ class RepSsiView(APIView):
             raise NotFound("No rep with this external_id.")
         if body is None:
             raise NotFound("No scores for this rep on that day.", code="no_snapshot")
-        return Response(body)
+        return Response(with_industry(body, request.tenant))  # type: ignore[attr-defined]
 
 
 class RepSsiHistoryView(APIView):
@@ -355,7 +389,7 @@ class RepSsiExplainView(APIView):
         )
         if body is None:
             raise NotFound("No scores for this rep on that day.", code="no_snapshot")
-        return Response(body)
+        return Response(with_industry(body, request.tenant))  # type: ignore[attr-defined]
 
 
 class CSVRenderer(renderers.BaseRenderer):

@@ -34,7 +34,7 @@ from scoring.services.config import (
 from scoring.services.jobs import preview_job_create
 from scoring.services.preview import INLINE_REPS, preview_reps_inline, preview_rows
 from scoring.services.relocalize import activities_relocalize_later
-from tenants.tenant_settings import DEFAULTS, settings_get
+from tenants.tenant_settings import DEFAULTS, INDUSTRIES, settings_get
 
 
 class ScoringConfigSerializer(serializers.Serializer):
@@ -210,6 +210,12 @@ SettingsOut = inline_serializer(
         "challenges_enabled": serializers.BooleanField(),
         "challenge_accept_hours": serializers.IntegerField(min_value=1),
         "challenge_xp": serializers.IntegerField(min_value=0),
+        "industry": serializers.ChoiceField(
+            choices=INDUSTRIES, allow_null=True, help_text="The tenant's industry, or null."
+        ),
+        "benchmark": serializers.BooleanField(
+            help_text="Whether the tenant takes part in its industry's benchmark (default false)."
+        ),
     },
 )
 SettingsIn = inline_serializer(
@@ -230,6 +236,14 @@ SettingsIn = inline_serializer(
         "challenges_enabled": serializers.BooleanField(required=False),
         "challenge_accept_hours": serializers.IntegerField(min_value=1, required=False),
         "challenge_xp": serializers.IntegerField(min_value=0, required=False),
+        "industry": serializers.ChoiceField(
+            choices=INDUSTRIES, allow_null=True, required=False, help_text="One industry, or null for none."
+        ),
+        "benchmark": serializers.BooleanField(
+            required=False,
+            help_text="true: the tenant's aggregates (reps per SSI, company mean) join its industry's "
+            "benchmark from the next computation; false: they leave it at the next one.",
+        ),
     },
 )
 assert set(SettingsOut.fields) == {"timezone", *DEFAULTS}
@@ -246,7 +260,8 @@ class SettingsViewSet(ViewSet):
             " per event type, the level thresholds, the origins allowed to embed a rep's own console"
             " page (`embed_origins`), the daily caps per event type (`daily_caps`) and the fair-play"
             " report's factor (`fair_play_factor`), and head-to-head challenges (`challenges_enabled`,"
-            " `challenge_accept_hours`, `challenge_xp`). Admin keys only."
+            " `challenge_accept_hours`, `challenge_xp`), and the industry benchmark (`industry`, and"
+            " `benchmark`, off until an admin opts in). Admin keys only."
         ),
         responses={200: SettingsOut},
     )
@@ -257,7 +272,8 @@ class SettingsViewSet(ViewSet):
         tags=["settings"],
         summary="Change some settings",
         description="A time zone change re-dates stored events to the new local days (in the background); "
-        "scores already computed are not changed.",
+        "scores already computed are not changed. `industry` and `benchmark` take effect at the next "
+        "benchmark computation. Every change is in the audit log.",
         request=SettingsIn,
         responses={200: SettingsOut},
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench.context import Context
-from bench.phases import badge_latency, console, contests, ingest, reads, recompute, tenants
+from bench.phases import badge_latency, console, contests, ingest, reads, recompute, tenants, tenants_at_scale
 
 # key (as BENCH_ONLY names it) -> (title, run)
 PHASES: dict[str, tuple[str, Callable[[Context], None]]] = {
@@ -17,4 +17,5 @@ PHASES: dict[str, tuple[str, Callable[[Context], None]]] = {
     "console": ("console", console.run),
     "badge_latency": ("ingest-to-badge latency", badge_latency.run),
     "contests": ("contests", contests.run),
+    "tenants_at_scale": ("tenants at scale", tenants_at_scale.run),
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import environ
+from celery.schedules import crontab
 
 from config.embedded import data_dir
 
@@ -214,6 +215,15 @@ CELERY_BEAT_SCHEDULE = {
 # Nightly recompute: days caught up at most (oldest first), and the spread of start times.
 SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)
 SSI_DISPATCH_JITTER_SECONDS = env.int("SSI_DISPATCH_JITTER_SECONDS", default=300)
+# Industry benchmark (docs/scoring.md#industry-benchmark): an industry is shown for a day only with
+# at least this many companies and reps; beat computes yesterday's (UTC) at this hour (UTC).
+SSI_BENCHMARK_MIN_COMPANIES = env.int("SSI_BENCHMARK_MIN_COMPANIES", default=5)
+SSI_BENCHMARK_MIN_REPS = env.int("SSI_BENCHMARK_MIN_REPS", default=50)
+SSI_BENCHMARK_HOUR_UTC = env.int("SSI_BENCHMARK_HOUR_UTC", default=12)
+CELERY_BEAT_SCHEDULE["compute-benchmarks"] = {
+    "task": "scoring.tasks.compute_benchmarks",
+    "schedule": crontab(minute=0, hour=SSI_BENCHMARK_HOUR_UTC),  # beat's clock is UTC (TIME_ZONE)
+}
 # Webhooks: tries per delivery, first backoff (x3 per try, at most 30 min), timeout of a try,
 # and whether URLs may point at private, loopback or link-local addresses (development only).
 SSI_WEBHOOK_MAX_TRIES = env.int("SSI_WEBHOOK_MAX_TRIES", default=8)
@@ -226,6 +236,11 @@ SSI_WEBHOOK_DNS_TIMEOUT_SECONDS = env.float("SSI_WEBHOOK_DNS_TIMEOUT_SECONDS", d
 SSI_WEBHOOK_PACED_PER_MINUTE = env.int("SSI_WEBHOOK_PACED_PER_MINUTE", default=60)
 # Contests: at most one contest.lead_changed per contest in this many minutes (docs/contests.md).
 SSI_CONTEST_LEAD_DEBOUNCE_MINUTES = env.int("SSI_CONTEST_LEAD_DEBOUNCE_MINUTES", default=15)
+# Contests' live standings are stored and paged (docs/contests.md#how-fresh-live-standings-are):
+# served as they are while younger than MAX_AGE; up to STALE, served while a worker measures them
+# again; older (or none), the read measures them itself.
+SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS = env.int("SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS", default=60)
+SSI_CONTEST_STANDINGS_STALE_SECONDS = env.int("SSI_CONTEST_STANDINGS_STALE_SECONDS", default=3600)
 # Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
 SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 
@@ -365,6 +380,7 @@ SPECTACULAR_SETTINGS = {
         # A badge's repeat as the inputs take it (create, replace, change, preview): one enum.
         "BadgeInputRepeatEnum": ["once", "daily", "weekly", "monthly"],
         "BadgeRepeatEnum": "gamification.models.Badge.Repeat",  # as answered (Badge, BadgeCreated)
+        "IndustryEnum": "tenants.tenant_settings.INDUSTRIES",  # a tenant's industry (settings, platform)
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [

@@ -20,3 +20,7 @@ SSI_ANON_RATE_LIMIT_PER_MINUTE = env.int("SSI_ANON_RATE_LIMIT_PER_MINUTE", defau
 # the limit set their own.
 SSI_RATE_LIMIT_PER_MINUTE = env.int("SSI_RATE_LIMIT_PER_MINUTE", default=0)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Contests' standings measured at every read, as the tests of their values expect; the tests of
+# the stored rows set their own ages.
+SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS = env.int("SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS", default=0)
+SSI_CONTEST_STANDINGS_STALE_SECONDS = env.int("SSI_CONTEST_STANDINGS_STALE_SECONDS", default=0)

@@ -23,12 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import connection
-from gamification.models import Contest, ContestStanding
+from gamification.models import Contest, ContestLiveStanding, ContestStanding
 from gamification.services.badges import badges_grant
 from gamification.services.challenges import challenges_expire, challenges_finalize_due
 from gamification.services.contest_lead import contest_leads_check
 from gamification.services.contest_series import seasons_open
-from gamification.services.contest_standings import Standings, contest_standings_live
+from gamification.services.contest_standings import Standings, contest_standings_live, standing_rows
 from gamification.services.contests import contest_payload
 from gamification.services.outbox import events_emit
 from gamification.services.xp import level_ups_emit, xp_apply
@@ -98,6 +98,7 @@ def contest_finalize(*, tenant: Tenant, contest_id: int, today: date) -> bool:
         if not rows:
             return False  # another worker got there first (or it was cancelled)
         contest = rows[0]
+        ContestLiveStanding.objects.filter(contest=contest).delete()  # the frozen rows take over
         # Over: every day of the period counts, and nothing later.
         standings = contest_standings_live(tenant=tenant, contest=contest, today=contest.end_date)
         prizes = {int(p["rank"]): p for p in contest.prizes}
@@ -126,30 +127,15 @@ def _prize_winners(
 def _freeze(contest: Contest, standings: Standings, prizes: dict[int, Any]) -> dict[int, dict[str, Any]]:
     """The standings as rows (reps, then teams); returns the prize of each rep that wins one."""
     winners = _prize_winners(contest, standings, prizes)
-    rows = [
-        ContestStanding(
-            contest=contest,
-            rep_id=r.rep_id,
-            position=position,
-            rank=r.rank,
-            value=r.value,
-            reached_at=r.reached_at,
-            prize_xp=int(winners.get(r.rep_id, {}).get("xp", 0)),
-            prize_badge=str(winners.get(r.rep_id, {}).get("badge", "")),
-        )
-        for position, r in enumerate(standings.reps)
-    ]
-    rows += [
-        ContestStanding(
-            contest=contest,
-            team_id=t.team_id,
-            position=position,
-            rank=t.rank,
-            value=t.value,
-            members=t.members,
-        )
-        for position, t in enumerate(standings.teams)
-    ]
+    rows = standing_rows(
+        ContestStanding,
+        contest,
+        standings,
+        lambda rep_id: {
+            "prize_xp": int(winners.get(rep_id, {}).get("xp", 0)),
+            "prize_badge": str(winners.get(rep_id, {}).get("badge", "")),
+        },
+    )
     # A unique row per (contest, rep): were this ever reached twice, the second insert fails
     # and its transaction (with its grants) rolls back.
     ContestStanding.objects.bulk_create(rows)

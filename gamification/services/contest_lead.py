@@ -1,7 +1,8 @@
 """``contest.lead_changed``: a running contest's leader, announced when it changes
 (docs/contests.md#lead-changes).
 
-The contests tick measures each running contest's live standings and takes its leader: the one
+The contests tick takes each running contest's leader from its stored live standings, measuring
+(and storing) them first unless they are fresh (``contest_live``): the one
 row at rank 1 (the teams' standings in a teams contest). While two or more share rank 1 there is
 no leader and nothing is announced. A leader other than the one last announced is announced,
 at most once per contest every ``SSI_CONTEST_LEAD_DEBOUNCE_MINUTES``: the last announced leader
@@ -19,7 +20,7 @@ from django.db import transaction
 
 from gamification.models import Contest
 from gamification.rules.contests import sole_leader
-from gamification.services.contest_standings import contest_standings_live
+from gamification.services.contest_live import live_leaders
 from gamification.services.contests import contest_payload
 from gamification.services.outbox import events_emit
 from tenants.models import Tenant
@@ -36,7 +37,7 @@ def contest_leads_check(*, tenant: Tenant, today: date, now: datetime) -> list[i
     for contest in running:
         if contest.lead_at is not None and now < contest.lead_at + debounce:
             continue  # announced recently: looked at again once the interval is over
-        leader = _leader(tenant, contest, today)
+        leader = _leader(tenant, contest, today, now)
         if leader is None or _who(leader) == _who(contest.lead):
             continue
         if _announce(contest, leader, now):
@@ -44,14 +45,18 @@ def contest_leads_check(*, tenant: Tenant, today: date, now: datetime) -> list[i
     return announced
 
 
-def _leader(tenant: Tenant, contest: Contest, today: date) -> dict[str, Any] | None:
+def _leader(tenant: Tenant, contest: Contest, today: date, now: datetime) -> dict[str, Any] | None:
     """``{"rep": external id, "value"}`` (``{"team": id, "value"}`` in a teams contest), or None
     while the lead is shared or nobody takes part."""
-    standings = contest_standings_live(tenant=tenant, contest=contest, today=today)
+    # From the stored live standings while they are fresh; else measured, and stored for readers.
+    leaders = live_leaders(tenant=tenant, contest=contest, today=today, now=now)
+    if leaders is None:
+        return None  # finalized meanwhile
+    reps, teams = leaders
     if contest.kind == Contest.Kind.TEAMS:
-        team = sole_leader(standings.teams)
+        team = sole_leader(teams)
         return {"team": team.team_id, "value": team.value} if team is not None else None
-    rep = sole_leader(standings.reps)
+    rep = sole_leader(reps)
     return {"rep": rep.external_id, "value": rep.value} if rep is not None else None
 
 

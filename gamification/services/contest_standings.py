@@ -6,14 +6,18 @@ pure rules; a finalized contest answers the rows frozen at its end, whatever arr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from gamification.models import Contest, ContestStanding
+from gamification.models import Contest, ContestStanding, StandingRow
 from gamification.rules.contests import Entry, rank_by_value, rank_race, team_value
 from gamification.services.contest_values import Participant, contest_measure, participants_of
 from scoring.models import Team
 from tenants.models import Tenant
+
+Row = TypeVar("Row", bound=StandingRow)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,40 @@ def contest_standings_live(*, tenant: Tenant, contest: Contest, today: date) -> 
     return Standings(reps, teams)
 
 
+def standing_rows(
+    model: type[Row],
+    contest: Contest,
+    standings: Standings,
+    rep_extra: Callable[[int], dict[str, Any]] | None = None,
+) -> list[Row]:
+    """The standings as unsaved rows of ``model`` (frozen or live): the reps numbered from 0 in
+    rank order, then the teams from 0; ``rep_extra(rep_id)`` adds fields to a rep's row."""
+    rows = [
+        model(
+            contest=contest,
+            rep_id=r.rep_id,
+            position=position,
+            rank=r.rank,
+            value=r.value,
+            reached_at=r.reached_at,
+            **(rep_extra(r.rep_id) if rep_extra is not None else {}),
+        )
+        for position, r in enumerate(standings.reps)
+    ]
+    rows += [
+        model(
+            contest=contest,
+            team_id=t.team_id,
+            position=position,
+            rank=t.rank,
+            value=t.value,
+            members=t.members,
+        )
+        for position, t in enumerate(standings.teams)
+    ]
+    return rows
+
+
 def _rep_row(p: Participant, rank: int, value: float, reached_at: datetime | None) -> RepRow:
     return RepRow(rank, p.rep_id, p.external_id, p.name, p.team_id, value, reached_at)
 
@@ -84,22 +122,19 @@ def _team_rows(contest: Contest, people: list[Participant], values: dict[int, fl
 
 
 def _frozen(contest: Contest) -> Standings:
-    reps: list[RepRow] = []
-    teams: list[TeamRow] = []
     rows = ContestStanding.objects.filter(contest=contest).select_related("rep", "team").order_by("position")
-    for row in rows:
-        if row.rep is not None:
-            reps.append(
-                RepRow(
-                    row.rank,
-                    row.rep.pk,
-                    row.rep.external_id,
-                    row.rep.name,
-                    row.rep.team_id,
-                    row.value,
-                    row.reached_at,
-                )
-            )
-        elif row.team is not None:
-            teams.append(TeamRow(row.rank, row.team.pk, row.team.name, row.value, row.members or 0))
+    reps = [rep_row_of(row) for row in rows if row.rep is not None]
+    teams = [team_row_of(row) for row in rows if row.team is not None]
     return Standings(reps, teams)
+
+
+def rep_row_of(row: StandingRow) -> RepRow:
+    rep = row.rep
+    assert rep is not None
+    return RepRow(row.rank, rep.pk, rep.external_id, rep.name, rep.team_id, row.value, row.reached_at)
+
+
+def team_row_of(row: StandingRow) -> TeamRow:
+    team = row.team
+    assert team is not None
+    return TeamRow(row.rank, team.pk, team.name, row.value, row.members or 0)

@@ -24,6 +24,7 @@ from core.errors import Conflict, ValidationFailed
 from gamification.models import Badge, Contest
 from gamification.rules.contests import AGGREGATES, KINDS, metric_parse
 from gamification.services.badges import SLUG_RE, known_types
+from gamification.services.contest_live import live_drop
 from scoring.models import Rep, Team
 from tenants.models import Tenant
 
@@ -110,6 +111,8 @@ def contest_update(*, tenant: Tenant, contest: Contest, data: Mapping[str, Any],
         before = contest_snapshot(contest)
         for name, value in clean.items():
             setattr(contest, name, value)
+        if set(clean) - set(RUNNING_FIELDS):
+            live_drop(contest)  # what it measures changed: the stored live rows no longer hold
         contest.save()
         audit_record(
             actor=actor,

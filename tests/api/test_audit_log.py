@@ -188,7 +188,8 @@ def test_a_platform_change_to_the_tenant_is_recorded_in_its_log_as_the_platform(
     entry = only_entry(acme, mark)
     assert (entry["action"], entry["target_type"], entry["target_id"]) == ("update", "tenant", "acme")
     assert entry["before"] == {"slug": "acme", "name": "Acme Inc", "timezone": "Europe/Berlin",
-                               "rate_limit_per_minute": None}  # fmt: skip
+                               "rate_limit_per_minute": None,
+                               "industry": None, "benchmark": False}  # fmt: skip
     assert entry["after"] == {**entry["before"], "name": "Acme GmbH", "rate_limit_per_minute": 120}
     assert entry["actor"]["kind"] == "platform"
     assert entry["actor"]["prefix"] == world.platform_key[:12]

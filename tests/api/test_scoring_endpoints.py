@@ -124,6 +124,8 @@ DEFAULT_SETTINGS = {
     "challenges_enabled": True,
     "challenge_accept_hours": 48,
     "challenge_xp": 50,
+    "industry": None,
+    "benchmark": False,
 }
 
 
@@ -586,6 +588,8 @@ def test_patch_changes_only_the_settings_it_names(acme: ApiClient) -> None:
         "challenges_enabled": False,
         "challenge_accept_hours": 24,
         "challenge_xp": 75,
+        "industry": "software-it",
+        "benchmark": True,
     }
     response = acme.patch(SETTINGS, changes)
     assert response.status_code == 200, response.content

@@ -225,21 +225,23 @@ def test_a_contest_ending_on_the_night_summer_time_ends_closes_at_local_midnight
     ]
 
 
-def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys) -> None:
-    tenant = Tenant.objects.get(slug=committed_tenant.slug)
-    client = ApiClient(committed_tenant.host, committed_tenant.admin)
+def _committed_contest(keys: TenantKeys, name: str) -> tuple[Tenant, ApiClient, int]:
+    """In a tenant whose writes commit: ann with two posts on 3 March and bob with none, and a
+    running contest over 2 to 8 March whose first place wins 1,000 XP."""
+    tenant = Tenant.objects.get(slug=keys.slug)
+    client = ApiClient(keys.host, keys.admin)
     with tenant_context(tenant):
-        for name in ("ann", "bob"):
-            RepFactory.create(external_id=name)
+        for rep in ("ann", "bob"):
+            RepFactory.create(external_id=rep)
     events = [
-        {"id": f"w-{i}", "rep": "ann", "type": "post_published", "occurred_at": "2026-03-03T12:00:00Z"}
+        {"id": f"{name}-{i}", "rep": "ann", "type": "post_published", "occurred_at": "2026-03-03T12:00:00Z"}
         for i in range(2)
     ]
     assert client.post("/api/v1/activities", {"events": events}).status_code == 200
     response = client.post(
         CONTESTS,
         {
-            "name": "Once",
+            "name": name,
             "metric": "events.post_published",
             "kind": "leaderboard",
             "start_date": "2026-03-02",
@@ -248,9 +250,15 @@ def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys)
             "prizes": [{"rank": 1, "xp": 1000}],
         },
     )
-    contest = response.json()["id"]
+    contest: int = response.json()["id"]
     with tenant_context(tenant):
         Contest.objects.filter(pk=contest).update(status="running")
+    return tenant, client, contest
+
+
+def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys) -> None:
+    tenant, _, contest = _committed_contest(committed_tenant, "Once")
+    with tenant_context(tenant):
         xp_before = Rep.objects.get(external_id="ann").xp
     barrier = threading.Barrier(2)
     results: list[bool] = []
@@ -273,6 +281,63 @@ def test_two_workers_finalizing_at_once_grant_once(committed_tenant: TenantKeys)
         assert Rep.objects.get(external_id="ann").xp == xp_before + 1000
         assert OutboxEvent.objects.filter(type="contest.ended").count() == 1
         assert ContestStanding.objects.filter(contest_id=contest).count() == 2
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_finalizing_while_a_late_ingest_commits_counts_it_wholly_or_not_at_all(
+    committed_tenant: TenantKeys, round_: int
+) -> None:
+    """A worker finalizes while a batch of late events dated inside the period is ingested.
+    Whichever commits first, the frozen standings either hold all of bob's three late posts
+    (bob wins) or none (ann wins), the prize goes once to that winner, ``contest.ended`` names
+    them, and what arrives after the end changes nothing: a read and a second tick later, the
+    standings are the same."""
+    tenant, client, contest = _committed_contest(committed_tenant, "Late")
+    with tenant_context(tenant):
+        xp_before = dict(Rep.objects.values_list("external_id", "xp"))
+    late = [
+        {"id": f"b-{i}", "rep": "bob", "type": "post_published", "occurred_at": "2026-03-07T12:00:00Z"}
+        for i in range(3)
+    ]
+    barrier = threading.Barrier(2)
+    finalized: list[bool] = []
+    ingested: list[int] = []
+
+    def finalize() -> None:
+        try:
+            with tenant_context(tenant):
+                barrier.wait()
+                finalized.append(contest_finalize(tenant=tenant, contest_id=contest, today=date(2026, 3, 9)))
+        finally:
+            connections.close_all()
+
+    def ingest() -> None:
+        try:
+            barrier.wait()
+            ingested.append(client.post("/api/v1/activities", {"events": late}).json()["accepted"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=finalize), threading.Thread(target=ingest)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert (finalized, ingested) == ([True], [3])
+    frozen = client.get(f"{CONTESTS}/{contest}/standings").json()
+    rows = [(r["rank"], r["rep"], r["value"]) for r in frozen["results"]]
+    assert rows in ([(1, "ann", 2.0), (2, "bob", 0.0)], [(1, "bob", 3.0), (2, "ann", 2.0)])
+    winner = rows[0][1]
+    with tenant_context(tenant):
+        xp = dict(Rep.objects.values_list("external_id", "xp"))
+        ended = [e.data for e in OutboxEvent.objects.filter(type="contest.ended")]
+        # bob's late posts earn their own XP (10 each) whatever the contest did with them.
+        assert xp == {"ann": xp_before["ann"], "bob": xp_before["bob"] + 30} | {
+            winner: xp_before[winner] + 1000 + (30 if winner == "bob" else 0)
+        }
+        assert [e["winners"] for e in ended] == [[{"rank": 1, "rep": winner}]]
+        assert contests_tick(tenant=tenant, now=AFTER).finalized == []
+    assert client.get(f"{CONTESTS}/{contest}/standings").json()["results"] == frozen["results"]
 
 
 def test_the_beat_task_ticks_every_tenant_with_an_open_contest(
