@@ -69,6 +69,7 @@ class AuditEntry(models.Model):
         CANCEL = "cancel", "Cancelled (contests)"
         ACCEPT = "accept", "Accepted (challenges)"
         DECLINE = "decline", "Declined (challenges)"
+        ERASE = "erase", "Erased (a rep's personal data)"
 
     class TargetType(models.TextChoices):
         SCORING_CONFIG = "scoring_config", "The scoring config (target_id: the new version)"
@@ -83,6 +84,7 @@ class AuditEntry(models.Model):
         CONTEST = "contest", "A contest (target_id: its id)"
         CONTEST_SERIES = "contest_series", "A recurring contest (target_id: its id)"
         CHALLENGE = "challenge", "A head-to-head challenge (target_id: its id)"
+        REP = "rep", "A rep (target_id: its external_id; after an erasure, the opaque one it was given)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)

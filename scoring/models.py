@@ -38,6 +38,8 @@ class Rep(models.Model):
     xp = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the rep's personal data was erased (provisioning.erasure); null for a rep never erased.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

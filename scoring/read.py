@@ -148,10 +148,20 @@ def rep_explain(rep: Rep, day: date | None, tz_name: str) -> dict[str, Any] | No
     if snapshot is None:
         return None
     body = snapshot_body(snapshot, rep.external_id, averages_by_day([snapshot.day]).get(snapshot.day))
+    signals, recommended = snapshot_explanation(rep, snapshot, tz_name)
+    body["signals"] = signals
+    body["recommendations"] = recommended
+    return body
+
+
+def snapshot_explanation(
+    rep: Rep, snapshot: ScoreSnapshot, tz_name: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``/ssi/explain``'s ``signals`` and ``recommendations`` of one snapshot."""
     config = scoring_config_version(snapshot.config_version).config
     events = _events_as_of(rep, snapshot.day, config.window_days, config.state_types, snapshot.computed_at)
     score = score_rep(config, aggregate_events(events, day=snapshot.day, config=config, tz=ZoneInfo(tz_name)))
-    body["signals"] = [
+    signals = [
         {
             "pillar": s.pillar,
             "key": s.key,
@@ -168,11 +178,11 @@ def rep_explain(rep: Rep, day: date | None, tz_name: str) -> dict[str, Any] | No
         }
         for s in score.signals
     ]
-    body["recommendations"] = [
+    recommended = [
         {"pillar": r.pillar, "key": r.key, "gain": round2(r.gain), "tip": r.tip}
         for r in recommendations(config, score)
     ]
-    return body
+    return signals, recommended
 
 
 def ssi_summary_body(summary: SsiSummary) -> dict[str, Any]:

@@ -6,18 +6,23 @@ from typing import Any
 
 import django_filters
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.models import Role
+from api.actors import actor_of
 from api.permissions import ADMIN_OR_INTEGRATION, own_rep_or_key_roles
 from api.v1.filters import IntegerFilter, StrictBooleanFilter
 from api.v1.scores import RepSsiSerializer, with_industry
 from api.v1.serializers import ExternalIdField, StrictInputSerializer
+from core.errors import ValidationFailed
 from gamification.rules.levels import level_for
 from gamification.selectors import RepCard, rep_card_get
 from gamification.services.xp import thresholds_of
+from provisioning.erasure import rep_erase, rep_to_erase
 from scoring.models import Rep, Team
 from scoring.services.people import rep_create, rep_delete, rep_update
 from tenants.models import Tenant
@@ -177,10 +182,27 @@ class RepFilter(django_filters.FilterSet):
         responses={200: RepSerializer},
     ),
     destroy=extend_schema(
-        summary="Delete a rep",
+        summary="Delete a rep, or erase its personal data",
         description=(
-            "Deletes the rep and all its activity and scores. To keep history, PATCH `active` to false."
+            "Without `erase` (or `erase=false`): deletes the rep and all its activity and scores; the "
+            "company's and teams' past days are recomputed without it. To keep history, PATCH `active` to "
+            "false. Admin and integration keys.\n\n"
+            "With `erase=true` (admin keys only): erases the rep's personal data and keeps its scores "
+            "counted. The rep stays, inactive, without name, email or team, under an opaque external_id "
+            "(`erased-…`); its events lose their metadata and get opaque ids; its rep tokens are revoked and "
+            "its console sessions end; other records naming it (audit log, contests, webhook events) name "
+            "the opaque id instead. Snapshots, XP, awards and the company's and teams' stored days stay as "
+            "they were. Asking again, by either id, answers 204 and changes nothing. Recorded in the audit "
+            "log (action `erase`, target `rep`) without any personal data (docs/security.md)."
         ),
+        parameters=[
+            OpenApiParameter(
+                "erase",
+                {"type": "string", "enum": ["true", "false"]},
+                description="`true`: erase the rep's personal data instead of deleting it.",
+            )
+        ],
+        responses={204: None},
     ),
 )
 @extend_schema(tags=["reps"])
@@ -193,6 +215,8 @@ class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     # The same characters external_id allows: anything else is a 404 before any query.
     lookup_value_regex = r"[^/\s\x00-\x1f\x7f?#%\\]{1,128}"
     filterset_class = RepFilter
+    # A bad `erase` on DELETE (and a bad filter on a retrieve) is a 400.
+    extra_error_statuses = ["400"]
 
     def retrieve(self, request: Request, external_id: str) -> Response:
         tenant = request.tenant  # type: ignore[attr-defined]
@@ -224,5 +248,22 @@ class RepViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return self.update(request, external_id, partial=True)
 
     def destroy(self, request: Request, external_id: str) -> Response:
-        rep_delete(rep=self.get_object())
+        if not _erase_asked(request):
+            rep_delete(rep=self.get_object())
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        if getattr(request.user, "role", None) != Role.ADMIN:
+            raise PermissionDenied("Only an admin key may erase a rep.")
+        rep = rep_to_erase(external_id)
+        if rep is None:
+            raise Http404
+        rep_erase(rep=rep, actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _erase_asked(request: Request) -> bool:
+    value = request.query_params.get("erase")
+    if value is None or value == "false":
+        return False
+    if value == "true":
+        return True
+    raise ValidationFailed("Either true or false.", code="invalid", attr="erase")

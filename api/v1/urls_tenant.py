@@ -19,6 +19,7 @@ from api.v1.leaderboards import LeaderboardView
 from api.v1.members import MemberViewSet
 from api.v1.rep_tokens import RepTokensRevokeView, RepTokenView
 from api.v1.reps import RepViewSet
+from api.v1.score_changes import RepSsiChangesView
 from api.v1.scores import (
     JobResultsView,
     JobView,
@@ -74,5 +75,6 @@ urlpatterns = [
     path(f"{REP}/badges", RepBadgesView.as_view(), name="rep-badges"),
     path(f"{REP}/ssi/history", RepSsiHistoryView.as_view(), name="rep-ssi-history"),
     path(f"{REP}/ssi/explain", RepSsiExplainView.as_view(), name="rep-ssi-explain"),
+    path(f"{REP}/ssi/changes", RepSsiChangesView.as_view(), name="rep-ssi-changes"),
     *router.urls,
 ]

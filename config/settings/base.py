@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "access.models.Member.Status",
         "WebhookFormatEnum": "gamification.models.WebhookSubscription.Format",
         "ContestKindEnum": ["leaderboard", "race", "teams"],
+        "SignalKindEnum": ["count", "state", "ratio", "active_days"],  # a scoring signal's kind
         "ContestStatusEnum": ["scheduled", "running", "ended", "cancelled"],
         "ContestSeriesEveryEnum": ["week", "month"],
         # A badge's repeat as the inputs take it (create, replace, change, preview): one enum.

@@ -106,10 +106,16 @@ def rep_rows_write_lock(cursor: Any) -> None:
     cursor.execute(_REP_ROWS_LOCK.format(mode="_shared"), [connection.schema_name])
 
 
+def rep_rows_exclusive_lock(cursor: Any) -> None:
+    """The lock of ``rep_rows_write_lock``, exclusively: no ingest writes rows of
+    ``REP_ROWS_TABLES`` until this transaction ends (a rep's deletion or erasure)."""
+    cursor.execute(_REP_ROWS_LOCK.format(mode=""), [connection.schema_name])
+
+
 def rep_delete(*, rep: Rep) -> None:
     """Delete a rep and everything recorded for it. To keep history, set ``active`` false instead."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_REP_ROWS_LOCK.format(mode=""), [connection.schema_name])
+        rep_rows_exclusive_lock(cursor)
         # Its snapshots go with it: the days they were in no longer hold the reps they scored.
         cursor.execute(
             "UPDATE scoring_scoredday SET ranks_current = false WHERE ranks_current AND day IN "

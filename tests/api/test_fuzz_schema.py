@@ -131,6 +131,7 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     "PUT /api/v1/reps/{external_id}": {"immutable@external_id", "does_not_exist@team"},
     "PATCH /api/v1/reps/{external_id}": {"immutable@external_id", "does_not_exist@team"},
     "GET /api/v1/reps/{external_id}/ssi/history": {"invalid_range@from"},
+    "GET /api/v1/reps/{external_id}/ssi/changes": {"invalid_range@from"},
     "POST /api/v1/scores/recompute": {"unknown_rep@reps", "in_future@date"},
     # max_points add up to 100; signal keys unique; custom types new, and declared before use.
     "PUT /api/v1/scoring-config": {"invalid_total@pillars", "duplicate", "unknown_event_type@pillars"},

@@ -55,6 +55,7 @@ REP_TOKEN_OPERATIONS = {
     ("GET", "/api/v1/reps/{external_id}/ssi"),
     ("GET", "/api/v1/reps/{external_id}/ssi/history"),
     ("GET", "/api/v1/reps/{external_id}/ssi/explain"),
+    ("GET", "/api/v1/reps/{external_id}/ssi/changes"),
     ("GET", "/api/v1/reps/{external_id}/badges"),
     ("GET", "/api/v1/leaderboards/{metric}"),
     ("GET", "/api/v1/company/ssi"),
