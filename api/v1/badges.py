@@ -53,7 +53,7 @@ def _badge_fields(*, partial: bool) -> dict[str, serializers.Field]:
         "name": serializers.CharField(max_length=200, required=not partial),
         "description": serializers.CharField(required=False, allow_blank=True),
         "image_url": serializers.RegexField(
-            r"^$|^https?://",
+            r"^$|^https?://[^\x00]*$",  # no NUL: stated in the schema, where fuzzing reads it
             max_length=500,
             required=False,
             allow_blank=True,
