@@ -6,6 +6,9 @@ valid; on a tenant host only that tenant's keys and rep tokens (both found in
 its own schema). Any other token is a 401 with the same message, so a caller
 learns nothing about which part failed; the one exception is a genuine rep
 token past its ``expires_at`` (``token_expired``).
+
+A valid key or rep token of a suspended tenant is a 403 ``tenant_suspended``: only a caller
+holding a real credential learns that the tenant is suspended (anything else stays a 401).
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from datetime import timedelta
 
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.request import Request
 
 from access.models import ApiKey, RepToken
 from access.rep_tokens import MAX_TOKEN_LENGTH, TOKEN_RE, rep_token_check
 from core.db import connection, model_columns, model_from_row, prepared_cursor
 from core.tokens import PLATFORM, REP_TOKEN, TENANT_KEY, token_kind, token_matches, token_prefix
-from tenants.models import PlatformKey
+from tenants.models import PlatformKey, Tenant
+
+TENANT_SUSPENDED = "tenant_suspended"
 
 # last_used_at is written at most this often per key, to keep reads read-only.
 LAST_USED_GRANULARITY = timedelta(seconds=60)
@@ -73,10 +78,21 @@ class BearerAuthentication(BaseAuthentication):
         if kind == TENANT_KEY:
             api_key = self._find(ApiKey, token)
             assert isinstance(api_key, ApiKey)
+            self._refuse_if_suspended(tenant)
             return Principal(kind="key", key_id=api_key.pk, role=api_key.role), api_key
         if kind == REP_TOKEN:
-            return self._rep_token(token)
+            found = self._rep_token(token)
+            self._refuse_if_suspended(tenant)
+            return found
         raise self._invalid()
+
+    @staticmethod
+    def _refuse_if_suspended(tenant: Tenant) -> None:
+        if tenant.suspended_at is not None:
+            raise PermissionDenied(
+                "This tenant is suspended: its keys and tokens are refused until the platform restores it.",
+                code=TENANT_SUSPENDED,
+            )
 
     def _rep_token(self, token: str) -> tuple[Principal, RepToken]:
         """A rep token of this tenant: an expired one is told apart (``token_expired``) so the

@@ -19,21 +19,24 @@ from gamification.services.contests import tenant_today
 from gamification.services.evaluation import pending_evaluate
 from gamification.services.pending import EVALUATE_PENDING
 from gamification.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks)
-from tenants.models import Tenant
+from tenants.selectors import tenant_is_suspended, tenants_active
 
 CONTESTS_TICK = "gamification.tasks.tick_contests"
 
 
 @shared_task(name=EVALUATE_PENDING, acks_late=True)
 def evaluate_pending() -> int:
-    """Ingest-time badges (and goals) for the reps ingestion queued, in this tenant."""
+    """Ingest-time badges (and goals) for the reps ingestion queued, in this tenant. Not while
+    it is suspended: the queue stays, and the sweep enqueues it once the tenant is restored."""
+    if tenant_is_suspended(connection.tenant):
+        return 0
     return pending_evaluate(tenant=connection.tenant)
 
 
 @shared_task
 def sweep_pending_evaluations() -> None:
     """Beat, every minute: evaluations an ingest could not enqueue (broker down) still run."""
-    for tenant in Tenant.objects.all():
+    for tenant in tenants_active():
         with tenant_context(tenant):
             if PendingEvaluation.objects.exists():
                 enqueue(EVALUATE_PENDING)
@@ -42,7 +45,7 @@ def sweep_pending_evaluations() -> None:
 @shared_task
 def purge_rep_tokens() -> None:
     """Beat, hourly: forget rep tokens that expired over a day ago, in every tenant."""
-    for tenant in Tenant.objects.all():
+    for tenant in tenants_active():
         with tenant_context(tenant):
             rep_tokens_purge_expired()
 
@@ -50,7 +53,9 @@ def purge_rep_tokens() -> None:
 @shared_task(name=CONTESTS_TICK, acks_late=True)
 def tick_contests() -> dict[str, list[int]]:
     """Contests of this tenant: start those due, finalize those over (once: see
-    gamification.services.contest_finalize)."""
+    gamification.services.contest_finalize). Not while it is suspended."""
+    if tenant_is_suspended(connection.tenant):
+        return {}
     result = contests_tick(tenant=connection.tenant)
     return {
         "opened": result.opened,
@@ -74,7 +79,7 @@ def dispatch_contests_tick() -> None:
     """Beat, every few minutes: one tick per tenant that has a contest or a challenge still open,
     or an active series. A tick lost (broker down, worker died) is made up by the next one: it
     finds the same due contests, seasons and challenges."""
-    for tenant in Tenant.objects.exclude(schema_name="public").order_by("id"):
+    for tenant in tenants_active():
         with tenant_context(tenant):
             open_contests = Contest.objects.filter(
                 status__in=[Contest.Status.SCHEDULED, Contest.Status.RUNNING]

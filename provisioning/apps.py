@@ -9,3 +9,6 @@ class ProvisioningConfig(AppConfig):
 
     name = "provisioning"
     verbose_name = "Provisioning"
+
+    def ready(self) -> None:
+        from provisioning import tasks  # noqa: F401  (registers the tasks beat names)

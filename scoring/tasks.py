@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import tenant_context
 
 from core.db import connection, database_unavailable
 from core.queue import enqueue
@@ -29,6 +29,7 @@ from scoring.services.jobs import RUN_JOB, job_run, jobs_sweep
 from scoring.services.preview import preview_jobs_purge
 from scoring.services.relocalize import RELOCALIZE_ACTIVITIES, activities_relocalize
 from tenants.models import Tenant
+from tenants.selectors import tenant_is_suspended, tenants_active
 from tenants.tenant_settings import settings_get
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ def run_job(self, job_id: str) -> None:
     dies mid-run (SIGKILL, out of memory) the message goes back to the queue
     (``reject_on_worker_lost``) and its next delivery claims the job again.
     """
+    if tenant_is_suspended(connection.tenant):
+        # The job stays queued: sweep_jobs enqueues it again once the tenant is restored.
+        logger.info("job %s not run: tenant %s is suspended", job_id, connection.tenant.slug)
+        return
     try:
         job_run(tenant=connection.tenant, job_id=job_id, task_id=str(self.request.id or ""))
     except Exception as exc:
@@ -106,7 +111,7 @@ def dispatch_nightly() -> int:
     jitter = int(settings.SSI_DISPATCH_JITTER_SECONDS)
     batch: list[list[str]] = []
     enqueued = 0
-    for tenant in Tenant.objects.order_by("id"):
+    for tenant in tenants_active():
         days = due_days(tenant=tenant, now=now, catchup_days=catchup)
         if not days:
             continue
@@ -154,7 +159,7 @@ def _nightly_enqueue(batch: list[list[str]], jitter: int) -> None:
 def purge_idempotency_records() -> None:
     """Forget Idempotency-Key answers older than 24 h, in every tenant."""
     cutoff = timezone.now() - timedelta(hours=24)
-    for tenant in Tenant.objects.all():
+    for tenant in tenants_active():
         with tenant_context(tenant):
             IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
 
@@ -162,7 +167,7 @@ def purge_idempotency_records() -> None:
 @shared_task
 def purge_preview_jobs() -> None:
     """Beat, hourly: forget preview jobs and their answers a day after they ended, in every tenant."""
-    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()):
+    for tenant in tenants_active():
         with tenant_context(tenant):
             preview_jobs_purge()
 
@@ -177,7 +182,7 @@ def relocalize_activities() -> None:
 def sweep_jobs() -> int:
     """Beat, every few minutes: in every tenant, jobs whose message was lost or whose worker died."""
     enqueued = 0
-    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("id"):
+    for tenant in tenants_active():
         try:
             with tenant_context(tenant):
                 enqueued += jobs_sweep()

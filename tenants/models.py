@@ -4,6 +4,11 @@ from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
 
+class TenantStatus(models.TextChoices):
+    ACTIVE = "active", "Active: its keys, tokens and console work; its tasks run"
+    SUSPENDED = "suspended", "Suspended: everything refused with 403 until restored or purged"
+
+
 class Tenant(TenantMixin):
     """A company. Its data lives in its own PostgreSQL schema (``schema_name``)."""
 
@@ -21,6 +26,11 @@ class Tenant(TenantMixin):
     nightly_claim_at = models.DateTimeField(null=True, blank=True)
     # The latest day whose scores are complete (mirrors the tenant's ScoredDay).
     scored_through = models.DateField(null=True, blank=True)
+    # Suspension (docs/operations.md, "Suspending, restoring and purging a tenant"): while
+    # ``suspended_at`` is set the tenant's keys, rep tokens and console answer 403 and no task
+    # runs for it; beat drops its schema once ``purge_after`` has passed.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    purge_after = models.DateTimeField(null=True, blank=True)
 
     # Schemas are made by tenants.services.tenant_create (clone of a template),
     # never implicitly on save(), and dropped explicitly by tenant_delete.
@@ -32,6 +42,11 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def status(self) -> str:
+        """``active`` or ``suspended`` (a purged tenant has no row)."""
+        return TenantStatus.SUSPENDED if self.suspended_at is not None else TenantStatus.ACTIVE
 
 
 class Domain(DomainMixin):

@@ -19,7 +19,8 @@ from api.errors import ErrorSerializer
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input: each problem names its field in `attr`.",
     "401": "No token, a malformed header, or an invalid or revoked token (`WWW-Authenticate: Bearer`).",
-    "403": "The token is valid but may not do this.",
+    "403": "The token is valid but may not do this (on a tenant host, also: the tenant is suspended, "
+    "`tenant_suspended`).",
     "404": "No such resource, or no such tenant for the host or `X-Tenant` header.",
     "409": "Conflicts with the current state (an identifier that exists, the last admin key or member).",
     "413": "The request body is larger than the limit.",

@@ -51,6 +51,7 @@ def strict_request_bodies(
         "/api/v1/contests/{id}/cancel",
         "/api/v1/challenges/{id}/accept",
         "/api/v1/challenges/{id}/decline",
+        "/api/v1/platform/tenants/{slug}/restore",
     ):
         item = result.get("paths", {}).get(no_fields, {})
         if "post" in item:  # no fields: nothing, or {}

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.actors import actor_of
 from api.permissions import IsPlatform
-from api.v1.serializers import StrictInputSerializer, TenantSlugField, TimezoneField
+from api.v1.serializers import StrictInputSerializer, TenantSlugField, TimezoneField, body_object
 from core.errors import ValidationFailed
+from provisioning.lifecycle import PURGE_NOW, tenant_purge, tenant_restore, tenant_suspend
 from provisioning.tenants import admin_invitation_send, console_url, tenant_create, tenant_update
-from tenants.models import Tenant
-from tenants.services import tenant_delete
+from tenants.models import Tenant, TenantStatus
 from tenants.tenant_settings import INDUSTRIES, MAX_RATE_LIMIT, rate_limit_override, settings_get
 
 
@@ -27,6 +31,21 @@ class TenantOutSerializer(serializers.ModelSerializer):
         "(`SSI_RATE_LIMIT_PER_MINUTE`)."
     )
 
+    status = serializers.ChoiceField(
+        choices=TenantStatus.choices,
+        read_only=True,
+        help_text="`active`, or `suspended` (`DELETE`): its keys, rep tokens and console answer 403 "
+        "`tenant_suspended` and nothing is scored or delivered until it is restored or purged.",
+    )
+    suspended_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was suspended; null while active."
+    )
+    purge_after = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a suspended tenant's schema is dropped (`SSI_TENANT_PURGE_DAYS` after its "
+        "suspension), unless restored first; null while active.",
+    )
     industry = serializers.SerializerMethodField(help_text="The tenant's industry, or null.")
     benchmark = serializers.SerializerMethodField(
         help_text="Whether the tenant takes part in its industry's benchmark."
@@ -42,6 +61,9 @@ class TenantOutSerializer(serializers.ModelSerializer):
             "rate_limit_per_minute",
             "industry",
             "benchmark",
+            "status",
+            "suspended_at",
+            "purge_after",
             "created_at",
             "updated_at",
         ]
@@ -103,15 +125,41 @@ class TenantPatchInSerializer(StrictInputSerializer):
         required=False, help_text="Whether the tenant takes part in its industry's benchmark."
     )
     slug = serializers.CharField(required=False, help_text="Cannot change; accepted only if unchanged.")
-    ignored_fields = ("domains", "created_at", "updated_at")
+    ignored_fields = ("domains", "status", "suspended_at", "purge_after", "created_at", "updated_at")
+
+
+class TenantFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=TenantStatus.choices, method="by_status", help_text="Only the tenants in this status."
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ["status"]
+
+    def by_status(self, queryset: QuerySet[Tenant], name: str, value: str) -> QuerySet[Tenant]:
+        return queryset.filter(suspended_at__isnull=value == TenantStatus.ACTIVE)
+
+
+class TenantDeleteQuerySerializer(serializers.Serializer):
+    purge = serializers.ChoiceField(
+        choices=[PURGE_NOW],
+        required=False,
+        help_text="`now`: drop the schema at once instead of suspending (irreversible; needs `confirm`).",
+    )
+    confirm = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="With `purge=now`: the tenant's slug, repeated.",
+    )
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="List tenants",
         description=(
-            "Every tenant with its domains and settings of the platform. The platform key, on the platform "
-            "host only."
+            "Every tenant with its domains, settings of the platform and status (`?status=suspended` lists "
+            "the suspended ones). The platform key, on the platform host only."
         ),
     ),
     retrieve=extend_schema(
@@ -137,11 +185,24 @@ class TenantPatchInSerializer(StrictInputSerializer):
         responses={200: TenantOutSerializer},
     ),
     destroy=extend_schema(
-        summary="Delete a tenant and drop its schema with all its data",
+        summary="Suspend a tenant (or, with purge=now and confirm, drop it at once)",
         description=(
-            "Irreversible: the tenant's schema, keys and data are gone. The platform key, on the platform "
-            "host only."
+            "Suspends the tenant: its API keys, rep tokens and console answer 403 `tenant_suspended`, "
+            "nothing is scored or delivered, and its data stays as it is. `POST .../restore` brings it "
+            "back; its schema is dropped `SSI_TENANT_PURGE_DAYS` (default 30) after the suspension "
+            "(`purge_after`). Suspending a suspended tenant changes nothing. The answer is the tenant, "
+            "`status: suspended`.\n\n"
+            "`?purge=now&confirm=<slug>` drops the schema, domains, keys and data at once (204), active or "
+            "suspended; irreversible. Without `confirm`: 400 `confirmation_required`; another value than the "
+            "slug: 400 `confirmation_mismatch`. The platform key, on the platform host only."
         ),
+        parameters=[TenantDeleteQuerySerializer],
+        responses={
+            200: TenantOutSerializer,
+            204: OpenApiResponse(
+                description="Purged (`purge=now`): the schema and everything in it are gone."
+            ),
+        },
     ),
 )
 @extend_schema(tags=["platform"])
@@ -153,6 +214,7 @@ class TenantViewSet(
     permission_classes = [IsPlatform]
     serializer_class = TenantOutSerializer
     queryset = Tenant.objects.prefetch_related("domains").order_by("slug")
+    filterset_class = TenantFilter
     lookup_field = "slug"
     lookup_value_regex = "[a-z0-9-]{1,40}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -205,5 +267,28 @@ class TenantViewSet(
         return Response(TenantOutSerializer(self.get_object()).data)
 
     def destroy(self, request: Request, slug: str) -> Response:
-        tenant_delete(tenant=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        tenant = self.get_object()
+        query = TenantDeleteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data.get("purge") == PURGE_NOW:
+            tenant_purge(tenant=tenant, actor=actor_of(request), confirm=query.validated_data.get("confirm"))
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        tenant_suspend(tenant=tenant, actor=actor_of(request))
+        return Response(TenantOutSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Restore a suspended tenant",
+        description=(
+            "The tenant is active again, with all its data: its keys, rep tokens and console work, and "
+            "what its tasks skipped meanwhile (nightly scores, evaluations, webhook deliveries) is picked "
+            "up by the next sweeps. 409 `tenant_not_suspended` when it is active; 404 once purged. The "
+            "platform key, on the platform host only."
+        ),
+        request=OpenApiTypes.OBJECT,  # nothing, or {}: the hook says no fields (api/schema/hooks.py)
+        responses={200: TenantOutSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, slug: str) -> Response:
+        body_object(request.data or {}, allowed=())
+        tenant_restore(tenant=self.get_object(), actor=actor_of(request))
+        return Response(TenantOutSerializer(self.get_object()).data)

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     # Before routing: a request over its address's limit costs no query.
     "api.anonymous_limit.AnonymousRateLimitMiddleware",
     "api.tenant_routing.TenantRoutingMiddleware",
+    # A suspended tenant's console: one 403 page for every path under /console/, before any view.
+    "console.suspended.SuspendedTenantMiddleware",
     "django.middleware.common.CommonMiddleware",
     # The console's forms. DRF's views are exempt (APIView.as_view), and bearer tokens are
     # not ambient credentials, so the API is untouched.
@@ -211,7 +213,11 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-contests-tick": {"task": "gamification.tasks.dispatch_contests_tick", "schedule": 5 * 60},
     # Webhooks: outbox events and deliveries an enqueue lost (broker down, a worker died mid-try).
     "sweep-webhooks": {"task": "gamification.webhooks.tasks.sweep_outbox", "schedule": 60},
+    # Suspended tenants whose grace period is over: their schemas are dropped (docs/operations.md).
+    "purge-suspended-tenants": {"task": "provisioning.tasks.purge_suspended_tenants", "schedule": 60 * 60},
 }
+# Days a suspended tenant is kept (restorable) before beat drops its schema.
+SSI_TENANT_PURGE_DAYS = env.int("SSI_TENANT_PURGE_DAYS", default=30)
 # Nightly recompute: days caught up at most (oldest first), and the spread of start times.
 SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)
 SSI_DISPATCH_JITTER_SECONDS = env.int("SSI_DISPATCH_JITTER_SECONDS", default=300)

@@ -20,14 +20,19 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 from core.db import connection
 from gamification.services.outbox import DISPATCH_OUTBOX
 from gamification.webhooks import services
-from tenants.models import Tenant
+from tenants.selectors import tenant_is_suspended, tenants_active
 
 logger = logging.getLogger(__name__)
 
 
-def _in_public(task: str) -> bool:
+def _not_here(task: str) -> bool:
+    """Whether a tenant task must not run: sent from ``public``, or its tenant is suspended (what
+    it would send waits in the outbox; the sweep sends it once the tenant is restored)."""
     if connection.schema_name == get_public_schema_name():
         logger.error("%s was sent from the public schema; it runs in a tenant's. Ignored.", task)
+        return True
+    if tenant_is_suspended(connection.tenant):
+        logger.info("%s not run: tenant %s is suspended", task, connection.tenant.slug)
         return True
     return False
 
@@ -35,7 +40,7 @@ def _in_public(task: str) -> bool:
 @shared_task(name=DISPATCH_OUTBOX, acks_late=True)
 def dispatch_outbox() -> int:
     """Fan this tenant's pending outbox events out into deliveries (enqueued on commit)."""
-    if _in_public("dispatch_outbox"):
+    if _not_here("dispatch_outbox"):
         return 0
     return services.outbox_dispatch()
 
@@ -43,7 +48,7 @@ def dispatch_outbox() -> int:
 @shared_task(name=services.DELIVER, acks_late=True, soft_time_limit=60, time_limit=90)
 def deliver(delivery_id: str) -> None:
     """One try of one delivery; the next try, if any, is enqueued with its backoff as countdown."""
-    if _in_public("deliver"):
+    if _not_here("deliver"):
         return
     services.delivery_run(delivery_id=delivery_id)
 
@@ -56,7 +61,7 @@ def sweep_outbox() -> int:
     and overdue deliveries (a lost message, a worker that died mid-try).
     """
     enqueued = 0
-    for tenant in Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("id"):
+    for tenant in tenants_active():
         try:
             with tenant_context(tenant):
                 enqueued += services.webhooks_sweep()

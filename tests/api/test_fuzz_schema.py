@@ -125,6 +125,11 @@ SEMANTIC_ERRORS: dict[str, set[str]] = {
     # A time zone name the tz database does not know (the schema states its format only).
     "PATCH /api/v1/platform/tenants/{slug}": {"immutable@slug", "invalid_timezone@timezone"},
     "POST /api/v1/platform/tenants": {"reserved_slug@slug", "invalid_timezone@timezone"},
+    # purge=now: the slug repeated in confirm, which the schema cannot say.
+    "DELETE /api/v1/platform/tenants/{slug}": {
+        "confirmation_required@confirm",
+        "confirmation_mismatch@confirm",
+    },
     "POST /api/v1/rep-tokens": {"unknown_rep@rep"},
     "POST /api/v1/rep-tokens/revoke": {"unknown_rep@rep"},
     "POST /api/v1/reps": {"does_not_exist@team"},

@@ -91,10 +91,10 @@ def test_list_get_patch_tenants(platform: ApiClient) -> None:
     assert_error(platform.get("/api/v1/platform/tenants/nope"), 404)
 
 
-def test_delete_tenant_drops_its_schema_and_host(platform: ApiClient) -> None:
+def test_purging_a_tenant_now_drops_its_schema_and_host(platform: ApiClient) -> None:
     created = platform.post("/api/v1/platform/tenants", {"slug": "doomed", "name": "Doomed"}).json()
     assert schema_exists("doomed")
-    response = platform.delete("/api/v1/platform/tenants/doomed")
+    response = platform.delete("/api/v1/platform/tenants/doomed?purge=now&confirm=doomed")
     assert response.status_code == 204
     assert not schema_exists("doomed")
     assert_error(platform.get("/api/v1/platform/tenants/doomed"), 404)

@@ -29,6 +29,7 @@ WRITES = [(m, p) for m, p in schema_operations() if m in ("POST", "PUT", "PATCH"
 PLATFORM_BODIES = {
     ("POST", "/api/v1/platform/tenants"): {"slug": "hooli", "name": "Hooli", "timezone": "UTC"},
     ("PATCH", "/api/v1/platform/tenants/{slug}"): {"name": "Acme", "rate_limit_per_minute": 100},
+    ("POST", "/api/v1/platform/tenants/{slug}/restore"): {},
 }
 
 
@@ -235,6 +236,7 @@ def test_every_write_with_a_body_has_text_or_numbers_to_probe(
         ("POST", "/api/v1/contests/{id}/cancel"),
         ("POST", "/api/v1/challenges/{id}/accept"),
         ("POST", "/api/v1/challenges/{id}/decline"),
+        ("POST", "/api/v1/platform/tenants/{slug}/restore"),
     }, empty
 
 

@@ -101,6 +101,7 @@ class Objects:
             "/api/v1/jobs/{job_id}/results": {"job_id": self.preview_job},
             "/api/v1/leaderboards/{metric}": {"metric": "xp"},
             "/api/v1/platform/tenants/{slug}": {"slug": self.keys.slug},
+            "/api/v1/platform/tenants/{slug}/restore": {"slug": self.keys.slug},
         }
         if path in by_resource:
             return by_resource[path]
