@@ -26,6 +26,7 @@ NAV = (
     NavItem("Scoring weights", "/console/weights", MemberRole.VIEWER),
     NavItem("Badges", "/console/badges", MemberRole.VIEWER),
     NavItem("Goals", "/console/goals", MemberRole.VIEWER),
+    NavItem("Contests", "/console/contests", MemberRole.VIEWER),
     NavItem("Webhooks", "/console/webhooks", MemberRole.ADMIN),
     NavItem("API keys", "/console/keys", MemberRole.ADMIN),
     NavItem("Members", "/console/members", MemberRole.ADMIN),

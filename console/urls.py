@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import path
 
 from console import views
-from console.pages import admin, audit, badges, goals, leaderboards, me, overview, reps, weights
+from console.pages import admin, audit, badges, contests, goals, leaderboards, me, overview, reps, weights
 
 urlpatterns = [
     path("login", views.login, name="console-login"),
@@ -21,6 +21,7 @@ urlpatterns = [
     *weights.urls,
     *badges.urls,
     *goals.urls,
+    *contests.urls,
     *admin.urls,
     *audit.urls,
     *me.urls,
