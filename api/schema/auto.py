@@ -40,8 +40,10 @@ class AutoSchema(BaseAutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             statuses += ["400", "409", "413", "415"]
         elif self.get_filter_backends() or (
-            # A list, or a read that takes query parameters (a date, a period): those are checked.
-            self.method == "GET" and (self._is_list_view() or self.get_override_parameters())
+            # A list, or a read that takes query parameters (a date, a period): those are checked;
+            # so are a delete's (a purge's confirmation).
+            (self.method == "GET" and (self._is_list_view() or self.get_override_parameters()))
+            or (self.method == "DELETE" and self.get_override_parameters())
         ):
             statuses.append("400")
         statuses += getattr(self.view, "extra_error_statuses", [])

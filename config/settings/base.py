@@ -378,6 +378,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "access.models.Role",  # an API key's role
         "MemberRoleEnum": "access.models.MemberRole",
         "MemberStatusEnum": "access.models.Member.Status",
+        "TenantStatusEnum": "tenants.models.TenantStatus",
         "WebhookFormatEnum": "gamification.models.WebhookSubscription.Format",
         "ContestKindEnum": ["leaderboard", "race", "teams"],
         "SignalKindEnum": ["count", "state", "ratio", "active_days"],  # a scoring signal's kind
