@@ -85,6 +85,7 @@ class AuditEntry(models.Model):
         CONTEST_SERIES = "contest_series", "A recurring contest (target_id: its id)"
         CHALLENGE = "challenge", "A head-to-head challenge (target_id: its id)"
         REP = "rep", "A rep (target_id: its external_id; after an erasure, the opaque one it was given)"
+        EXPORT = "export", "An export of the tenant's data (target_id: its job's id)"
 
     at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)

@@ -12,3 +12,7 @@ class ProvisioningConfig(AppConfig):
 
     def ready(self) -> None:
         from provisioning import tasks  # noqa: F401  (registers the tasks beat names)
+        from provisioning.exports import EXPORT, export_run
+        from scoring import hooks
+
+        hooks.on_job_kind(EXPORT, export_run)

@@ -234,6 +234,7 @@ class Job(models.Model):
         NIGHTLY = "nightly"  # the nightly run
         PREVIEW = "preview"  # a what-if preview of many reps
         BADGE_PAST = "badge_past"  # a new badge awarded over past periods (gamification)
+        EXPORT = "export"  # an export of the tenant's data (provisioning.exports)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=32, default=Kind.RECOMPUTE)

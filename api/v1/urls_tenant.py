@@ -12,6 +12,7 @@ from api.v1.challenges import ChallengeViewSet
 from api.v1.company import CompanySsiHistoryView, CompanySsiView, TeamSsiHistoryView, TeamSsiView
 from api.v1.contest_series import ContestSeriesViewSet
 from api.v1.contests import ContestViewSet
+from api.v1.exports import ExportsView, ExportView
 from api.v1.fair_play import FairPlayFlagsView
 from api.v1.goals import GoalViewSet
 from api.v1.keys import ApiKeyViewSet
@@ -61,6 +62,8 @@ urlpatterns = [
     ),
     path("scores/recompute", RecomputeView.as_view(), name="scores-recompute"),
     path("scores", ScoresView.as_view(), name="scores"),
+    path("exports", ExportsView.as_view(), name="exports"),
+    path("exports/<uuid:id>", ExportView.as_view(), name="export"),
     path("jobs/<uuid:job_id>", JobView.as_view(), name="job"),
     path("jobs/<uuid:job_id>/results", JobResultsView.as_view(), name="job-results"),
     path("rep-tokens", RepTokenView.as_view(), name="rep-tokens"),

@@ -215,9 +215,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {"task": "gamification.webhooks.tasks.sweep_outbox", "schedule": 60},
     # Suspended tenants whose grace period is over: their schemas are dropped (docs/operations.md).
     "purge-suspended-tenants": {"task": "provisioning.tasks.purge_suspended_tenants", "schedule": 60 * 60},
+    "purge-exports": {"task": "provisioning.tasks.purge_exports", "schedule": 60 * 60},
 }
 # Days a suspended tenant is kept (restorable) before beat drops its schema.
 SSI_TENANT_PURGE_DAYS = env.int("SSI_TENANT_PURGE_DAYS", default=30)
+# Exports of a tenant's data (docs/api.md#exporting-a-tenants-data): where the archives are
+# written, and how long a download link (and its archive) lasts.
+SSI_EXPORT_DIR = env.str("SSI_EXPORT_DIR", default=str(data_dir() / "exports"))
+SSI_EXPORT_LINK_HOURS = env.int("SSI_EXPORT_LINK_HOURS", default=24)
 # Nightly recompute: days caught up at most (oldest first), and the spread of start times.
 SSI_CATCHUP_DAYS = env.int("SSI_CATCHUP_DAYS", default=7)
 SSI_DISPATCH_JITTER_SECONDS = env.int("SSI_DISPATCH_JITTER_SECONDS", default=300)
@@ -419,6 +424,10 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "rep-tokens", "description": "Short-lived tokens that show one rep its own data."},
         {"name": "webhooks", "description": "Signed event deliveries to your endpoints. Admin keys only."},
+        {
+            "name": "exports",
+            "description": "The tenant's data as an archive, with a download link. Admin keys only.",
+        },
         {
             "name": "members",
             "description": "People who sign in to the console, and their invitations. Admin keys only.",

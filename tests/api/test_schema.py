@@ -228,6 +228,7 @@ NON_CREATE_POSTS = {
     "/api/v1/challenges/{id}/decline": "200",
     "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": "202",
     "/api/v1/platform/tenants/{slug}/restore": "200",
+    "/api/v1/exports": "202",
 }
 
 

@@ -236,6 +236,7 @@ def test_every_write_with_a_body_has_text_or_numbers_to_probe(
         ("POST", "/api/v1/contests/{id}/cancel"),
         ("POST", "/api/v1/challenges/{id}/accept"),
         ("POST", "/api/v1/challenges/{id}/decline"),
+        ("POST", "/api/v1/exports"),
         ("POST", "/api/v1/platform/tenants/{slug}/restore"),
     }, empty
 

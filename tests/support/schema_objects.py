@@ -63,6 +63,7 @@ class Objects:
     delivery: str
     job: str
     preview_job: str  # succeeded: its answer is there
+    export: str  # an export's job, queued
     api_key: int  # the tenant's `read` key: revocable, unlike the last admin key
     member: int  # a console member, invited
     contest: int  # a contest everyone takes part in
@@ -98,6 +99,7 @@ class Objects:
             "/api/v1/members/{id}/invite": {"id": self.member},
             "/api/v1/badges/{slug}": {"slug": self.badge},
             "/api/v1/jobs/{job_id}": {"job_id": self.job},
+            "/api/v1/exports/{id}": {"id": self.export},
             "/api/v1/jobs/{job_id}/results": {"job_id": self.preview_job},
             "/api/v1/leaderboards/{metric}": {"metric": "xp"},
             "/api/v1/platform/tenants/{slug}": {"slug": self.keys.slug},
@@ -153,6 +155,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         job = str(job_create(kind="recompute", days=[date(2026, 1, 1)]).id)
         preview_job = str(preview_job_create(config=DEFAULT, day=date(2026, 1, 1), rep_ids=None).id)
         job_run(tenant=tenant, job_id=preview_job)
+        export = str(job_create(kind="export", days=[]).id)
     with connection.cursor() as cursor:
         # Run the deferred foreign-key checks of these inserts now, then defer again (as in
         # production): a DROP SCHEMA (DELETE of the tenant) refuses to run in a transaction with
@@ -172,6 +175,7 @@ def make_objects(keys: TenantKeys) -> Objects:
         delivery=delivery,
         job=job,
         preview_job=preview_job,
+        export=export,
         api_key=read_key,
         member=member,
         contest=contest,
@@ -250,6 +254,7 @@ def write_bodies(objects: Objects, config: dict[str, Any]) -> dict[tuple[str, st
         ("POST", "/api/v1/challenges"): challenge_body(objects.rep, objects.other_rep),
         ("POST", "/api/v1/challenges/{id}/accept"): {},
         ("POST", "/api/v1/challenges/{id}/decline"): {},
+        ("POST", "/api/v1/exports"): {},
         ("POST", "/api/v1/goals"): goal,
         ("PATCH", "/api/v1/goals/{id}"): {"title": "Renamed"},
         ("DELETE", "/api/v1/goals/{id}"): None,
