@@ -735,7 +735,7 @@ def test_a_recreated_tenant_does_not_inherit_the_old_tenants_scoring_config(plat
     old = create()
     put_custom_type(old, "webinar_hosted")
     assert any(r["name"] == "webinar_hosted" for r in old.get("/api/v1/event-types").json())
-    assert platform.delete("/api/v1/platform/tenants/initech").status_code == 204
+    assert platform.delete("/api/v1/platform/tenants/initech?purge=now&confirm=initech").status_code == 204
 
     new = create()
     put_custom_type(new, "demo_booked")
