@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.browser import screenshot, serious
-from tests.support.console import ConsoleSite, console_site, sign_in
+from tests.support.console import ConsoleSite, console_site, sign_in, site_api
 from tests.support.csp import assert_strict_csp
-from tests.support.server import HttpClient
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
@@ -33,14 +32,6 @@ def site(
 ) -> Iterator[ConsoleSite]:
     with console_site("cons-contests", django_db_blocker, tmp_path_factory.mktemp("site")) as running:
         yield running
-
-
-def api(site: ConsoleSite, path: str) -> Any:
-    client = HttpClient(site.server.port, host=site.tenant.host, token=site.tenant.read)
-    try:
-        return client.json("GET", path, expect=200)
-    finally:
-        client.close()
 
 
 def test_a_manager_creates_a_contest_reads_its_standings_and_cancels_it(
@@ -70,7 +61,7 @@ def test_a_manager_creates_a_contest_reads_its_standings_and_cancels_it(
     expect(page.get_by_role("heading", name="Contest: Fortnight of posts")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("Contest created.")
     contest = int(page.url.split("/console/contests/")[1].split("?")[0])
-    standings = api(site, f"/api/v1/contests/{contest}/standings")
+    standings = site_api(site, f"/api/v1/contests/{contest}/standings")
     ranks = [int(t) for t in page.locator("table tbody tr td:nth-child(1)").all_inner_texts()]
     assert ranks == [r["rank"] for r in standings["results"]][: len(ranks)] and ranks
     screenshot(page, "console-contest")
@@ -78,7 +69,7 @@ def test_a_manager_creates_a_contest_reads_its_standings_and_cancels_it(
     page.get_by_role("button", name="Cancel contest").click()
     expect(page.get_by_role("status")).to_have_text("Contest cancelled.")
     expect(page.get_by_role("button", name="Cancel contest")).to_have_count(0)
-    assert api(site, f"/api/v1/contests/{contest}")["status"] == "cancelled"
+    assert site_api(site, f"/api/v1/contests/{contest}")["status"] == "cancelled"
 
 
 def test_the_pages_pass_axe_and_are_photographed(site: ConsoleSite, axe_page: Page) -> None:

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.browser import screenshot, serious
-from tests.support.console import ConsoleSite, console_site, sign_in
+from tests.support.console import ConsoleSite, console_site, sign_in, site_api
 from tests.support.csp import assert_strict_csp
-from tests.support.server import HttpClient
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
@@ -33,14 +32,6 @@ def site(
         yield s
 
 
-def api(site: ConsoleSite, path: str) -> Any:
-    client = HttpClient(site.server.port, host=site.tenant.host, token=site.tenant.read)
-    try:
-        return client.json("GET", path, expect=200)
-    finally:
-        client.close()
-
-
 def chart_rows(page: Page) -> int:
     return page.locator(".chart-numbers tbody tr").count()
 
@@ -48,7 +39,7 @@ def chart_rows(page: Page) -> int:
 def test_the_overview_shows_the_apis_figure_and_draws_the_trend(site: ConsoleSite, page: Page) -> None:
     from playwright.sync_api import expect
 
-    company = api(site, "/api/v1/company/ssi")
+    company = site_api(site, "/api/v1/company/ssi")
     sign_in(page, site, "viewer")
     response = page.goto(site.url("/console/"))
     assert response is not None and response.status == 200
@@ -109,7 +100,7 @@ def test_a_leaderboard_filtered_by_its_labels(site: ConsoleSite, page: Page) -> 
     expect(team_cells.first).to_have_text(team)
     assert set(team_cells.all_inner_texts()) == {team}
     team_id = re.search(r"team=(\d+)", page.url).group(1)  # type: ignore[union-attr]
-    board = api(site, f"/api/v1/leaderboards/xp?period=week&team={team_id}")
+    board = site_api(site, f"/api/v1/leaderboards/xp?period=week&team={team_id}")
     ranks = [int(t) for t in page.locator("#leaderboard tbody tr td:nth-child(1)").all_inner_texts()]
     assert ranks == [r["rank"] for r in board["results"]]
     screenshot(page, "console-leaderboards-desktop")

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.browser import screenshot, serious
-from tests.support.console import ConsoleSite, console_site, sign_in
+from tests.support.console import ConsoleSite, console_site, sign_in, site_api
 from tests.support.csp import assert_strict_csp
-from tests.support.server import HttpClient
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
@@ -30,14 +29,6 @@ def site(
 ) -> Iterator[ConsoleSite]:
     with console_site("cons-reps", django_db_blocker, tmp_path_factory.mktemp("site")) as s:
         yield s
-
-
-def api(site: ConsoleSite, path: str) -> Any:
-    client = HttpClient(site.server.port, host=site.tenant.host, token=site.tenant.read)
-    try:
-        return client.json("GET", path, expect=200)
-    finally:
-        client.close()
 
 
 def column(page: Page, index: int) -> list[str]:
@@ -84,7 +75,7 @@ def test_search_sort_and_open_a_rep(site: ConsoleSite, page: Page) -> None:
     link.click()
     expect(page).to_have_url(re.compile(r"/console/reps/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(first)
-    ssi = api(site, f"/api/v1/reps/{external_id}/ssi")
+    ssi = site_api(site, f"/api/v1/reps/{external_id}/ssi")
     expect(page.locator("#rep-ssi")).to_have_text(f"{ssi['ssi']:.2f}")
     tenant_rank = ssi["rank"]["tenant"]
     expect(page.get_by_text(f"In the company: {tenant_rank['rank']} of {tenant_rank['of']}")).to_be_visible()

@@ -15,7 +15,7 @@ import pytest
 
 from tests.factories.gamification import BadgeAwardFactory, BadgeFactory
 from tests.factories.scoring import RepFactory
-from tests.support.console import ConsoleClient, console_client, member_signed_in
+from tests.support.console import ConsoleClient, console_client, field_error, member_signed_in
 from tests.support.http import ApiClient
 from tests.support.tenants import World, in_tenant
 
@@ -42,17 +42,6 @@ def json_box(page: str) -> Any:
     box = re.search(r'name="criteria_json"[^>]*>([^<]*)</textarea>', page)
     assert box
     return json.loads(html.unescape(box.group(1)))
-
-
-def field_error(page: str, field_id: str) -> str:
-    """The error text shown for the control ``field_id`` (the element its aria-describedby names)."""
-    control = re.search(rf'id="{field_id}"[^>]*aria-describedby="([^"]+)"', page)
-    assert control, f"{field_id} names no description"
-    for described in control.group(1).split():
-        error = re.search(rf'<p class="field-error" id="{described}">([^<]+)</p>', page)
-        if error:
-            return error.group(1)
-    raise AssertionError(f"no error next to {field_id}")
 
 
 def test_a_badge_made_by_the_form_is_the_one_the_api_makes(world: World, acme: ApiClient) -> None:

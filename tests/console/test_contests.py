@@ -15,7 +15,7 @@ import pytest
 
 from gamification.models import Contest
 from tests.factories.scoring import RepFactory, TeamFactory
-from tests.support.console import console_client
+from tests.support.console import console_client, field_error
 from tests.support.http import ApiClient
 from tests.support.tenants import World, in_tenant
 
@@ -64,16 +64,6 @@ def form(**fields: str) -> dict[str, str]:
         "prize-2-rank": "", "prize-2-xp": "", "prize-2-badge": "",
     }  # fmt: skip
     return data | fields
-
-
-def field_error(page: str, field_id: str) -> str:
-    control = re.search(rf'id="{field_id}"[^>]*aria-describedby="([^"]+)"', page)
-    assert control, f"{field_id} names no description"
-    for described in control.group(1).split():
-        error = re.search(rf'<p class="field-error" id="{described}">([^<]+)</p>', page)
-        if error:
-            return error.group(1)
-    raise AssertionError(f"no error next to {field_id}")
 
 
 def newest(acme: ApiClient) -> dict[str, Any]:

@@ -6,7 +6,6 @@ would have made from the same fields, and the service's errors show next to thei
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 
 from tests.factories.gamification import GoalFactory
 from tests.factories.scoring import RepFactory, TeamFactory
-from tests.support.console import ConsoleClient, console_client, member_signed_in
+from tests.support.console import ConsoleClient, console_client, field_error, member_signed_in
 from tests.support.http import ApiClient
 from tests.support.tenants import World, in_tenant
 
@@ -38,16 +37,6 @@ def rep_goal(**fields: str) -> dict[str, str]:
         "target": "10", "start_date": "2026-01-01", "end_date": "2026-12-31", "aggregate": "",
     }  # fmt: skip
     return data | fields
-
-
-def field_error(page: str, field_id: str) -> str:
-    control = re.search(rf'id="{field_id}"[^>]*aria-describedby="([^"]+)"', page)
-    assert control, f"{field_id} names no description"
-    for described in control.group(1).split():
-        error = re.search(rf'<p class="field-error" id="{described}">([^<]+)</p>', page)
-        if error:
-            return error.group(1)
-    raise AssertionError(f"no error next to {field_id}")
 
 
 def newest(acme: ApiClient) -> dict[str, Any]:

@@ -131,3 +131,25 @@ def sign_in(page: Page, site: ConsoleSite, role: str) -> Page:
         ]
     )
     return page
+
+
+def field_error(page: str, field_id: str) -> str:
+    """The error text shown for the control ``field_id`` (the element its aria-describedby names)."""
+    control = re.search(rf'id="{field_id}"[^>]*aria-describedby="([^"]+)"', page)
+    assert control, f"{field_id} names no description"
+    for described in control.group(1).split():
+        error = re.search(rf'<p class="field-error" id="{described}">([^<]+)</p>', page)
+        if error:
+            return error.group(1)
+    raise AssertionError(f"no error next to {field_id}")
+
+
+def site_api(site: ConsoleSite, path: str) -> Any:
+    """``GET path`` on the site's tenant with its read key: the JSON answer (200 expected)."""
+    from tests.support.server import HttpClient
+
+    client = HttpClient(site.server.port, host=site.tenant.host, token=site.tenant.read)
+    try:
+        return client.json("GET", path, expect=200)
+    finally:
+        client.close()
