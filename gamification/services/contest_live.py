@@ -27,10 +27,10 @@ from typing import Any, TypeVar, overload
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from core.db import connection
+from core.db import connection, prepared_cursor
 from core.queue import enqueue
 from gamification.models import Contest, ContestLiveStanding, ContestStanding
 from gamification.services.contest_standings import (
@@ -40,6 +40,7 @@ from gamification.services.contest_standings import (
     contest_standings_live,
     standing_rows,
 )
+from scoring.models import Rep, Team
 from tenants.models import Tenant
 
 REFRESH_STANDINGS = "gamification.tasks.refresh_contest_standings"
@@ -47,10 +48,20 @@ REFRESH_STANDINGS = "gamification.tasks.refresh_contest_standings"
 CLAIM_TIMEOUT = timedelta(minutes=2)
 T = TypeVar("T")
 
-# What a read of rows fetches, in the order of RepRow's and TeamRow's fields: tuples, not
-# model instances (building 100 instances was half a page's time).
-REP_COLUMNS = ("rank", "rep_id", "rep__external_id", "rep__name", "rep__team_id", "value", "reached_at")
-TEAM_COLUMNS = ("rank", "team_id", "team__name", "value", "members")
+# What a read of rows fetches, in the order of RepRow's and TeamRow's fields, as prepared
+# statements returning tuples: a page is read on every request, and building it through the ORM
+# (the query's compilation, model instances) cost more than running it.
+# Each kind of row: what is selected, the join that names it, and the other kind's column.
+REP_ROWS = (
+    "s.rank, s.rep_id, r.external_id, r.name, r.team_id, s.value, s.reached_at",
+    f"JOIN {Rep._meta.db_table} r ON r.id = s.rep_id",
+    "team_id",
+)
+TEAM_ROWS = (
+    "s.rank, s.team_id, t.name, s.value, s.members",
+    f"JOIN {Team._meta.db_table} t ON t.id = s.team_id",
+    "rep_id",
+)
 
 
 def _rep_row(values: tuple[Any, ...]) -> RepRow:
@@ -72,18 +83,16 @@ class StandingsSource:
     measured_at: datetime | None
 
     def reps(self) -> RowWindow[RepRow]:
-        rows = self.model.objects.filter(contest=self.contest, team__isnull=True)
-        return RowWindow(rows, REP_COLUMNS, _rep_row)
+        return RowWindow(self.model._meta.db_table, "rep", self.contest.pk, _rep_row)
 
     def teams(self) -> RowWindow[TeamRow]:
-        rows = self.model.objects.filter(contest=self.contest, rep__isnull=True)
-        return RowWindow(rows, TEAM_COLUMNS, _team_row)
+        return RowWindow(self.model._meta.db_table, "team", self.contest.pk, _team_row)
 
     def rep(self, rep_id: int) -> RepRow | None:
-        return self.reps().find(rep_id=rep_id)
+        return self.reps().find(rep_id)
 
     def team(self, team_id: int | None) -> TeamRow | None:
-        return self.teams().find(team_id=team_id) if team_id is not None else None
+        return self.teams().find(team_id) if team_id is not None else None
 
 
 class RowWindow(Sequence[T]):
@@ -91,15 +100,17 @@ class RowWindow(Sequence[T]):
     contest are numbered 0, 1, 2, ... in rank order), so page 200 reads its 50 rows through the
     partial index like page 1, instead of skipping 9,950 rows with OFFSET."""
 
-    def __init__(
-        self, queryset: QuerySet[Any], columns: tuple[str, ...], build: Callable[[tuple[Any, ...]], T]
-    ) -> None:
-        self.queryset, self.columns, self.build = queryset, columns, build
+    def __init__(self, table: str, of: str, contest_id: int, build: Callable[[tuple[Any, ...]], T]) -> None:
+        self.table, self.of, self.contest_id, self.build = table, of, contest_id, build
 
     def __len__(self) -> int:
         """The last position + 1 (positions have no gaps): one index entry read, not a count."""
-        last = self.queryset.order_by("-position").values_list("position", flat=True).first()
-        return 0 if last is None else last + 1
+        other = (REP_ROWS if self.of == "rep" else TEAM_ROWS)[2]
+        sql = f"SELECT s.position FROM {self.table} s WHERE s.contest_id = %s AND s.{other} IS NULL "  # noqa: S608 (only fixed fragments are interpolated)
+        with prepared_cursor() as cursor:
+            cursor.execute(sql + "ORDER BY s.position DESC LIMIT 1", [self.contest_id])
+            row = cursor.fetchone()
+        return row[0] + 1 if row else 0
 
     @overload
     def __getitem__(self, window: int) -> T: ...
@@ -108,20 +119,26 @@ class RowWindow(Sequence[T]):
     def __getitem__(self, window: int | slice) -> T | list[T]:
         if isinstance(window, int):
             return self[window : window + 1][0]
-        rows = self.queryset.filter(position__gte=window.start or 0)
-        if window.stop is not None:
-            rows = rows.filter(position__lt=window.stop)
-        return self._built(rows.order_by("position"))
+        stop = window.stop if window.stop is not None else 2**31 - 1
+        rows = self._rows(
+            " AND s.position >= %s AND s.position < %s ORDER BY s.position", [window.start or 0, stop]
+        )
+        return [self.build(row) for row in rows]
 
     def __iter__(self) -> Iterator[T]:
-        return iter(self._built(self.queryset.order_by("position")))
+        return iter([self.build(row) for row in self._rows(" ORDER BY s.position", [])])
 
-    def find(self, **where: Any) -> T | None:
-        found = self._built(self.queryset.filter(**where)[:1])
-        return found[0] if found else None
+    def find(self, key: int) -> T | None:
+        """The row of the rep (or team) ``key``, if it is ranked."""
+        rows = self._rows(f" AND s.{self.of}_id = %s LIMIT 1", [key])
+        return self.build(rows[0]) if rows else None
 
-    def _built(self, rows: QuerySet[Any]) -> list[T]:
-        return [self.build(values) for values in rows.values_list(*self.columns)]
+    def _rows(self, tail: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        columns, join, other = REP_ROWS if self.of == "rep" else TEAM_ROWS
+        sql = f"SELECT {columns} FROM {self.table} s {join} WHERE s.contest_id = %s AND s.{other} IS NULL"  # noqa: S608 (only fixed fragments are interpolated)
+        with prepared_cursor() as cursor:
+            cursor.execute(sql + tail, [self.contest_id, *params])
+            return list(cursor.fetchall())
 
 
 def standings_source(
