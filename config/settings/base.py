@@ -252,6 +252,8 @@ SSI_CONTEST_LEAD_DEBOUNCE_MINUTES = env.int("SSI_CONTEST_LEAD_DEBOUNCE_MINUTES",
 # again; older (or none), the read measures them itself.
 SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS = env.int("SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS", default=60)
 SSI_CONTEST_STANDINGS_STALE_SECONDS = env.int("SSI_CONTEST_STANDINGS_STALE_SECONDS", default=3600)
+# A contest of at most this many reps is measured at every read (exact), not served from storage.
+SSI_CONTEST_STANDINGS_LIVE_UP_TO = env.int("SSI_CONTEST_STANDINGS_LIVE_UP_TO", default=500)
 # Fernet keys (comma-separated, the first seals) that seal webhook secrets at rest; empty: in clear.
 SSI_SECRETS_KEY = env.str("SSI_SECRETS_KEY", default="")
 

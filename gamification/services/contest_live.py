@@ -11,7 +11,10 @@ Measuring a contest reads every participant's rollup over the period: about ten 
   refresh runs on a worker (a conditional UPDATE of ``live_claimed_at`` enqueues it once);
 - with no rows, or rows older than that, the request measures them itself. A transaction-level
   advisory lock per contest makes readers that arrive together wait for one measure instead of
-  each running their own.
+  each running their own;
+- a small contest, whose last measure ranked at most ``SSI_CONTEST_STANDINGS_LIVE_UP_TO`` reps
+  (500), is measured by every read and not stored: its standings are always exact, for
+  milliseconds.
 
 The contests tick refreshes every running contest it looks at for a new leader, so rows stay
 fresh without readers. A finalized contest answers its frozen ``ContestStanding`` rows, and
@@ -141,13 +144,43 @@ class RowWindow(Sequence[T]):
             return list(cursor.fetchall())
 
 
+@dataclass(frozen=True)
+class MeasuredSource:
+    """Standings measured by the read itself, not stored: a small contest's (see the module)."""
+
+    standings: Standings
+    measured_at: datetime
+
+    def reps(self) -> list[RepRow]:
+        return self.standings.reps
+
+    def teams(self) -> list[TeamRow]:
+        return self.standings.teams
+
+    def rep(self, rep_id: int) -> RepRow | None:
+        return next((r for r in self.standings.reps if r.rep_id == rep_id), None)
+
+    def team(self, team_id: int | None) -> TeamRow | None:
+        return next((t for t in self.standings.teams if t.team_id == team_id), None)
+
+
 def standings_source(
     *, tenant: Tenant, contest: Contest, today: date, now: datetime | None = None
-) -> StandingsSource:
+) -> StandingsSource | MeasuredSource:
     """The rows a read of ``contest``'s standings pages, measured now if need be (see the module)."""
     if contest.finalized_at is not None:
         return StandingsSource(ContestStanding, contest, None)
     now = now or timezone.now()
+    small = int(settings.SSI_CONTEST_STANDINGS_LIVE_UP_TO)
+    if (
+        contest.live_at is not None
+        and len(StandingsSource(ContestLiveStanding, contest, None).reps()) <= small
+    ):
+        # A small contest (its last measure ranked at most that many reps) is measured by every
+        # read, in milliseconds: its standings are always exact.
+        return MeasuredSource(
+            contest_standings_live(tenant=tenant, contest=contest, today=today), timezone.now()
+        )
     if _fresh(contest, today, now):
         return StandingsSource(ContestLiveStanding, contest, contest.live_at)
     stale = timedelta(seconds=float(settings.SSI_CONTEST_STANDINGS_STALE_SECONDS))

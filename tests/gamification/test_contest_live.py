@@ -33,6 +33,7 @@ __all__ = ["people"]  # the fixture, shared with the API's tests
 def ages(settings: Any) -> None:
     settings.SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS = 60
     settings.SSI_CONTEST_STANDINGS_STALE_SECONDS = 3600
+    settings.SSI_CONTEST_STANDINGS_LIVE_UP_TO = 0  # these contests are small: stored all the same
 
 
 @pytest.fixture
@@ -167,3 +168,17 @@ def test_the_ticks_leader_check_reads_fresh_stored_rows(
         assert contests_tick(tenant=acme_tenant).lead_changed == [contest]
         lead = OutboxEvent.objects.get(type="contest.lead_changed").data["leader"]
     assert lead == {"rep": "ann", "value": 2.0}
+
+
+def test_a_small_contest_is_measured_by_every_read(
+    acme: ApiClient, people: dict[str, Any], settings: Any
+) -> None:
+    """With the production ages and the default limit (500 reps), a contest of 4 reps counts an
+    event at the next read: small contests are never served from stored rows."""
+    settings.SSI_CONTEST_STANDINGS_MAX_AGE_SECONDS = 60
+    settings.SSI_CONTEST_STANDINGS_STALE_SECONDS = 3600
+    ingest(acme, ev("ann", 3, 9), ev("ann", 4, 9), ev("bob", 3, 9))
+    contest = create(acme)
+    assert table(standings(acme, contest), "rank", "rep", "value")[:2] == [(1, "ann", 2.0), (2, "bob", 1.0)]
+    ingest(acme, ev("bob", 5, 9), ev("bob", 6, 9))
+    assert table(standings(acme, contest), "rank", "rep", "value")[:2] == [(1, "bob", 3.0), (2, "ann", 2.0)]
