@@ -39,8 +39,9 @@ AGGREGATE_WORK_MEM = "64MB"
 
 @contextmanager
 def aggregate_cursor() -> Iterator[Any]:
-    """A cursor in a short transaction whose big GROUP BY may use ``AGGREGATE_WORK_MEM``."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    """A cursor in a short transaction whose big GROUP BY may use ``AGGREGATE_WORK_MEM`` (inside a
+    caller's transaction: that one, with no savepoint; an error fails it whole)."""
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
         yield cursor
 

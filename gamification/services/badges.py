@@ -298,7 +298,7 @@ def _award(
     candidates: list[tuple[int, int, str, int]], day: date, *, paced: bool = False
 ) -> list[BadgeAward]:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside an evaluation's transaction: no savepoint
         with connection.cursor() as cursor:
             # A rep deleted since it was evaluated gets nothing (and no XP row outlives it).
             rep_rows_write_lock(cursor)

@@ -22,9 +22,10 @@ answer.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +34,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.db import after_commit, database_unavailable
+from core.db import after_commit, connection, database_unavailable, model_columns, model_from_row
 from core.queue import enqueue
 from scoring import hooks
 from scoring.engine import Config
@@ -68,14 +69,38 @@ def preview_job_create(*, config: Config, day: date, rep_ids: Sequence[int] | No
     return job_create(kind=PREVIEW, days=[day], params=preview_job_params(config=config, rep_ids=rep_ids))
 
 
-def job_claim(job_id: str, task_id: str = "") -> bool:
+# A queued job (the usual case) claimed and read in one statement.
+_CLAIM_QUEUED = (
+    "UPDATE {table} SET status = 'running', started_at = %s, heartbeat_at = %s, claimed_by = %s, "
+    "attempts = attempts + 1, error = '' WHERE id = %s AND status = 'queued' RETURNING {columns}"
+)
+
+
+def job_claim(job_id: str, task_id: str = "") -> Job | None:
+    """The job, claimed by this caller (``running``, one more attempt); None when it is not to
+    run here: finished, running elsewhere, or given up after ``MAX_ATTEMPTS`` dead runs."""
     now = timezone.now()
+    sql = _CLAIM_QUEUED.format(table=_job_table(), columns=model_columns(Job))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, task_id, job_id])
+        row = cursor.fetchone()
+    if row is not None:
+        return model_from_row(Job, row)
+    return Job.objects.filter(pk=job_id).first() if _claim_dead_run(job_id, task_id, now) else None
+
+
+def _job_table() -> str:
+    return str(connection.ops.quote_name(Job._meta.db_table))
+
+
+def _claim_dead_run(job_id: str, task_id: str, now: datetime) -> bool:
+    """Claim a ``running`` job whose run is known or presumed dead, unless it gives up."""
     dead = Q(status=Job.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER) | Q(
         status=Job.Status.RUNNING, heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER
     )
     if task_id:
         dead |= Q(status=Job.Status.RUNNING, claimed_by=task_id)
-    claimable = Job.objects.filter(Q(status=Job.Status.QUEUED) | dead, pk=job_id)
+    claimable = Job.objects.filter(dead, pk=job_id)
     # Only runs that died count against the limit (a database outage requeues the job instead).
     gave_up = Job.objects.filter(dead, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
         status=Job.Status.FAILED,
@@ -133,10 +158,10 @@ def jobs_sweep() -> int:
 
 def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
     """Run a job if this caller claims it: a preview, or the days of a recompute."""
-    if not job_claim(job_id, task_id):
+    job = job_claim(job_id, task_id)
+    if job is None:
         logger.info("job %s: not claimed (done, or running elsewhere)", job_id)
         return None
-    job = Job.objects.get(pk=job_id)
     try:
         runner = hooks.job_runner(job.kind)
         if job.kind == PREVIEW:
@@ -148,10 +173,18 @@ def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
     except Exception as exc:
         _job_interrupted(job_id, exc)
         raise
-    Job.objects.filter(pk=job_id).update(
-        status=Job.Status.SUCCEEDED, finished_at=timezone.now(), result=result
+    return _job_succeeded(job_id, result)
+
+
+def _job_succeeded(job_id: str, result: dict[str, Any]) -> Job:
+    """Mark the job succeeded with its result, and read it back, in one statement."""
+    sql = (
+        f"UPDATE {_job_table()} SET status = 'succeeded', finished_at = %s, result = %s::jsonb "  # noqa: S608 (a model's table)
+        f"WHERE id = %s RETURNING {model_columns(Job)}"
     )
-    return Job.objects.get(pk=job_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), json.dumps(result), job_id])
+        return model_from_row(Job, cursor.fetchone())
 
 
 def _days_score(tenant: Tenant, job: Job) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def _scores_by_chunk(
     """Every rep's score, read and scored ``CHUNK_SIZE`` reps at a time, telling ``progress``."""
     scores: dict[int, RepScore] = {}
     done = 0
-    if progress:
+    if progress and len(rep_ids) > CHUNK_SIZE:  # one chunk: its end is the only news (the claim beat)
         progress(0, len(rep_ids))
     for chunk in _chunks(rep_ids, CHUNK_SIZE):
         aggregates = aggregates_for_day(config=config, day=day, rep_ids=chunk)
@@ -189,15 +189,20 @@ def _day_record(
     nightly: bool,
 ) -> None:
     """Record the day as scored (a nightly run moves the watermark too); its hooks run after commit."""
-    ScoredDay.objects.update_or_create(
+    # One upsert (update_or_create would be a read, a write and two savepoints).
+    record = ScoredDay(
         day=day,
-        defaults={
-            "config_version": config_version,
-            "reps": len(scored.rep_ids),
-            "ranks_current": True,
-            "averages": scored.averages,
-            "computed_at": computed_at,
-        },
+        config_version=config_version,
+        reps=len(scored.rep_ids),
+        ranks_current=True,
+        averages=scored.averages,
+        computed_at=computed_at,
+    )
+    ScoredDay.objects.bulk_create(
+        [record],
+        update_conflicts=True,
+        unique_fields=["day"],
+        update_fields=["config_version", "reps", "ranks_current", "averages", "computed_at"],
     )
     if nightly:
         Tenant.objects.filter(pk=tenant.pk).exclude(scored_through__gte=day).update(scored_through=day)
