@@ -23,7 +23,8 @@ from tenants.tenant_settings import INDUSTRIES, benchmark_industry
 
 COMPUTE_BENCHMARKS = "scoring.tasks.compute_benchmarks"
 
-# The active reps with a snapshot on the day: how many at each SSI rounded to 2 decimals (in
+# The active reps with a snapshot on the day, and the erased reps with one (as the company's
+# figures count them): how many at each SSI rounded to 2 decimals (in
 # hundredths, as scoring.services.summaries rounds it), and on every row the company mean
 # stored with the day's snapshots (null when the summary is missing: then it is computed
 # from the same counts, the same way).
@@ -31,7 +32,7 @@ _TENANT_SQL = """
 SELECT floor(s.ssi * 100 + 0.5 + 1e-9)::bigint AS cents, count(*),
        (SELECT m.mean FROM scoring_ssisummary m WHERE m.day = %(day)s AND m.team_id IS NULL)
   FROM scoring_scoresnapshot s JOIN scoring_rep r ON r.id = s.rep_id
- WHERE s.day = %(day)s AND r.active
+ WHERE s.day = %(day)s AND (r.active OR r.erased_at IS NOT NULL)
  GROUP BY 1
 """
 

@@ -22,12 +22,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from core.db import connection
 from scoring import hooks
 from scoring.engine import PILLARS, Config, Rank, RepScore, competition_ranks, round2, score_reps
-from scoring.models import Rep, ScoredDay
+from scoring.models import Rep, ScoredDay, ScoreSnapshot
 from scoring.selectors import aggregates_for_day
 from scoring.services.config import scoring_config_current
 from scoring.services.summaries import ssi_summaries_refresh
@@ -93,7 +94,7 @@ def scores_compute_day(
         # Snapshots say when their reads began: /ssi/explain replays exactly the
         # events that were visible then.
         as_of = timezone.now()
-        reps = list(Rep.objects.filter(active=True).order_by("id").values_list("id", "team_id"))
+        reps = _reps_to_score(day)
         rep_ids = [r[0] for r in reps]
         scores = _scores_by_chunk(versioned.config, day, rep_ids, progress)
         scored = _ranked(rep_ids, dict(reps), scores)
@@ -103,6 +104,23 @@ def scores_compute_day(
             _day_record(tenant, day, versioned.version, as_of, scored, nightly=nightly)
     logger.info("scored schema=%s day=%s reps=%d", connection.schema_name, day, len(rep_ids))
     return DayResult(day=day, reps=len(rep_ids), config_version=versioned.version)
+
+
+def _reps_to_score(day: date) -> list[tuple[int, int | None]]:
+    """(id, team id) of the reps ``day`` scores, by id: the active ones, and the erased reps the
+    day had scored before (an erasure keeps a rep's past counted, in the team it was in then;
+    docs/security.md#erasing-a-rep). One statement."""
+    active = Rep.objects.filter(active=True).annotate(kept=Value(False)).values_list("id", "team_id", "kept")
+    kept = (
+        ScoreSnapshot.objects.filter(day=day, rep__erased_at__isnull=False)
+        .annotate(kept=Value(True))
+        .values_list("rep_id", "team_id", "kept")
+    )
+    teams: dict[int, int | None] = {}
+    for rep_id, team_id, from_snapshot in active.union(kept, all=True):
+        if rep_id not in teams or not from_snapshot:  # an erased rep made active again: its team now
+            teams[rep_id] = team_id
+    return sorted(teams.items())
 
 
 def _scores_by_chunk(

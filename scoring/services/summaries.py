@@ -13,7 +13,8 @@ from datetime import date
 
 from core.db import connection
 
-# Over the active reps with a snapshot on each day (as of this statement): the company
+# Over the active reps with a snapshot on each day (as of this statement), and the erased reps
+# with one (an erasure keeps a rep's past counted; docs/security.md#erasing-a-rep): the company
 # (GROUPING(team_id) = 1) and each team the snapshots name; reps without a team count in
 # the company only. Each rep's SSI and pillars are taken as the API shows them, rounded to
 # 2 decimals half away from zero, as whole cents: scores are never negative, so that is
@@ -31,7 +32,7 @@ WITH s AS (
            floor(s.engage * 100 + 0.5 + 1e-9)::bigint AS engage,
            floor(s.relationships * 100 + 0.5 + 1e-9)::bigint AS relationships
       FROM scoring_scoresnapshot s JOIN scoring_rep r ON r.id = s.rep_id
-     WHERE r.active {days}
+     WHERE (r.active OR r.erased_at IS NOT NULL) {days}
 )
 INSERT INTO scoring_ssisummary
     (day, team_id, reps, mean, median, brand, find, engage, relationships, good, okay, poor)

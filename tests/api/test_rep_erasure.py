@@ -198,6 +198,24 @@ def test_past_company_and_team_ssi_do_not_change(acme: ApiClient, named: dict[st
     assert acme.get("/api/v1/company/ssi", {"date": (D + timedelta(days=1)).isoformat()}).json()["reps"] == 1
 
 
+def test_a_past_day_scored_again_still_counts_the_erased_rep_in_its_team(
+    acme: ApiClient, named: dict[str, Any]
+) -> None:
+    """A recompute of a past day (a new config, late events) keeps the erased rep in that day's
+    snapshots and summaries, in the team it was in, though the rep is inactive and teamless now."""
+    day = D.isoformat()
+    company = acme.get("/api/v1/company/ssi", {"date": day}).json()
+    team = acme.get(f"/api/v1/teams/{named['team']}/ssi", {"date": day}).json()
+    assert erase(acme).status_code == 204
+    compute(D)
+    assert acme.get("/api/v1/company/ssi", {"date": day}).json() == company
+    assert acme.get(f"/api/v1/teams/{named['team']}/ssi", {"date": day}).json() == team
+    with in_tenant("acme"):
+        kept = ScoreSnapshot.objects.get(rep_id=named["rep_id"], day=D)
+        assert kept.team_id == named["team"] and kept.ssi > 0
+        assert Rep.objects.get(pk=named["rep_id"]).team_id is None
+
+
 def test_a_second_erasure_by_either_id_changes_nothing(acme: ApiClient, named: dict[str, Any]) -> None:
     assert erase(acme).status_code == 204
     with in_tenant("acme"):
