@@ -106,6 +106,7 @@ def contest_detail(request: HttpRequest, key: int) -> HttpResponse:
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
         "measured_at": source.measured_at or contest.finalized_at,
         "race": contest.kind == Contest.Kind.RACE,
+        "tz": request.tenant.timezone,  # type: ignore[attr-defined]
         "may_cancel": status in (Contest.Status.SCHEDULED, Contest.Status.RUNNING)
         and role_reaches(member_of(request), MemberRole.MANAGER),
         "messages_ok": NOTICES.get(request.GET.get("done", "")),

@@ -9,7 +9,9 @@ team South with dan; ann posts 3 times, bob once, dan twice in the first week of
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -111,6 +113,19 @@ def test_the_contest_page_shows_the_apis_standings(
     running = viewer.get("/console/contests", status="running").content.decode()
     assert "March week" in running  # March is over, but it was never finalized: still running
     assert "March week" not in viewer.get("/console/contests", status="ended").content.decode()
+
+
+def test_the_time_of_the_standings_is_shown_in_the_tenants_time_zone(
+    world: World, acme: ApiClient, people: dict[str, int]
+) -> None:
+    admin = console_client(world.acme, "admin")
+    assert admin.submit("/console/contests/new", form()).status_code == 303
+    page = admin.get(f"/console/contests/{newest(acme)['id']}").content.decode()
+    match = re.search(r'Measured at <time datetime="([^"]+)">([^<]+)</time> \(Europe/Berlin\)', page)
+    assert match, page
+    instant = datetime.fromisoformat(match.group(1))
+    assert match.group(2) == instant.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M")
+    assert instant.utcoffset() is not None
 
 
 def test_a_teams_contest_shows_its_teams(world: World, acme: ApiClient, people: dict[str, int]) -> None:
