@@ -87,9 +87,13 @@ def run_jobs(jobs: list[list[str]]) -> int:
     by one. A message delivered again (its worker died) claims only the jobs still waiting.
     """
     ran = 0
+    tenants = Tenant.objects.in_bulk([schema for schema, _ in jobs], field_name="schema_name")
     for schema, job_id in jobs:
-        tenant = Tenant.objects.filter(schema_name=schema).first()
+        tenant = tenants.get(schema)
         if tenant is None:  # deleted since the dispatch
+            continue
+        if tenant.suspended_at is not None:  # read with the batch; the job stays queued, as run_job leaves it
+            logger.info("job %s not run: tenant %s is suspended", job_id, tenant.slug)
             continue
         try:
             # batched: what the job's commit sends that is short and local (the outbox's fan-out)

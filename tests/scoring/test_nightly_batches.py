@@ -109,3 +109,14 @@ def test_run_jobs_stops_on_a_database_outage_and_leaves_the_rest_to_the_sweep(
     with pytest.raises(OperationalError):
         run_jobs([[acme.schema_name, "j1"], [globex.schema_name, "j2"]])
     assert ran == ["j1"]
+
+
+def test_run_jobs_leaves_a_suspended_tenants_job_queued(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+    monkeypatch.setattr(tasks, "job_run", lambda *, tenant, job_id: ran.append(tenant.slug))
+    acme, globex = (Tenant.objects.get(slug=s) for s in ("acme", "globex"))
+    Tenant.objects.filter(pk=acme.pk).update(suspended_at=timezone.now())  # suspended since the dispatch
+    assert run_jobs([[acme.schema_name, "j1"], [globex.schema_name, "j2"]]) == 1
+    assert ran == ["globex"]
