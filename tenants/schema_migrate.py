@@ -43,6 +43,23 @@ from core.db import connection
 Key = tuple[str, str]  # (app label, migration name)
 
 
+class SchemaRecorder(MigrationRecorder):
+    """Django's recorder, except how it checks that ``django_migrations`` exists: in the current
+    schema only (the migrator's ``search_path`` is that schema alone), by name. Django's check
+    lists every table visible, which scans all of ``pg_class``: with thousands of tenant
+    schemas that is hundreds of thousands of relations, ~100 ms a schema, and a pass over every
+    schema grows with the square of their number."""
+
+    _has_table: bool
+
+    def has_table(self) -> bool:
+        if not self._has_table:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [self.Migration._meta.db_table])
+                self._has_table = bool(cursor.fetchone()[0])
+        return self._has_table
+
+
 def extra_migration_load(path: str) -> Migration:
     """The migration defined by module ``path``: its ``Migration`` class, named by the module's
     ``NAME`` and ``APP_LABEL`` (a tenant app's label: the tenant router lets only those run in a
@@ -97,7 +114,7 @@ class SchemaMigrator:
     def migrate(self, schema: str) -> int:
         """Apply to ``schema`` what its ``django_migrations`` does not record; how many applied."""
         connection.set_schema(schema, include_public=False)
-        recorder = MigrationRecorder(connection)
+        recorder = SchemaRecorder(connection)
         applied = set(recorder.applied_migrations())
         pending = self.pending(applied)
         if not pending:

@@ -13,7 +13,13 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from core.db import connection
 from tenants.schema_clone import clone_schema, template_schema
-from tenants.schema_migrate import SchemaMigrator, extra_migration_load, progress_line, schemas_migrate
+from tenants.schema_migrate import (
+    SchemaMigrator,
+    SchemaRecorder,
+    extra_migration_load,
+    progress_line,
+    schemas_migrate,
+)
 
 EXTRA = "bench.tenant_migration"  # adds scoring_rep.bench_tier (default 0) and its index
 SCHEMAS = ["t_migrate_a", "t_migrate_b", "t_migrate_c"]
@@ -134,3 +140,17 @@ def test_progress_line_gives_the_rate_per_minute_and_the_time_left() -> None:
 def test_the_command_refuses_an_extra_migration_for_every_tenant() -> None:
     with pytest.raises(CommandError, match="slug-prefix"):
         call_command("migrate_tenants", "--extra", EXTRA, stdout=StringIO())
+
+
+def test_the_recorder_finds_django_migrations_in_the_current_schema_only(clones: list[str]) -> None:
+    """Its check reads the schema's own ``django_migrations`` by name: present in a clone, absent in
+    an empty schema though ``public`` has one (the migrator's ``search_path`` is the schema alone)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA t_migrate_empty")
+    connection.set_schema(clones[0], include_public=False)
+    assert SchemaRecorder(connection).has_table() is True
+    connection.set_schema("t_migrate_empty", include_public=False)
+    assert SchemaRecorder(connection).has_table() is False
+    assert SchemaRecorder(connection).applied_migrations() == {}
+    connection.set_schema_to_public()
+    assert SchemaRecorder(connection).has_table() is True
