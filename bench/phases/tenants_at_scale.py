@@ -2,7 +2,9 @@
 the default scale, 20 at the small one) of 25 reps x 90 days (30 small), about 1.1 events per rep
 and day, so that 2,000 of them hold about as many events as ``bench-big``.
 
-Each measure has its baseline in the same run:
+Each measure has its baseline in the same run. Before each timed step the tables the previous
+step wrote are vacuumed (``bench.database.settle``), untimed: otherwise autovacuum works through
+thousands of small tenants' tables during the step that follows, on the same cores.
 
 * **nightly**: every tenant's nightly recompute through the real dispatcher
   (``scoring.tasks.dispatch_nightly``, called here as beat would) and the stack's worker, from the
@@ -47,11 +49,12 @@ from typing import Any
 
 from bench.client import LoadResult, Progress, percentile, run_load
 from bench.context import PREFIX, Context
-from bench.database import checkpoint
+from bench.database import checkpoint, settle
 from bench.results import Row
 from config.embedded import BASE_DIR
 
 MANY_PREFIX = f"{PREFIX}m"  # bench-m0000 …
+SCHEMA_PREFIX = PREFIX.replace("-", "_")  # every bench tenant's schema: bench_m0000, bench_one, …
 ONE = f"{PREFIX}one"
 REPS_PER_TENANT = 25
 EVENTS_PER_REP_DAY = 1.1
@@ -265,6 +268,7 @@ def nightly(ctx: Context, tenant_slugs: list[str], day: date, what: str) -> floa
     tenants = Tenant.objects.filter(slug__in=tenant_slugs)
     tenants.update(scored_through=day - timedelta(days=1), nightly_claim_day=None, nightly_claim_at=None)
     schemas = list(tenants.values_list("schema_name", flat=True))
+    settle(ctx.database_url, SCHEMA_PREFIX, "the previous step")
     checkpoint(ctx.database_url)
     progress = Progress(f"tenants_at_scale nightly ({what})")
     started_at = timezone.now()
@@ -378,6 +382,7 @@ def reads(ctx: Context, keys: dict[str, str]) -> None:
     many = [slug for slug in keys if slug != ONE]
     n = ctx.scale.reads_per_endpoint
     ctx.wait_worker_idle()
+    settle(ctx.database_url, SCHEMA_PREFIX, "the nightlies")
     one_tenant = many[0]
     one: dict[str, list[float]] = {}
     for i, name in enumerate(READS):
@@ -449,6 +454,7 @@ def worker_rss_kib(ctx: Context) -> int:
 def migrate(ctx: Context, n: int) -> MigrationRuns:
     """``migrate_tenants`` with the bench's migration: interrupted a third of the way, then again."""
     ctx.wait_worker_idle()
+    settle(ctx.database_url, SCHEMA_PREFIX, "the reads")
     checkpoint(ctx.database_url)
     command = [sys.executable, "manage.py", "migrate_tenants", "--slug-prefix", MANY_PREFIX, "--extra", MIGRATION,
                "--processes", "2", "--progress-every", str(max(1, n // 50)), "--json"]  # fmt: skip
