@@ -110,9 +110,16 @@ def _reps_to_score(day: date) -> list[tuple[int, int | None]]:
     """(id, team id) of the reps ``day`` scores, by id: the active ones, and the erased reps the
     day had scored before (an erasure keeps a rep's past counted, in the team it was in then;
     docs/security.md#erasing-a-rep). One statement."""
-    active = Rep.objects.filter(active=True).annotate(kept=Value(False)).values_list("id", "team_id", "kept")
+    # No ORDER BY in either part (the models' default orderings): the rows are sorted here.
+    active = (
+        Rep.objects.filter(active=True)
+        .order_by()
+        .annotate(kept=Value(False))
+        .values_list("id", "team_id", "kept")
+    )
     kept = (
         ScoreSnapshot.objects.filter(day=day, rep__erased_at__isnull=False)
+        .order_by()
         .annotate(kept=Value(True))
         .values_list("rep_id", "team_id", "kept")
     )

@@ -73,9 +73,23 @@ def test_a_manager_creates_a_contest_reads_its_standings_and_cancels_it(
 
 
 def test_the_pages_pass_axe_and_are_photographed(site: ConsoleSite, axe_page: Page) -> None:
+    from core.clock import local_today
+    from tests.support.server import HttpClient
+
+    today = local_today("Europe/Berlin")
+    admin = HttpClient(site.server.port, host=site.tenant.host, token=site.tenant.admin)
+    try:
+        contest = admin.json("POST", "/api/v1/contests", {
+            "name": "Photographed", "metric": "xp", "kind": "leaderboard",
+            "start_date": (today - timedelta(days=6)).isoformat(), "end_date": today.isoformat(),
+            "participants": {"all": True},
+        }, expect=201)["id"]  # fmt: skip
+    finally:
+        admin.close()
     sign_in(axe_page, site, "manager")
-    for path in ("/console/contests", "/console/contests/new"):
-        name = "console-" + path.removeprefix("/console/").replace("/", "-")
+    pages = {"/console/contests": "console-contests", "/console/contests/new": "console-contests-new",
+             f"/console/contests/{contest}": "console-contest-page"}  # fmt: skip
+    for path, name in pages.items():
         axe_page.set_viewport_size(DESKTOP)
         response = axe_page.goto(site.url(path))
         assert response is not None and response.status == 200, path
