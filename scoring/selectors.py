@@ -35,12 +35,21 @@ WORD_MASK = (1 << WORD_BITS) - 1  # a bigint word as an unsigned Python int
 # The hash aggregate of a chunk's (rep, type) groups (tens of thousands) spills to disk
 # under PostgreSQL's default 4MB; this is the most one query of ours may use per node.
 AGGREGATE_WORK_MEM = "64MB"
+# Fewer reps than this group well within the default work_mem (a small tenant's nightly):
+# no statement to raise it.
+AGGREGATE_WORK_MEM_FROM = 500
 
 
 @contextmanager
-def aggregate_cursor() -> Iterator[Any]:
-    """A cursor in a short transaction whose big GROUP BY may use ``AGGREGATE_WORK_MEM`` (inside a
-    caller's transaction: that one, with no savepoint; an error fails it whole)."""
+def aggregate_cursor(reps: int) -> Iterator[Any]:
+    """A cursor whose GROUP BY over ``reps`` reps may use ``AGGREGATE_WORK_MEM``: for many reps,
+    in a short transaction that holds the setting (inside a caller's transaction: that one,
+    with no savepoint; an error fails it whole); for few, a plain cursor (each statement
+    reads its own snapshot either way, at READ COMMITTED)."""
+    if reps < AGGREGATE_WORK_MEM_FROM:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
         yield cursor
@@ -102,7 +111,7 @@ def aggregates_for_day(*, config: Config, day: date, rep_ids: Sequence[int]) -> 
         return {}
     type_sets = sorted(config.active_day_type_sets, key=sorted)
     latest: dict[int, dict[str, Latest]] = {}
-    with aggregate_cursor() as cursor:
+    with aggregate_cursor(len(rep_ids)) as cursor:
         cursor.execute(*_window_query(config, day, rep_ids, type_sets))
         decayed, raw, active = _window_sums(cursor.fetchall(), set(rep_ids), type_sets)
         if config.state_types:

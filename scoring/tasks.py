@@ -8,8 +8,11 @@ which enters each tenant's context in turn), with jitter.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,24 +91,45 @@ def run_jobs(jobs: list[list[str]]) -> int:
     """
     ran = 0
     tenants = Tenant.objects.in_bulk([schema for schema, _ in jobs], field_name="schema_name")
-    for schema, job_id in jobs:
-        tenant = tenants.get(schema)
-        if tenant is None:  # deleted since the dispatch
-            continue
-        if tenant.suspended_at is not None:  # read with the batch; the job stays queued, as run_job leaves it
-            logger.info("job %s not run: tenant %s is suspended", job_id, tenant.slug)
-            continue
-        try:
-            # batched: what the job's commit sends that is short and local (the outbox's fan-out)
-            # runs here after the job, not through the broker: one trip per batch, not per tenant.
-            with tenant_context(tenant), batched():
-                job_run(tenant=tenant, job_id=job_id)
-            ran += 1
-        except Exception as exc:
-            if database_unavailable(exc):
-                raise
-            logger.exception("nightly job %s of %s failed; the batch goes on", job_id, tenant.slug)
+    with _commits_async():
+        for schema, job_id in jobs:
+            ran += _batch_job_run(tenants.get(schema), job_id)
     return ran
+
+
+@contextmanager
+def _commits_async() -> Iterator[None]:
+    """The batch's transactions commit without waiting for their WAL to reach the disk
+    (``synchronous_commit`` off for this connection until the batch ends). A database crash
+    can lose the last moments of them, a consistent prefix kept: a job whose end was lost is
+    run again by the sweep and recomputes the same scores (docs/operations.md#the-nightly-batch)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _batch_job_run(tenant: Tenant | None, job_id: str) -> int:
+    """One job of a ``run_jobs`` batch: 1 if it ran."""
+    if tenant is None:  # deleted since the dispatch
+        return 0
+    if tenant.suspended_at is not None:  # read with the batch; the job stays queued, as run_job leaves it
+        logger.info("job %s not run: tenant %s is suspended", job_id, tenant.slug)
+        return 0
+    try:
+        # batched: what the job's commit sends that is short and local (the outbox's fan-out)
+        # runs here after the job, not through the broker: one trip per batch, not per tenant.
+        with tenant_context(tenant), batched():
+            job_run(tenant=tenant, job_id=job_id)
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise
+        logger.exception("nightly job %s of %s failed; the batch goes on", job_id, tenant.slug)
+        return 0
+    return 1
 
 
 @shared_task

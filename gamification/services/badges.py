@@ -34,6 +34,7 @@ from gamification.rules.criteria import (
 from gamification.services.metrics import metrics_load
 from gamification.services.outbox import events_emit
 from gamification.services.xp import level_ups_emit, xp_apply
+from scoring.models import Rep
 from scoring.selectors import rep_rows
 from scoring.services.config import scoring_config_current
 from scoring.services.people import rep_rows_write_lock
@@ -207,13 +208,14 @@ def badges_seed() -> None:
 
 
 def badges_evaluate(
-    *, tenant: Tenant, rep_ids: Sequence[int], day: date, ingest_time_only: bool
+    *, tenant: Tenant, rep_ids: Sequence[int], day: date, ingest_time_only: bool, all_active: bool = False
 ) -> list[BadgeAward]:
     """Award every earned badge to ``rep_ids`` as of local ``day``. Returns the new awards.
 
     A rep that already holds a badge for the day's period is not evaluated for it again
     (its award would be a no-op), and only the metrics of badges some rep may still earn
-    are loaded, for those reps.
+    are loaded, for those reps. ``all_active``: ``rep_ids`` are the tenant's active reps,
+    just read, in id order (else the inactive ones among them are left out first).
     """
     queryset = Badge.objects.filter(active=True)
     if ingest_time_only:
@@ -221,7 +223,7 @@ def badges_evaluate(
     badges = list(queryset)
     if not badges or not rep_ids:
         return []
-    reps = _active_reps(rep_ids)
+    reps = list(rep_ids) if all_active else _active_reps(rep_ids)
     if not reps:
         return []
     types = known_types()
@@ -294,6 +296,37 @@ def criteria_met(*, tenant: Tenant, criteria: Criteria, rep_ids: Sequence[int], 
     return met
 
 
+# The new awards (a rep deleted since it was evaluated gets nothing, and no XP row outlives
+# it), read back with what their events name, newest first as BadgeAward orders them.
+_AWARD_SQL = """
+WITH new AS (
+    INSERT INTO gamification_badgeaward (rep_id, badge_id, period, xp_reward, awarded_at)
+    SELECT rep_id, badge_id, period, xp_reward, %s
+      FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::int[])
+        AS t(rep_id, badge_id, period, xp_reward)
+     WHERE EXISTS (SELECT 1 FROM scoring_rep r WHERE r.id = t.rep_id)
+     ORDER BY rep_id, badge_id
+    ON CONFLICT (rep_id, badge_id, period) DO NOTHING
+    RETURNING id, rep_id, badge_id, period, awarded_at, xp_reward)
+SELECT new.*, r.external_id, b.slug, b.name
+  FROM new
+  JOIN scoring_rep r ON r.id = new.rep_id
+  JOIN gamification_badge b ON b.id = new.badge_id
+ ORDER BY new.id DESC
+"""
+_AWARD_FIELDS = ["id", "rep_id", "badge_id", "period", "awarded_at", "xp_reward"]
+
+
+def _award_from_row(row: tuple[Any, ...]) -> BadgeAward:
+    """A BadgeAward of ``_AWARD_SQL``'s row, its rep and badge loaded with what it read of them
+    (their other fields load on first use, as deferred fields do)."""
+    award = BadgeAward.from_db(connection.alias, _AWARD_FIELDS, row[:6])
+    external_id, slug, name = row[6:]
+    award.rep = Rep.from_db(connection.alias, ["id", "external_id"], [award.rep_id, external_id])
+    award.badge = Badge.from_db(connection.alias, ["id", "slug", "name"], [award.badge_id, slug, name])
+    return award
+
+
 def _award(
     candidates: list[tuple[int, int, str, int]], day: date, *, paced: bool = False
 ) -> list[BadgeAward]:
@@ -302,23 +335,10 @@ def _award(
         with connection.cursor() as cursor:
             # A rep deleted since it was evaluated gets nothing (and no XP row outlives it).
             rep_rows_write_lock(cursor)
-            cursor.execute(
-                """
-                INSERT INTO gamification_badgeaward (rep_id, badge_id, period, xp_reward, awarded_at)
-                SELECT rep_id, badge_id, period, xp_reward, %s
-                  FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::int[])
-                    AS t(rep_id, badge_id, period, xp_reward)
-                 WHERE EXISTS (SELECT 1 FROM scoring_rep r WHERE r.id = t.rep_id)
-                 ORDER BY rep_id, badge_id
-                ON CONFLICT (rep_id, badge_id, period) DO NOTHING
-                RETURNING id
-                """,
-                [now, *(list(column) for column in zip(*candidates, strict=True))],
-            )
-            new_ids = [row[0] for row in cursor.fetchall()]
-        if not new_ids:
+            cursor.execute(_AWARD_SQL, [now, *(list(column) for column in zip(*candidates, strict=True))])
+            awards = [_award_from_row(row) for row in cursor.fetchall()]
+        if not awards:
             return []
-        awards = list(BadgeAward.objects.filter(id__in=new_ids).select_related("badge", "rep"))
         rewards: dict[int, int] = defaultdict(int)
         for award in awards:
             rewards[award.rep_id] += award.xp_reward

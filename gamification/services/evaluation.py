@@ -10,12 +10,12 @@ from django.db import transaction
 
 from core.clock import local_today
 from core.db import connection
-from gamification.models import OutboxEvent, PendingEvaluation
+from gamification.models import PendingEvaluation
 from gamification.services.badges import badges_evaluate
 from gamification.services.goals import goals_evaluate
 from gamification.services.outbox import event_emit
 from gamification.services.pending import drain_key
-from scoring.models import Rep, ScoredDay
+from scoring.models import Rep
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -106,20 +106,33 @@ def day_scored_evaluate(*, tenant: Tenant, day: date, nightly: bool = False) -> 
     or of today so far, does not announce it again)."""
     rep_ids = list(Rep.objects.filter(active=True).values_list("id", flat=True))
     with transaction.atomic():
-        badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=day, ingest_time_only=False)
+        badges_evaluate(tenant=tenant, rep_ids=rep_ids, day=day, ingest_time_only=False, all_active=True)
         _goals_hook(tenant=tenant, rep_ids=rep_ids, day=day, nightly=True)
-        announced = OutboxEvent.objects.filter(type="scores.computed", data__date=day.isoformat()).exists()
-        if not nightly or announced:
+        if not nightly:
             return
-        scored = ScoredDay.objects.filter(day=day).first()
+        with connection.cursor() as cursor:
+            cursor.execute(_ANNOUNCED_SQL, {"date": day.isoformat(), "day": day})
+            announced, reps, config_version = cursor.fetchone()
+        if announced:
+            return
         event_emit(
             type="scores.computed",
             data={
                 "date": day.isoformat(),
-                "reps": scored.reps if scored else len(rep_ids),
-                "config_version": scored.config_version if scored else None,
+                "reps": reps if reps is not None else len(rep_ids),
+                "config_version": config_version,
             },
         )
+
+
+# Whether the day's scores.computed went out already, and the scored day's reps and config
+# version: one statement.
+_ANNOUNCED_SQL = """
+SELECT EXISTS (SELECT 1 FROM gamification_outboxevent
+                WHERE type = 'scores.computed' AND data -> 'date' = to_jsonb(%(date)s::text)),
+       d.reps, d.config_version
+  FROM (SELECT 1) one LEFT JOIN scoring_scoredday d ON d.day = %(day)s
+"""
 
 
 def _goals_hook(*, tenant: Tenant, rep_ids: list[int], day: date, nightly: bool = False) -> None:

@@ -245,7 +245,7 @@ def _rollup_scan(
     wanted = set(rep_ids)
     rep_masks: dict[int, int] = defaultdict(int)
     totals: Totals = defaultdict(dict)
-    with aggregate_cursor() as cursor:
+    with aggregate_cursor(len(rep_ids)) as cursor:
         cursor.execute(
             f"SELECT rep_id, {word}, {', '.join(columns)} FROM scoring_activitydaily "  # noqa: S608 (fixed fragments)
             f"WHERE {where} GROUP BY 1, 2",

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from access.actor import Actor
 from access.audit import REDACTED, audit_record
-from core.db import after_commit
+from core.db import after_commit, connection
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.queue import enqueue
 from gamification.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -256,17 +256,25 @@ def _announced(format: str, event_type: str) -> bool:
     return format not in CHAT_FORMATS or event_type in CHAT_EVENTS
 
 
+# The next undispatched events due within the pace horizon, oldest first, marked dispatched;
+# SKIP LOCKED: events another worker is fanning out right now are its business.
+_TAKE_EVENTS = """
+UPDATE gamification_outboxevent SET dispatched_at = %(now)s
+ WHERE id IN (SELECT id FROM gamification_outboxevent
+               WHERE dispatched_at IS NULL AND created_at <= %(horizon)s
+               ORDER BY created_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
+RETURNING id, type, created_at
+"""
+
+
 def _dispatch_batch() -> tuple[int, int]:
     with transaction.atomic():
-        # SKIP LOCKED: events another worker is fanning out right now are its business.
         now = timezone.now()
-        # A paced event (gamification.services.outbox) waits until its slot is near.
-        events = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(dispatched_at__isnull=True, created_at__lte=now + PACE_HORIZON)
-            .order_by("created_at")
-            .values_list("id", "type", "created_at")[:DISPATCH_BATCH]
-        )
+        # A paced event (gamification.services.outbox) waits until its slot is near. Taken and
+        # marked dispatched in one statement; the deliveries below commit with it.
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_EVENTS, {"now": now, "horizon": now + PACE_HORIZON, "batch": DISPATCH_BATCH})
+            events = sorted(cursor.fetchall(), key=lambda event: (event[2], event[0]))
         if not events:
             return 0, 0
         subscriptions = list(
@@ -280,7 +288,6 @@ def _dispatch_batch() -> tuple[int, int]:
         ]
         # The unique (subscription, event) constraint backs the lock: a second fan-out would fail here.
         WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
-        OutboxEvent.objects.filter(pk__in=[event_id for event_id, _, _ in events]).update(dispatched_at=now)
         ids = [str(delivery.pk) for delivery in deliveries if delivery.next_attempt_at <= now]
         if ids:
             after_commit(lambda: deliveries_enqueue(ids))

@@ -162,6 +162,7 @@ def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
     if job is None:
         logger.info("job %s: not claimed (done, or running elsewhere)", job_id)
         return None
+    total: int | None = None
     try:
         runner = hooks.job_runner(job.kind)
         if job.kind == PREVIEW:
@@ -169,39 +170,49 @@ def job_run(*, tenant: Tenant, job_id: str, task_id: str = "") -> Job | None:
         elif runner is not None:
             result = runner(tenant=tenant, job=job, progress=_progress(job_id, day_index=0, days=1))
         else:
-            result = _days_score(tenant, job)
+            result, total = _days_score(tenant, job)
     except Exception as exc:
         _job_interrupted(job_id, exc)
         raise
-    return _job_succeeded(job_id, result)
+    return _job_succeeded(job_id, result, total=total)
 
 
-def _job_succeeded(job_id: str, result: dict[str, Any]) -> Job:
-    """Mark the job succeeded with its result, and read it back, in one statement."""
+def _job_succeeded(job_id: str, result: dict[str, Any], *, total: int | None = None) -> Job:
+    """Mark the job succeeded with its result, its progress complete, and read it back, in one
+    statement. The progress total is the one reported, else ``total`` (a recompute of one chunk
+    reports none: its end is this statement)."""
     sql = (
-        f"UPDATE {_job_table()} SET status = 'succeeded', finished_at = %s, result = %s::jsonb "  # noqa: S608 (a model's table)
+        f"UPDATE {_job_table()} SET status = 'succeeded', finished_at = %s, result = %s::jsonb, "  # noqa: S608 (a model's table)
+        "progress_total = CASE WHEN progress_total > 0 THEN progress_total ELSE coalesce(%s, 0) END, "
+        "progress_done = CASE WHEN progress_total > 0 THEN progress_total "
+        "ELSE coalesce(%s, progress_done) END "
         f"WHERE id = %s RETURNING {model_columns(Job)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.now(), json.dumps(result), job_id])
+        cursor.execute(sql, [timezone.now(), json.dumps(result), total, total, job_id])
         return model_from_row(Job, cursor.fetchone())
 
 
-def _days_score(tenant: Tenant, job: Job) -> dict[str, Any]:
-    """A recompute's work: its days, oldest first. Returns the job's result."""
+def _days_score(tenant: Tenant, job: Job) -> tuple[dict[str, Any], int]:
+    """A recompute's work: its days, oldest first. Returns the job's result and its progress total."""
     days = sorted(date.fromisoformat(d) for d in job.params.get("days", []))
     per_day: dict[str, int] = {}
+    reps = 0
     for i, day in enumerate(days):
-        progress = _progress(str(job.pk), day_index=i, days=len(days))
+        # The last day's end is the job's end: _job_succeeded writes that progress.
+        progress = _progress(str(job.pk), day_index=i, days=len(days), end_silent=i == len(days) - 1)
         result = scores_compute_day(tenant=tenant, day=day, progress=progress, nightly=job.kind == "nightly")
-        per_day[day.isoformat()] = result.reps
-    return {"reps_scored": per_day}
+        per_day[day.isoformat()] = reps = result.reps
+    return {"reps_scored": per_day}, reps * len(days)
 
 
-def _progress(job_id: str, *, day_index: int, days: int) -> Progress:
-    """The job's progress through its ``day_index``-th day of ``days``, and its heartbeat."""
+def _progress(job_id: str, *, day_index: int, days: int, end_silent: bool = False) -> Progress:
+    """The job's progress through its ``day_index``-th day of ``days``, and its heartbeat
+    (``end_silent``: not the day's end, which the job's end writes in the same breath)."""
 
     def progress(done: int, total: int) -> None:
+        if end_silent and done == total:
+            return
         Job.objects.filter(pk=job_id).update(
             progress_done=day_index * total + done, progress_total=total * days, heartbeat_at=timezone.now()
         )

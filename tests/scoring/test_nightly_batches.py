@@ -120,3 +120,33 @@ def test_run_jobs_leaves_a_suspended_tenants_job_queued(
     Tenant.objects.filter(pk=acme.pk).update(suspended_at=timezone.now())  # suspended since the dispatch
     assert run_jobs([[acme.schema_name, "j1"], [globex.schema_name, "j2"]]) == 1
     assert ran == ["globex"]
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
+def test_a_batch_commits_asynchronously_and_sets_it_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/operations.md#the-nightly-batch: off while the batch's jobs run, on again after it,
+    also when an outage stops the batch."""
+    seen: list[str] = []
+    monkeypatch.setattr(tasks, "job_run", lambda *, tenant, job_id: seen.append(synchronous_commit()))
+    acme, globex = (Tenant.objects.get(slug=s) for s in ("acme", "globex"))
+    assert synchronous_commit() == "on"
+    assert run_jobs([[acme.schema_name, "j1"], [globex.schema_name, "j2"]]) == 2
+    assert seen == ["off", "off"]
+    assert synchronous_commit() == "on"
+
+    def outage(*, tenant: Tenant, job_id: str) -> None:
+        error = psycopg.OperationalError("the server is shutting down")
+        error.sqlstate = "57P01"
+        raise OperationalError("terminating connection") from error
+
+    monkeypatch.setattr(tasks, "job_run", outage)
+    with pytest.raises(OperationalError):
+        run_jobs([[acme.schema_name, "j1"]])
+    assert synchronous_commit() == "on"
