@@ -110,6 +110,15 @@ def prepared_cursor() -> Iterator[Any]:
         cursor.close()
 
 
+def statements_execute(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """Run ``sql``, several statements separated by ``;``, in one round trip; their results are
+    not read. Django's cursor binds parameters client-side (psycopg's ``ClientCursor``), so
+    psycopg sends the query over PostgreSQL's simple protocol, which runs the statements in
+    turn, inside the current transaction (else as one implicit transaction). A cursor that
+    binds server-side refuses it: tests/core/test_statements_execute.py keeps ours client-side."""
+    cursor.execute(sql, params)
+
+
 def model_columns(model: type[Model], *, table_alias: str = "") -> str:
     """The select list of ``model``'s concrete fields, for ``model_from_row``."""
     qn = connection.ops.quote_name

@@ -30,6 +30,7 @@ _RUN_HERE_WHEN_BATCHED: set[str] = set()
 # Inside ``batched``: the enqueues held for the end of the block, once per (task, args).
 _Held = dict[tuple[str, tuple[Any, ...]], None]
 _held: ContextVar[_Held | None] = ContextVar("core_queue_held", default=None)
+_running_held: ContextVar[bool] = ContextVar("core_queue_running_held", default=False)
 
 
 def enqueue(
@@ -87,6 +88,8 @@ def batched() -> Iterator[None]:
     through the broker and back to a worker: at thousands of small tenants those trips, not
     the work, set the nightly's length. Every other enqueue is sent as usual. A held task that
     fails is logged and left to the sweep that backs its enqueue, as a lost message would be.
+    The batch checked its tenants' state when it began: a held task runs with
+    ``running_held()`` true, and need not read it again.
     """
     held: _Held = {}
     token = _held.set(held)
@@ -94,8 +97,19 @@ def batched() -> Iterator[None]:
         yield
     finally:  # the unit failed too: what it committed before still has its tasks run
         _held.reset(token)
-        for task_name, args in held:
-            try:
-                current_app.tasks[task_name].apply(args=args, throw=True)
-            except Exception:
-                logger.exception("%s, run at the end of a batch unit, failed; its sweep takes it", task_name)
+        running = _running_held.set(True)
+        try:
+            for task_name, args in held:
+                try:
+                    current_app.tasks[task_name].apply(args=args, throw=True)
+                except Exception:
+                    logger.exception(
+                        "%s, run at the end of a batch unit, failed; its sweep takes it", task_name
+                    )
+        finally:
+            _running_held.reset(running)
+
+
+def running_held() -> bool:
+    """Whether this is a held task run at the end of a ``batched`` unit."""
+    return _running_held.get()

@@ -14,12 +14,12 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -75,8 +75,10 @@ def due_days(*, tenant: Tenant, now: datetime, catchup_days: int) -> list[date]:
 
 
 # Due tenants' nightly jobs go out this many to a task: a small tenant's nightly is tens of
-# milliseconds, about what a task's round trip through the broker and the worker costs.
-NIGHTLY_BATCH = 10
+# milliseconds, and each task costs a trip through the broker and, on the folder broker, a
+# wait of up to a polling interval before its worker process takes the next one. 25 small
+# tenants are about a second of work.
+NIGHTLY_BATCH = 25
 RUN_JOBS = "scoring.tasks.run_jobs"
 
 
@@ -135,42 +137,79 @@ def _batch_job_run(tenant: Tenant | None, job_id: str) -> int:
 @shared_task
 def dispatch_nightly() -> int:
     """Enqueue the recompute of every tenant that is due, ``NIGHTLY_BATCH`` tenants to a task.
-    Runs from beat every few minutes."""
+    Runs from beat every few minutes.
+
+    Due tenants go ``NIGHTLY_BATCH`` at a time: one statement claims them, one creates their
+    jobs (one in each schema), one message carries them. A dispatcher that dies in between
+    leaves at most one batch claimed without jobs, dispatched again once the claim is old."""
     now = timezone.now()
     catchup = int(settings.SSI_CATCHUP_DAYS)
     jitter = int(settings.SSI_DISPATCH_JITTER_SECONDS)
-    batch: list[list[str]] = []
+    due = [
+        (tenant, days)
+        for tenant in tenants_active()
+        if (days := due_days(tenant=tenant, now=now, catchup_days=catchup))
+    ]
     enqueued = 0
-    for tenant in tenants_active():
-        days = due_days(tenant=tenant, now=now, catchup_days=catchup)
-        if not days:
+    for start in range(0, len(due), NIGHTLY_BATCH):
+        group = due[start : start + NIGHTLY_BATCH]
+        claimed = _nightly_claim(group, now)
+        group = [(tenant, days) for tenant, days in group if tenant.pk in claimed]
+        if not group:
             continue
-        # The claim: once per tenant and day, unless the last claim is old
-        # (its worker died); "another dispatcher got there first" otherwise.
-        claimed = (
-            Tenant.objects.filter(pk=tenant.pk)
-            .filter(
-                Q(nightly_claim_day__isnull=True)
-                | ~Q(nightly_claim_day=days[-1])
-                | Q(nightly_claim_at__lt=now - timedelta(hours=3))
-            )
-            .update(nightly_claim_day=days[-1], nightly_claim_at=now)
-        )
-        if not claimed:
-            continue
-        with tenant_context(tenant):
-            # The job row first: it shows as queued at once, and a redelivered
-            # message finds (and claims) this same job rather than a new one.
-            job = Job.objects.create(kind="nightly", params={"days": [d.isoformat() for d in days]})
-        batch.append([tenant.schema_name, str(job.id)])
-        if len(batch) == NIGHTLY_BATCH:
-            _nightly_enqueue(batch, jitter)
-            batch = []
-        enqueued += 1
-        logger.info("nightly: enqueued %s days=%s..%s", tenant.slug, days[0], days[-1])
-    if batch:
+        batch = _nightly_jobs_create(group, now)
         _nightly_enqueue(batch, jitter)
+        enqueued += len(batch)
+        for tenant, days in group:
+            logger.info("nightly: enqueued %s days=%s..%s", tenant.slug, days[0], days[-1])
     return enqueued
+
+
+# The claim: once per tenant and day, unless the last claim is old (its worker died); a tenant
+# another dispatcher claimed first is not returned.
+_CLAIM_SQL = """
+UPDATE tenants_tenant AS t SET nightly_claim_day = c.day, nightly_claim_at = %(now)s
+  FROM unnest(%(ids)s::bigint[], %(days)s::date[]) AS c(id, day)
+ WHERE t.id = c.id
+   AND (t.nightly_claim_day IS NULL OR t.nightly_claim_day <> c.day OR t.nightly_claim_at < %(stale)s)
+RETURNING t.id
+"""
+CLAIM_STALE_AFTER = timedelta(hours=3)
+
+
+def _nightly_claim(group: list[tuple[Tenant, list[date]]], now: datetime) -> set[int]:
+    """Claim these tenants' nightly (each for its last due day): the ids claimed."""
+    params = {
+        "ids": [tenant.pk for tenant, _ in group],
+        "days": [days[-1] for _, days in group],
+        "now": now,
+        "stale": now - CLAIM_STALE_AFTER,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, params)
+        return {tenant_id for (tenant_id,) in cursor.fetchall()}
+
+
+def _nightly_jobs_create(group: list[tuple[Tenant, list[date]]], now: datetime) -> list[list[str]]:
+    """A queued nightly job in each tenant's schema, all in one statement (no search_path
+    change): ``[schema, job id]`` pairs. The job rows come first: they show as queued at once,
+    and a redelivered message finds (and claims) these same jobs rather than new ones."""
+    qn = connection.ops.quote_name
+    fields = Job._meta.concrete_fields
+    columns = ", ".join(qn(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    parts: list[str] = []
+    params: list[Any] = []
+    batch: list[list[str]] = []
+    for i, (tenant, days) in enumerate(group):
+        job = Job(kind=Job.Kind.NIGHTLY, params={"days": [d.isoformat() for d in days]}, created_at=now)
+        table = f"{qn(tenant.schema_name)}.{qn(Job._meta.db_table)}"
+        parts.append(f"j{i} AS (INSERT INTO {table} ({columns}) VALUES ({placeholders}))")  # noqa: S608 (quoted names)
+        params += [field.get_db_prep_save(getattr(job, field.attname), connection) for field in fields]
+        batch.append([tenant.schema_name, str(job.id)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT 1", params)
+    return batch
 
 
 def _nightly_enqueue(batch: list[list[str]], jitter: int) -> None:

@@ -274,10 +274,11 @@ def nightly(ctx: Context, tenant_slugs: list[str], day: date, what: str) -> floa
     started_at = timezone.now()
     started = time.monotonic()
     enqueued = dispatch_nightly()
+    dispatched = time.monotonic() - started
     note = (
         "" if enqueued == len(schemas) else f" (the dispatcher enqueued {enqueued}: other tenants were due)"
     )
-    progress.update(f"dispatched {enqueued} nightly jobs{note}…", force=True)
+    progress.update(f"dispatched {enqueued} nightly jobs in {dispatched:.1f}s{note}…", force=True)
     timeout = 600 + 5 * len(schemas)
     while True:
         ctx.stack.check_alive()
@@ -294,7 +295,9 @@ def nightly(ctx: Context, tenant_slugs: list[str], day: date, what: str) -> floa
             raise RuntimeError(f"the nightly of {what} was not done after {timeout}s")
         time.sleep(0.25)
     seconds = (status["last_finished"] - started_at).total_seconds()
-    progress.done(f"{len(schemas)} tenants' nightly jobs done in {seconds:.2f}s{note}")
+    progress.done(
+        f"{len(schemas)} tenants' nightly jobs done in {seconds:.2f}s (dispatched in {dispatched:.1f}s){note}"
+    )
     return seconds
 
 

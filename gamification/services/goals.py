@@ -242,9 +242,9 @@ def goals_evaluate(*, tenant: Tenant, rep_ids: Sequence[int], day: date, nightly
     active goal at all.
     """
     queryset = Goal.objects.filter(status=ACTIVE)
+    if not queryset.exists():  # one table read; most tenants have no active goal
+        return
     if not nightly:
-        if not queryset.exists():
-            return
         with binary_cursor() as cursor:
             cursor.execute(
                 """

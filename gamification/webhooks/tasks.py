@@ -18,6 +18,7 @@ from django.db import DatabaseError
 from django_tenants.utils import get_public_schema_name, tenant_context
 
 from core.db import connection
+from core.queue import running_held
 from gamification.services.outbox import DISPATCH_OUTBOX
 from gamification.webhooks import services
 from tenants.selectors import tenant_is_suspended, tenants_active
@@ -27,11 +28,12 @@ logger = logging.getLogger(__name__)
 
 def _not_here(task: str) -> bool:
     """Whether a tenant task must not run: sent from ``public``, or its tenant is suspended (what
-    it would send waits in the outbox; the sweep sends it once the tenant is restored)."""
+    it would send waits in the outbox; the sweep sends it once the tenant is restored). A task
+    held by a batch (``core.queue.batched``) runs for a tenant the batch found active."""
     if connection.schema_name == get_public_schema_name():
         logger.error("%s was sent from the public schema; it runs in a tenant's. Ignored.", task)
         return True
-    if tenant_is_suspended(connection.tenant):
+    if not running_held() and tenant_is_suspended(connection.tenant):
         logger.info("%s not run: tenant %s is suspended", task, connection.tenant.slug)
         return True
     return False

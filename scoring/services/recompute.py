@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Value
 from django.utils import timezone
 
-from core.db import connection
+from core.db import connection, statements_execute
 from scoring import hooks
 from scoring.engine import PILLARS, Config, Rank, RepScore, competition_ranks, round2, score_reps
 from scoring.models import Rep, ScoredDay, ScoreSnapshot
@@ -162,13 +162,15 @@ def _ranked(rep_ids: list[int], team_of: dict[int, int | None], scores: dict[int
 
 
 def _snapshots_replace(day: date, config_version: int, computed_at: datetime, scored: _DayScores) -> None:
-    """Replace the day's snapshots: one DELETE, then one INSERT of every rep's row from arrays."""
+    """Replace the day's snapshots: one DELETE, then one INSERT of every rep's row from arrays,
+    in one round trip."""
     with connection.cursor() as cursor:
         # Not QuerySet.delete(): django-tenants' post_delete receiver makes Django fetch
         # every row first to send the signal (10,000 model instances for nothing).
-        cursor.execute("DELETE FROM scoring_scoresnapshot WHERE day = %s", [day])
-        cursor.execute(
+        statements_execute(
+            cursor,
             """
+            DELETE FROM scoring_scoresnapshot WHERE day = %s;
             INSERT INTO scoring_scoresnapshot
                 (rep_id, day, ssi, brand, find, engage, relationships, config_version, team_id,
                  tenant_rank, tenant_of, tenant_top_percent, team_rank, team_of, team_top_percent,
@@ -182,7 +184,7 @@ def _snapshots_replace(day: date, config_version: int, computed_at: datetime, sc
                 AS t(rep_id, ssi, brand, find, engage, relationships, team_id, tenant_rank, tenant_of,
                      tenant_top_percent, team_rank, team_of, team_top_percent)
             """,
-            [day, config_version, computed_at, *_snapshot_arrays(scored)],
+            [day, day, config_version, computed_at, *_snapshot_arrays(scored)],
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from core.db import connection
+from core.db import connection, statements_execute
 
 # Over the active reps with a snapshot on each day (as of this statement), and the erased reps
 # with one (an erasure keeps a rep's past counted; docs/security.md#erasing-a-rep): the company
@@ -53,6 +53,12 @@ HAVING GROUPING(team_id) = 1 OR team_id IS NOT NULL
 """
 
 
+_REFRESH_SQL = (  # noqa: S608 (fixed fragments)
+    "SELECT pg_advisory_xact_lock(hashtextextended('ssi-summaries:' || %s, 0)); "
+    "DELETE FROM scoring_ssisummary WHERE day = ANY(%s::date[]); "
+) + SUMMARIES_SQL.format(days="AND s.day = ANY(%s::date[])")
+
+
 def ssi_summaries_refresh(*, days: Sequence[date]) -> None:
     """Replace the company's and the teams' summaries of ``days`` with what their snapshots
     say now. Call it in the transaction that wrote (or deleted) the snapshots."""
@@ -62,9 +68,5 @@ def ssi_summaries_refresh(*, days: Sequence[date]) -> None:
     with connection.cursor() as cursor:
         # One refresh at a time per schema, until commit: a recompute and a rep's deletion
         # refreshing the same day would otherwise both insert its rows (a unique violation).
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended('ssi-summaries:' || %s, 0))",
-            [connection.schema_name],
-        )
-        cursor.execute("DELETE FROM scoring_ssisummary WHERE day = ANY(%s::date[])", [day_list])
-        cursor.execute(SUMMARIES_SQL.format(days="AND s.day = ANY(%s::date[])"), [day_list])
+        # The lock, the DELETE and the INSERT in one round trip.
+        statements_execute(cursor, _REFRESH_SQL, [connection.schema_name, day_list, day_list])

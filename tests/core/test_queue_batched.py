@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from core.clock import local_yesterday
 from core.db import connection
-from core.queue import _RUN_HERE_WHEN_BATCHED, batched, enqueue, run_here_when_batched
+from core.queue import _RUN_HERE_WHEN_BATCHED, batched, enqueue, run_here_when_batched, running_held
 from gamification.models import OutboxEvent
 from gamification.services.outbox import DISPATCH_OUTBOX
 from scoring.models import Job
@@ -29,7 +29,7 @@ ran: list[tuple[str, str, str]] = []  # (task, schema it ran in, its argument)
 
 @shared_task(name=RECORD)
 def record(arg: str) -> None:
-    ran.append((RECORD, connection.schema_name, arg))
+    ran.append((RECORD, connection.schema_name, arg if not running_held() else f"{arg} (held)"))
 
 
 @shared_task(name=FAIL)
@@ -60,7 +60,8 @@ def test_held_tasks_run_once_each_when_the_unit_ends_in_its_schema(world: World)
             enqueue(RECORD, args=["a"])
             enqueue(RECORD, args=["b"])
             assert ran == []  # held
-        assert ran == [(RECORD, schema, "a"), (RECORD, schema, "b")]
+        assert ran == [(RECORD, schema, "a (held)"), (RECORD, schema, "b (held)")]
+    assert not running_held()
 
 
 @pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_a_failing_held_task_is_logged_and_the_others_run(
     with batched():
         enqueue(FAIL)
         enqueue(RECORD, args=["after"])
-    assert ran == [(RECORD, "public", "after")]
+    assert ran == [(RECORD, "public", "after (held)")]
     assert f"{FAIL}, run at the end of a batch unit, failed" in caplog.text
 
 
@@ -98,7 +99,7 @@ def test_a_unit_that_raises_still_runs_what_it_held(world: World) -> None:
 
     with pytest.raises(ValueError, match="after a commit"):
         unit()
-    assert ran == [(RECORD, "public", "committed before")]
+    assert ran == [(RECORD, "public", "committed before (held)")]
 
 
 def test_the_nightly_batch_fans_each_tenants_outbox_out_without_a_message(

@@ -66,6 +66,30 @@ def test_due_tenants_go_out_together_in_one_task_sent_from_public(
     assert calls == [(RUN_JOBS, "public", [expected])]
 
 
+def test_a_claimed_tenant_is_not_dispatched_again_until_its_claim_is_old(
+    due: list[Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = sent(monkeypatch)
+    assert dispatch_nightly() == 2
+    first = {t.slug: job_ids(t) for t in due}
+    assert all(len(ids) == 1 for ids in first.values())
+    with schema_context(due[0].schema_name):
+        job = Job.objects.get()
+        assert (job.status, job.params["days"][-1]) == (
+            Job.Status.QUEUED,
+            str(Tenant.objects.get(pk=due[0].pk).nightly_claim_day),
+        )
+    # Not run yet (a slow worker): a second dispatch leaves both alone.
+    assert dispatch_nightly() == 0
+    assert {t.slug: job_ids(t) for t in due} == first
+    # acme's claim is old (its dispatcher or worker died): acme goes out again, globex does not.
+    Tenant.objects.filter(pk=due[0].pk).update(nightly_claim_at=timezone.now() - timedelta(hours=4))
+    assert dispatch_nightly() == 1
+    assert len(job_ids(due[0])) == 2 and job_ids(due[1]) == first[due[1].slug]
+    (new,) = set(job_ids(due[0])) - set(first[due[0].slug])
+    assert calls[-1] == (RUN_JOB, due[0].schema_name, [new])  # a batch of one
+
+
 def test_a_batch_of_one_is_a_run_job_in_its_tenants_schema(
     due: list[Tenant], monkeypatch: pytest.MonkeyPatch
 ) -> None:
