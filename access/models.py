@@ -22,7 +22,7 @@ class ApiKey(models.Model):
 
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=16, choices=Role.choices)
-    prefix = models.CharField(max_length=16, unique=True)
+    prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -31,7 +31,10 @@ class ApiKey(models.Model):
     class Meta:
         db_table = "api_apikey"
         ordering = ["id"]
+        # A constraint, not ``unique=True``, which adds a varchar_pattern_ops twin no query uses
+        # (the name is the one PostgreSQL gave the column's UNIQUE).
         constraints = [
+            models.UniqueConstraint(fields=["prefix"], name="api_apikey_prefix_key"),
             models.CheckConstraint(condition=models.Q(role__in=list(Role.values)), name="apikey_role_valid"),
         ]
 
@@ -116,7 +119,7 @@ class RepToken(models.Model):
     """A short-lived token for a client app showing one rep its own data. Only its hash is stored."""
 
     rep = models.ForeignKey("scoring.Rep", on_delete=models.CASCADE, related_name="tokens")
-    prefix = models.CharField(max_length=16, unique=True)
+    prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -124,6 +127,9 @@ class RepToken(models.Model):
 
     class Meta:
         db_table = "gamification_reptoken"
+        # A constraint, not ``unique=True``, which adds a varchar_pattern_ops twin no query uses
+        # (the name is the one PostgreSQL gave the column's UNIQUE).
+        constraints = [models.UniqueConstraint(fields=["prefix"], name="gamification_reptoken_prefix_key")]
         indexes = [models.Index(fields=["expires_at"], name="reptoken_expires")]
 
     def __str__(self) -> str:
@@ -154,9 +160,9 @@ class Member(models.Model):
     role = models.CharField(max_length=16, choices=MemberRole.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED)
     password = models.CharField(max_length=128, blank=True)
-    invite_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    invite_hash = models.CharField(max_length=64, blank=True)
     invite_expires_at = models.DateTimeField(null=True, blank=True)
-    reset_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    reset_hash = models.CharField(max_length=64, blank=True)
     reset_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -168,6 +174,11 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=models.Q(role__in=list(MemberRole.values)), name="member_role_valid"
             ),
+        ]
+        # Plain b-tree indexes: ``db_index=True`` would add a varchar_pattern_ops twin of each.
+        indexes = [
+            models.Index(fields=["invite_hash"], name="member_invite_hash"),
+            models.Index(fields=["reset_hash"], name="member_reset_hash"),
         ]
 
     def __str__(self) -> str:
@@ -182,11 +193,14 @@ class MemberSession(models.Model):
     """
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="sessions")
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
     class Meta:
+        # A constraint, not ``unique=True``, which adds a varchar_pattern_ops twin no query uses
+        # (the name is the one PostgreSQL gave the column's UNIQUE).
+        constraints = [models.UniqueConstraint(fields=["key_hash"], name="access_membersession_key_hash_key")]
         indexes = [models.Index(fields=["expires_at"], name="membersession_expires")]
 
     def __str__(self) -> str:
@@ -202,11 +216,14 @@ class RepSession(models.Model):
 
     rep = models.ForeignKey("scoring.Rep", on_delete=models.CASCADE, related_name="console_sessions")
     rep_token = models.ForeignKey(RepToken, on_delete=models.CASCADE, related_name="sessions")
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
     class Meta:
+        # A constraint, not ``unique=True``, which adds a varchar_pattern_ops twin no query uses
+        # (the name is the one PostgreSQL gave the column's UNIQUE).
+        constraints = [models.UniqueConstraint(fields=["key_hash"], name="access_repsession_key_hash_key")]
         indexes = [models.Index(fields=["expires_at"], name="repsession_expires")]
 
     def __str__(self) -> str:

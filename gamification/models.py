@@ -41,7 +41,7 @@ class Badge(models.Model):
         WEEKLY = "weekly"
         MONTHLY = "monthly"
 
-    slug = models.SlugField(max_length=64, unique=True)
+    slug = models.SlugField(max_length=64, db_index=False)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     image_url = models.URLField(max_length=500, blank=True, default="")
@@ -57,6 +57,9 @@ class Badge(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # A constraint, not ``unique=True``, which adds a varchar_pattern_ops twin no query uses
+        # (the name is the one PostgreSQL gave the column's UNIQUE).
+        constraints = [models.UniqueConstraint(fields=["slug"], name="gamification_badge_slug_key")]
 
     def __str__(self) -> str:
         return self.slug
@@ -65,7 +68,8 @@ class Badge(models.Model):
 class BadgeAward(models.Model):
     """A badge earned by a rep; unique per (rep, badge, period): the database says so."""
 
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="awards")
+    # No index of its own: ``award_once_per_period`` leads with the rep.
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="awards", db_index=False)
     badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="awards")
     # "" for once, YYYY-MM-DD daily, YYYY-Www weekly (ISO), YYYY-MM monthly, contest-<id> a prize.
     period = models.CharField(max_length=20, default="")
@@ -210,7 +214,10 @@ class WebhookDelivery(models.Model):
         FAILED = "failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: ``delivery_once_per_event`` leads with the subscription.
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -296,8 +303,14 @@ class Contest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # A season of a series: the series (null once it is deleted) and the season's label
     # (``2026-W49``, ``2026-12``); empty for a contest made by hand.
+    # No index of its own: ``season_once`` leads with the series.
     series = models.ForeignKey(
-        "ContestSeries", null=True, blank=True, on_delete=models.SET_NULL, related_name="seasons"
+        "ContestSeries",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="seasons",
+        db_index=False,
     )
     season = models.CharField(max_length=8, blank=True, default="")
     # The leader the last ``contest.lead_changed`` announced (``{"rep"|"team", "value"}``), and when.
@@ -415,7 +428,8 @@ ONE_OF_REP_OR_TEAM = models.Q(rep__isnull=False, team__isnull=True) | models.Q(
 class ContestStanding(StandingRow):
     """A finalized contest's frozen standings, with the prize each row won."""
 
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings")
+    # No index of its own: ``standing_page`` leads with the contest.
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="standings", db_index=False)
     prize_xp = models.PositiveIntegerField(default=0)
     prize_badge = models.CharField(max_length=64, blank=True, default="")
 
@@ -452,7 +466,10 @@ class ContestLiveStanding(StandingRow):
     replaced whole by each measure, so a read pages stored rows instead of measuring every
     participant. Finalizing drops them (the frozen ``ContestStanding`` rows take over)."""
 
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="live_standings")
+    # No index of its own: ``live_standing_page`` and ``live_standing_rep`` lead with the contest.
+    contest = models.ForeignKey(
+        Contest, on_delete=models.CASCADE, related_name="live_standings", db_index=False
+    )
 
     class Meta:
         ordering = ["contest", "position"]

@@ -132,7 +132,8 @@ class ScoringConfig(models.Model):
 class ScoreSnapshot(models.Model):
     """A rep's scores on a day. Recomputing a day replaces that day's snapshots."""
 
-    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="snapshots")
+    # No index of its own: ``snapshot_rep_day`` leads with the rep.
+    rep = models.ForeignKey(Rep, on_delete=models.CASCADE, related_name="snapshots", db_index=False)
     day = models.DateField()
     ssi = models.FloatField()
     brand = models.FloatField()
