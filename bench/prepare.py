@@ -19,8 +19,11 @@ def tenants_cleanup() -> int:
     from tenants.services import platform_keys_revoke, tenant_delete
 
     old = list(Tenant.objects.filter(slug__startswith=PREFIX))
-    for tenant in old:
+    progress = Progress("deleting bench-* tenants")
+    for done, tenant in enumerate(old, 1):
         tenant_delete(tenant=tenant)
+        if len(old) > 10:  # 2,000 of them take minutes
+            progress.update(f"{done}/{len(old)}")
     platform_keys_revoke(name=PLATFORM_KEY_NAME)
     return len(old)
 

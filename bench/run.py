@@ -195,9 +195,12 @@ def run_phase(ctx: Context, title: str, body: Callable[[Context], None]) -> None
 def cleanup(ctx: Context, postgres: EmbeddedPostgres | None) -> None:
     say("\n== cleanup")
     ctx.stack.stop()
-    with contextlib.suppress(Exception):
-        removed = tenants_cleanup()
-        say(f"  stopped gunicorn and the worker; deleted {removed} bench-* tenants")
+    say("  stopped gunicorn and the worker")
+    try:
+        with contextlib.suppress(Exception):
+            say(f"  deleted {tenants_cleanup()} bench-* tenants")
+    except KeyboardInterrupt:  # the results are still reported
+        say("\n  cleanup interrupted: the next run deletes the bench-* tenants left")
     if postgres is not None:
         say(
             "  stopped the embedded PostgreSQL"
