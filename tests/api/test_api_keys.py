@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connections
 
+from access.models import ApiKey
+from api import auth
+from core.db import connection
+from core.tokens import token_prefix
+from tenants.models import Tenant
 from tests.support.http import ApiClient, assert_error
 from tests.support.tenants import World
 
@@ -186,3 +192,43 @@ def test_keys_cannot_be_edited(acme: ApiClient) -> None:
     assert_error(acme.patch(f"/api/v1/api-keys/{created['id']}", {"role": "admin"}), 405)
     assert_error(acme.put(f"/api/v1/api-keys/{created['id']}", {"name": "x", "role": "admin"}), 405)
     assert acme.get(f"/api/v1/api-keys/{created['id']}").json()["role"] == "read"
+
+
+@pytest.mark.django_db
+def test_a_keys_last_use_is_one_round_trip_committed_without_waiting_for_its_flush(
+    world: World, monkeypatch: pytest.MonkeyPatch, django_db_blocker: Any
+) -> None:
+    """As a request writes it (autocommit, outside any transaction): the ``set_config`` and the
+    UPDATE go in one statement string, so they run as one implicit transaction that commits
+    asynchronously, and the connection's ``synchronous_commit`` is back on after it."""
+    acme = Tenant.objects.get(slug="acme")
+    sent: list[str] = []
+
+    def log(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    # A second connection, not in this test's transaction (pytest-django lets only the test's in).
+    with django_db_blocker.unblock():
+        other: Any = connections.create_connection("default")  # django-tenants' wrapper
+        try:
+            other.set_tenant(acme)
+            connection.set_tenant(acme)  # where ``_find`` reads the key
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE api_apikey SET last_used_at = NULL WHERE prefix = %s",
+                    [token_prefix(world.acme.read)],
+                )
+            monkeypatch.setattr(auth, "connection", other)
+            with other.execute_wrapper(log):
+                key = auth.BearerAuthentication()._find(ApiKey, world.acme.read)
+            with other.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "on"
+        finally:
+            other.close()
+    assert len(sent) == 1
+    assert sent[0].startswith("SELECT set_config('synchronous_commit', 'off', true); UPDATE")
+    # Committed: this test's own connection sees it.
+    assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
+    connection.set_schema_to_public()
