@@ -208,27 +208,29 @@ def test_a_keys_last_use_is_one_round_trip_committed_without_waiting_for_its_flu
         sent.append(sql)
         return execute(sql, params, many, context)
 
-    # A second connection, not in this test's transaction (pytest-django lets only the test's in).
-    with django_db_blocker.unblock():
-        other: Any = connections.create_connection("default")  # django-tenants' wrapper
-        try:
-            other.set_tenant(acme)
-            connection.set_tenant(acme)  # where ``_find`` reads the key
-            with other.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE api_apikey SET last_used_at = NULL WHERE prefix = %s",
-                    [token_prefix(world.acme.read)],
-                )
-            monkeypatch.setattr(auth, "connection", other)
-            with other.execute_wrapper(log):
-                key = auth.BearerAuthentication()._find(ApiKey, world.acme.read)
-            with other.cursor() as cursor:
-                cursor.execute("SHOW synchronous_commit")
-                assert cursor.fetchone()[0] == "on"
-        finally:
-            other.close()
-    assert len(sent) == 1
-    assert sent[0].startswith("SELECT set_config('synchronous_commit', 'off', true); UPDATE")
-    # Committed: this test's own connection sees it.
-    assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
-    connection.set_schema_to_public()
+    connection.set_tenant(acme)  # where ``_find`` reads the key
+    try:
+        # A second connection, not in this test's transaction (pytest-django lets only the test's in).
+        with django_db_blocker.unblock():
+            other: Any = connections.create_connection("default")  # django-tenants' wrapper
+            try:
+                other.set_tenant(acme)
+                with other.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE api_apikey SET last_used_at = NULL WHERE prefix = %s",
+                        [token_prefix(world.acme.read)],
+                    )
+                monkeypatch.setattr(auth, "connection", other)
+                with other.execute_wrapper(log):
+                    key = auth.BearerAuthentication()._find(ApiKey, world.acme.read)
+                with other.cursor() as cursor:
+                    cursor.execute("SHOW synchronous_commit")
+                    assert cursor.fetchone()[0] == "on"
+            finally:
+                other.close()
+        assert len(sent) == 1
+        assert sent[0].startswith("SELECT set_config('synchronous_commit', 'off', true); UPDATE")
+        # Committed: this test's own connection sees it.
+        assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
+    finally:
+        connection.set_schema_to_public()
