@@ -24,6 +24,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def database_settings(url: str) -> dict[str, Any]:
+    """The server's PostgreSQL version and ``shared_buffers`` (MiB): what the many-tenant figures
+    depend on most (docs/operations.md#postgresql-settings)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT current_setting('server_version'), setting::bigint * current_setting('block_size')::bigint "
+            "/ 1048576 FROM pg_settings WHERE name = 'shared_buffers'"
+        ).fetchone()
+    assert row is not None
+    return {"postgres": str(row[0]).split()[0], "shared_buffers_mib": int(row[1])}
+
+
 def _cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():

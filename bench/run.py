@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Context, first_line, say
-from bench.machine import machine
+from bench.machine import database_settings, machine
 from bench.phases import PHASES
 from bench.phases.console import pages_from_env as console_pages
 from bench.prepare import prepare_data, tenants_cleanup
@@ -52,7 +52,7 @@ def main() -> int:
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     database_url, postgres = database()
-    info = machine()
+    info = machine() | database_settings(database_url)
     announce(scale, info, postgres)
     # Also SIGINT: a shell that starts us in the background leaves it ignored, and the children
     # (gunicorn, celery) would still get a group's Ctrl-C and stop under our feet.
@@ -115,7 +115,9 @@ def announce(scale: Scale, info: dict[str, Any], postgres: EmbeddedPostgres | No
     uses_url = postgres is None and os.environ.get("DATABASE_URL")
     say(
         f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB memory, "
-        f"Python {info['python']}; database: " + ("DATABASE_URL" if uses_url else "embedded PostgreSQL")
+        f"Python {info['python']}; database: "
+        + ("DATABASE_URL" if uses_url else "embedded PostgreSQL")
+        + f" {info['postgres']}, shared_buffers {info['shared_buffers_mib']:,} MiB"
     )
 
 
@@ -214,7 +216,8 @@ def report(ctx: Context, info: dict[str, Any], seconds: float, code: int) -> int
     The exit code: ``code``, else 1 when there was an error."""
     if ctx.rows:
         write_results(ctx.rows)
-        say(f"\nResults ({ctx.scale.name} scale, {info['nproc']} CPUs, {info['memory_gib']} GiB; "
+        say(f"\nResults ({ctx.scale.name} scale, {info['nproc']} CPUs, {info['memory_gib']} GiB, "
+            f"PostgreSQL {info['postgres']} with shared_buffers {info['shared_buffers_mib']:,} MiB; "
             f"{seconds:.0f}s in all):\n")  # fmt: skip
         say(table(ctx.rows))
         missed = [r.name for r in ctx.rows if r.ok is False]

@@ -10,6 +10,7 @@ argument.
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import logging
 import os
@@ -332,12 +333,43 @@ class EmbeddedPostgres:
         return self.url()
 
     def url(self) -> str:
-        """Its connection URI; starts it if it is not running (without claiming to have)."""
+        """Its connection URI; starts it if it is not running (without claiming to have).
+
+        A server this call starts gets ``shared_buffers`` sized for this machine
+        (``shared_buffers_mib``): set with ``ALTER SYSTEM`` and a restart when it differs, the
+        first time only. Processes starting at once (pytest's workers) take turns on a lock
+        file, so none connects to a server another is about to restart."""
         pgserver = _import_pgserver()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server = pgserver.get_server(self.pgdata, cleanup_mode=None)
-        return str(server.get_uri())
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.pgdata.parent / f".{self.pgdata.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            was_running = self.running()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+            uri = str(server.get_uri())
+            if not was_running:
+                self._size(uri)
+        return uri
+
+    def _size(self, uri: str) -> None:
+        """``shared_buffers`` as ``shared_buffers_mib`` says, restarting the server if it was not."""
+        import psycopg
+
+        wanted = shared_buffers_mib(memory_bytes())
+        with psycopg.connect(uri, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT setting::bigint * block_size_bytes / 1048576 FROM pg_settings, "
+                "(SELECT current_setting('block_size')::bigint AS block_size_bytes) b "
+                "WHERE name = 'shared_buffers'"
+            ).fetchone()
+            if row is not None and row[0] == wanted:
+                return
+            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(wanted)}MB'")
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+
+        user = "pgserver" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.pgdata, user=user)
 
     def stop(self) -> bool:
         """``pg_ctl stop -m fast``; False when it was already stopped."""
@@ -350,6 +382,29 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError:
             return False
         return True
+
+
+SHARED_BUFFERS_MIN_MIB = 128  # PostgreSQL's default
+SHARED_BUFFERS_MAX_MIB = 4096
+
+
+def shared_buffers_mib(memory: int) -> int:
+    """The embedded server's ``shared_buffers`` for a machine of ``memory`` bytes: a quarter of
+    it (PostgreSQL's own advice for a server of 1 GiB or more), from 128 MiB to 4 GiB. The
+    catalog must fit in it: each tenant schema adds about 0.6 MiB to ``pg_catalog``, so the
+    default's 128 MiB holds about 200 tenants, and a first visit to a tenant whose catalog
+    entries are not there reads them from the operating system's cache
+    (docs/operations.md#postgresql-settings)."""
+    quarter = memory // 4 // 1048576
+    return max(SHARED_BUFFERS_MIN_MIB, min(SHARED_BUFFERS_MAX_MIB, quarter))
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory (0 when the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
 
 
 def database_url() -> str:

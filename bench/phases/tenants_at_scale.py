@@ -242,10 +242,26 @@ def catalog_rows(ctx: Context, n: int, before: int) -> None:
     size = catalog_size(schemas)
     per_tenant = (size.catalog_bytes - before) / (n + 1)
     say_line("catalog", size.line() + f"; grew {per_tenant / 1024:,.0f} KiB per tenant")
+    buffers = shared_buffers_bytes()
+    if size.catalog_bytes > buffers:
+        say_line("catalog", f"pg_catalog ({size.catalog_bytes / 1048576:,.0f} MiB) is larger than shared_buffers "
+                 f"({buffers / 1048576:,.0f} MiB): a first visit to a tenant reads its catalog entries from the "
+                 "operating system, and the reads and the nightly pay for it (docs/operations.md#postgresql-settings)")  # fmt: skip
     ctx.rows += [
         Row("tenants_at_scale.catalog_per_tenant", per_tenant / 1024, "KiB/tenant"),
         Row("tenants_at_scale.relations_per_tenant", size.relations_per_schema, "relations"),
     ]
+
+
+def shared_buffers_bytes() -> int:
+    from core.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings "
+            "WHERE name = 'shared_buffers'"
+        )
+        return int(cursor.fetchone()[0])
 
 
 def say_line(label: str, text: str) -> None:
