@@ -116,8 +116,8 @@ def announce(scale: Scale, info: dict[str, Any], postgres: EmbeddedPostgres | No
     say(
         f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB memory, "
         f"Python {info['python']}; database: "
-        + ("DATABASE_URL" if uses_url else "embedded PostgreSQL")
-        + f" {info['postgres']}, shared_buffers {info['shared_buffers_mib']:,} MiB"
+        + ("DATABASE_URL" if uses_url else "the embedded server")
+        + f", PostgreSQL {info['postgres']}, shared_buffers {info['shared_buffers_mib']:,} MiB"
     )
 
 

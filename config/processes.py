@@ -357,14 +357,9 @@ class EmbeddedPostgres:
         import psycopg
 
         wanted = shared_buffers_mib(memory_bytes())
+        if shared_buffers_bytes(uri) == wanted * 1048576:
+            return
         with psycopg.connect(uri, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT setting::bigint * block_size_bytes / 1048576 FROM pg_settings, "
-                "(SELECT current_setting('block_size')::bigint AS block_size_bytes) b "
-                "WHERE name = 'shared_buffers'"
-            ).fetchone()
-            if row is not None and row[0] == wanted:
-                return
             conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(wanted)}MB'")
         from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
@@ -397,6 +392,23 @@ def shared_buffers_mib(memory: int) -> int:
     (docs/operations.md#postgresql-settings)."""
     quarter = memory // 4 // 1048576
     return max(SHARED_BUFFERS_MIN_MIB, min(SHARED_BUFFERS_MAX_MIB, quarter))
+
+
+# What a server's shared_buffers is, in bytes.
+SHARED_BUFFERS_SQL = (
+    "SELECT setting::bigint * current_setting('block_size')::bigint "
+    "FROM pg_settings WHERE name = 'shared_buffers'"
+)
+
+
+def shared_buffers_bytes(url: str) -> int:
+    """The ``shared_buffers`` of the server at ``url``, in bytes."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(SHARED_BUFFERS_SQL).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def memory_bytes() -> int:

@@ -254,13 +254,11 @@ def catalog_rows(ctx: Context, n: int, before: int) -> None:
 
 
 def shared_buffers_bytes() -> int:
+    from config.processes import SHARED_BUFFERS_SQL
     from core.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings "
-            "WHERE name = 'shared_buffers'"
-        )
+        cursor.execute(SHARED_BUFFERS_SQL)
         return int(cursor.fetchone()[0])
 
 

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from config.embedded import BASE_DIR
-from config.processes import EmbeddedPostgres, memory_bytes, shared_buffers_mib
+from config.processes import EmbeddedPostgres, memory_bytes, shared_buffers_bytes, shared_buffers_mib
 
 GIB = 1024**3
 
@@ -41,13 +40,7 @@ def test_memory_bytes_is_this_machines() -> None:
 
 
 def _shared_buffers_mib(url: str) -> int:
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT setting::bigint * current_setting('block_size')::bigint / 1048576 "
-            "FROM pg_settings WHERE name = 'shared_buffers'"
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    return shared_buffers_bytes(url) // 1048576
 
 
 def _start_in_a_process(pgdata: Path) -> tuple[bool, str]:
