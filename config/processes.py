@@ -10,7 +10,6 @@ argument.
 
 from __future__ import annotations
 
-import fcntl
 import http.client
 import logging
 import os
@@ -28,6 +27,8 @@ from types import ModuleType
 from typing import IO, Self
 
 from config.embedded import BASE_DIR, data_dir
+
+logger = logging.getLogger(__name__)
 
 # gunicorn's settings module, for every gunicorn we start (docker/entrypoint.sh names it too).
 GUNICORN_CONFIG = "python:config.gunicorn_conf"
@@ -329,16 +330,20 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start the server (or reuse the running one) and return its connection URI."""
-        self.started_here = not self.running()
-        return self.url()
+        uri, self.started_here = self._ensure_running()
+        return uri
 
     def url(self) -> str:
-        """Its connection URI; starts it if it is not running (without claiming to have).
+        """Its connection URI; starts it if it is not running (without claiming to have)."""
+        return self._ensure_running()[0]
 
-        A server this call starts gets ``shared_buffers`` sized for this machine
-        (``shared_buffers_mib``): set with ``ALTER SYSTEM`` and a restart when it differs, the
-        first time only. Processes starting at once (pytest's workers) take turns on a lock
-        file, so none connects to a server another is about to restart."""
+    def _ensure_running(self) -> tuple[str, bool]:
+        """(its URI, whether this call started it). A server this call starts gets its
+        ``shared_buffers`` sized (``_size``). Processes starting at once (pytest's workers, two
+        ``make`` commands) take turns on a lock file: none connects to a server that another is
+        about to restart, and only one of them started it."""
+        import fcntl
+
         pgserver = _import_pgserver()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         with open(self.pgdata.parent / f".{self.pgdata.name}.lock", "w") as lock:
@@ -350,35 +355,61 @@ class EmbeddedPostgres:
             uri = str(server.get_uri())
             if not was_running:
                 self._size(uri)
-        return uri
+        return uri, not was_running
 
     def _size(self, uri: str) -> None:
-        """``shared_buffers`` as ``shared_buffers_mib`` says, restarting the server if it was not."""
+        """``shared_buffers`` to ``shared_buffers_mib`` of this machine's memory, with ``ALTER
+        SYSTEM`` and a restart, when the server has another value (its first start, or the
+        memory changed). Best effort: a server that cannot take it runs as it was, with a
+        warning; one that does not restart with it is started again without it."""
         import psycopg
 
         wanted = shared_buffers_mib(memory_bytes())
-        if shared_buffers_bytes(uri) == wanted * 1048576:
+        try:
+            if shared_buffers_bytes(uri) == wanted * MIB:
+                return
+            with psycopg.connect(uri, autocommit=True) as conn:
+                conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(wanted)}MB'")
+        except psycopg.Error as exc:
+            logger.warning("the embedded PostgreSQL keeps its shared_buffers: %s", exc)
             return
-        with psycopg.connect(uri, autocommit=True) as conn:
-            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(wanted)}MB'")
-        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+        try:
+            self._pg_ctl("restart")
+        except subprocess.CalledProcessError:
+            logger.warning(
+                "the embedded PostgreSQL did not start with shared_buffers = %d MB (see %s); "
+                "starting it with its previous value",
+                wanted,
+                self.pgdata / "log",
+            )
+            self._forget_shared_buffers()
+            self._pg_ctl("restart")  # a stopped server: pg_ctl starts it with its last options
 
-        user = "pgserver" if os.geteuid() == 0 else None
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.pgdata, user=user)
+    def _forget_shared_buffers(self) -> None:
+        """Drop ``shared_buffers`` from ``postgresql.auto.conf`` (the server is stopped)."""
+        auto = self.pgdata / "postgresql.auto.conf"
+        lines = auto.read_text().splitlines(keepends=True)
+        auto.write_text("".join(line for line in lines if not line.lstrip().startswith("shared_buffers")))
 
-    def stop(self) -> bool:
-        """``pg_ctl stop -m fast``; False when it was already stopped."""
+    def _pg_ctl(self, action: str) -> None:
+        """``pg_ctl <action>``, waiting, as pgserver's own user, its log where pgserver keeps it
+        (``restart`` reuses the server's options but not its log file)."""
         _import_pgserver()
         from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         user = "pgserver" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", "-l", str(self.pgdata / "log"), action], pgdata=self.pgdata, user=user)
+
+    def stop(self) -> bool:
+        """``pg_ctl stop -m fast``; False when it was already stopped."""
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
+            self._pg_ctl("stop")
         except subprocess.CalledProcessError:
             return False
         return True
 
 
+MIB = 1048576
 SHARED_BUFFERS_MIN_MIB = 128  # PostgreSQL's default
 SHARED_BUFFERS_MAX_MIB = 4096
 
@@ -386,11 +417,11 @@ SHARED_BUFFERS_MAX_MIB = 4096
 def shared_buffers_mib(memory: int) -> int:
     """The embedded server's ``shared_buffers`` for a machine of ``memory`` bytes: a quarter of
     it (PostgreSQL's own advice for a server of 1 GiB or more), from 128 MiB to 4 GiB. The
-    catalog must fit in it: each tenant schema adds about 0.6 MiB to ``pg_catalog``, so the
+    catalog must fit in it: each tenant schema adds about 0.55 MiB to ``pg_catalog``, so the
     default's 128 MiB holds about 200 tenants, and a first visit to a tenant whose catalog
     entries are not there reads them from the operating system's cache
     (docs/operations.md#postgresql-settings)."""
-    quarter = memory // 4 // 1048576
+    quarter = memory // 4 // MIB
     return max(SHARED_BUFFERS_MIN_MIB, min(SHARED_BUFFERS_MAX_MIB, quarter))
 
 
@@ -412,11 +443,17 @@ def shared_buffers_bytes(url: str) -> int:
 
 
 def memory_bytes() -> int:
-    """This machine's physical memory (0 when the system does not say)."""
+    """This machine's physical memory, or its control group's limit when that is lower (a
+    container's); 0 when the system does not say."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):
-        return 0
+        physical = 0
+    limits = [physical] if physical > 0 else []
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        with suppress(OSError, ValueError):
+            limits.append(int(Path(path).read_text().strip()))  # "max" (no limit) is no number
+    return min(limits, default=0)
 
 
 def database_url() -> str:
