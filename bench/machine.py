@@ -29,12 +29,12 @@ def database_settings(url: str) -> dict[str, Any]:
     depend on most (docs/operations.md#postgresql-settings)."""
     import psycopg
 
-    from config.processes import shared_buffers_bytes
+    from config.processes import MIB, shared_buffers_bytes
 
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT current_setting('server_version')").fetchone()
     assert row is not None
-    return {"postgres": str(row[0]).split()[0], "shared_buffers_mib": shared_buffers_bytes(url) // 1048576}
+    return {"postgres": str(row[0]).split()[0], "shared_buffers_mib": shared_buffers_bytes(url) // MIB}
 
 
 def _cpu_model() -> str:

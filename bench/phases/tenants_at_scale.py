@@ -52,6 +52,7 @@ from bench.context import PREFIX, Context
 from bench.database import checkpoint, settle
 from bench.results import Row
 from config.embedded import BASE_DIR
+from config.processes import MIB
 
 MANY_PREFIX = f"{PREFIX}m"  # bench-m0000 …
 SCHEMA_PREFIX = PREFIX.replace("-", "_")  # every bench tenant's schema: bench_m0000, bench_one, …
@@ -244,8 +245,8 @@ def catalog_rows(ctx: Context, n: int, before: int) -> None:
     say_line("catalog", size.line() + f"; grew {per_tenant / 1024:,.0f} KiB per tenant")
     buffers = shared_buffers_bytes()
     if size.catalog_bytes > buffers:
-        say_line("catalog", f"pg_catalog ({size.catalog_bytes / 1048576:,.0f} MiB) is larger than shared_buffers "
-                 f"({buffers / 1048576:,.0f} MiB): a first visit to a tenant reads its catalog entries from the "
+        say_line("catalog", f"pg_catalog ({size.catalog_bytes / MIB:,.0f} MiB) is larger than shared_buffers "
+                 f"({buffers / MIB:,.0f} MiB): a first visit to a tenant reads its catalog entries from the "
                  "operating system, and the reads and the nightly pay for it (docs/operations.md#postgresql-settings)")  # fmt: skip
     ctx.rows += [
         Row("tenants_at_scale.catalog_per_tenant", per_tenant / 1024, "KiB/tenant"),
