@@ -426,7 +426,7 @@ def shared_buffers_mib(memory: int) -> int:
 
 
 # What a server's shared_buffers is, in bytes.
-SHARED_BUFFERS_SQL = (
+_SHARED_BUFFERS_SQL = (
     "SELECT setting::bigint * current_setting('block_size')::bigint "
     "FROM pg_settings WHERE name = 'shared_buffers'"
 )
@@ -437,7 +437,7 @@ def shared_buffers_bytes(url: str) -> int:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(SHARED_BUFFERS_SQL).fetchone()
+        row = conn.execute(_SHARED_BUFFERS_SQL).fetchone()
     assert row is not None
     return int(row[0])
 

@@ -52,7 +52,7 @@ from bench.context import PREFIX, Context
 from bench.database import checkpoint, settle
 from bench.results import Row
 from config.embedded import BASE_DIR
-from config.processes import MIB
+from config.processes import MIB, shared_buffers_bytes
 
 MANY_PREFIX = f"{PREFIX}m"  # bench-m0000 …
 SCHEMA_PREFIX = PREFIX.replace("-", "_")  # every bench tenant's schema: bench_m0000, bench_one, …
@@ -243,7 +243,7 @@ def catalog_rows(ctx: Context, n: int, before: int) -> None:
     size = catalog_size(schemas)
     per_tenant = (size.catalog_bytes - before) / (n + 1)
     say_line("catalog", size.line() + f"; grew {per_tenant / 1024:,.0f} KiB per tenant")
-    buffers = shared_buffers_bytes()
+    buffers = shared_buffers_bytes(ctx.database_url)
     if size.catalog_bytes > buffers:
         say_line("catalog", f"pg_catalog ({size.catalog_bytes / MIB:,.0f} MiB) is larger than shared_buffers "
                  f"({buffers / MIB:,.0f} MiB): a first visit to a tenant reads its catalog entries from the "
@@ -252,15 +252,6 @@ def catalog_rows(ctx: Context, n: int, before: int) -> None:
         Row("tenants_at_scale.catalog_per_tenant", per_tenant / 1024, "KiB/tenant"),
         Row("tenants_at_scale.relations_per_tenant", size.relations_per_schema, "relations"),
     ]
-
-
-def shared_buffers_bytes() -> int:
-    from config.processes import SHARED_BUFFERS_SQL
-    from core.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(SHARED_BUFFERS_SQL)
-        return int(cursor.fetchone()[0])
 
 
 def say_line(label: str, text: str) -> None:
